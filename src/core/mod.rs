@@ -1,0 +1,466 @@
+//! The interview state machine. Pure: events in, effects out; no I/O, no clock, no randomness
+//! of its own (time arrives in events, randomness from the config's seed).
+//!
+//! SETUP → READY → ASKING → LISTENING → PROCESSING → EVALUATING → DECIDING → (ASKING | COMPLETE),
+//! and an early end from any state.
+
+pub mod plan;
+mod rng;
+pub mod types;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::bank::{Bank, Question};
+use crate::text;
+use plan::{Decision, Depth, Planner};
+use rng::SplitMix64;
+pub use types::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Setup,
+    Ready,
+    Asking,
+    Listening,
+    Processing,
+    Evaluating,
+    Deciding,
+    Complete,
+}
+
+/// The candidate's answer as it arrives from an input adapter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Text(String),
+    /// A recording to transcribe, stored in the session.
+    Audio(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Setup is done: record the session.
+    Start { at_ms: u64 },
+    /// The candidate is ready: ask the first question.
+    Begin { at_ms: u64 },
+    /// The interviewer finished speaking the current line.
+    Spoken,
+    /// Speak the current question again.
+    Repeat,
+    Answered { answer: Answer, at_ms: u64 },
+    Transcribed { text: String },
+    Graded { evaluation: Evaluation },
+    /// The candidate passes on this question: recorded as no answer.
+    Skip { at_ms: u64 },
+    End { reason: EndReason, at_ms: u64 },
+}
+
+impl Event {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Start { .. } => "start",
+            Self::Begin { .. } => "begin",
+            Self::Spoken => "spoken",
+            Self::Repeat => "repeat",
+            Self::Answered { .. } => "answered",
+            Self::Transcribed { .. } => "transcribed",
+            Self::Graded { .. } => "graded",
+            Self::Skip { .. } => "skip",
+            Self::End { .. } => "end",
+        }
+    }
+}
+
+/// A line for the interviewer to say.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Line {
+    pub text: String,
+    pub question_id: String,
+    pub kind: TurnKind,
+    /// 1-based number of this question in the interview.
+    pub number: usize,
+    pub of: usize,
+}
+
+/// What the caller must carry out, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Speak(Line),
+    Listen,
+    Transcribe { audio: String },
+    Grade(GradeRequest),
+    /// Durably store this record before carrying out the effects that follow it.
+    Persist(Record),
+    /// Practice mode: show the feedback for this turn.
+    Feedback(Box<Turn>),
+    Finish { reason: EndReason },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradeRequest {
+    pub question: Arc<Question>,
+    pub kind: TurnKind,
+    pub prompt: String,
+    pub answer: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CoreError {
+    #[error("event `{event}` is not valid while {phase:?}")]
+    InvalidEvent { event: &'static str, phase: Phase },
+    #[error("unknown role {given:?}; valid roles: {valid}")]
+    UnknownRole { given: String, valid: String },
+    #[error("unknown skill {given:?}; valid skills: {valid}")]
+    UnknownSkill { given: String, valid: String },
+    #[error("questions must be between 1 and {max}, not {given}")]
+    QuestionCount { given: usize, max: usize },
+    #[error("the session does not match the question bank: turn {turn} asked {recorded:?} but the bank now plans {planned:?}")]
+    Diverged { turn: usize, recorded: String, planned: String },
+    #[error("the session journal is not a valid interview: {0}")]
+    BadJournal(String),
+}
+
+pub const MAX_QUESTIONS: usize = 50;
+
+/// The question in play.
+#[derive(Debug, Clone, PartialEq)]
+struct Current {
+    question: Arc<Question>,
+    kind: TurnKind,
+    line: Line,
+    /// Kinds already asked on this topic, this one included.
+    topic: Vec<TurnKind>,
+    asked_at_ms: u64,
+    answer: Option<PendingAnswer>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct PendingAnswer {
+    text: String,
+    audio: Option<String>,
+    truncated: bool,
+    at_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Interview {
+    bank: Arc<Bank>,
+    config: Config,
+    phase: Phase,
+    rng: SplitMix64,
+    planner: Planner,
+    turns: Vec<Turn>,
+    current: Option<Current>,
+    started_at_ms: u64,
+    ended: Option<(EndReason, u64)>,
+    /// Time of the last event that carried one, for questions asked without a timestamped event.
+    now_ms: u64,
+}
+
+impl Interview {
+    pub fn new(bank: Arc<Bank>, config: Config) -> Result<Self, CoreError> {
+        let role = bank.role(&config.role).ok_or_else(|| CoreError::UnknownRole {
+            given: config.role.clone(),
+            valid: bank.role_ids().join(", "),
+        })?;
+        for s in &config.skills {
+            if bank.skill(s).is_none() {
+                return Err(CoreError::UnknownSkill { given: s.clone(), valid: bank.skill_ids().join(", ") });
+            }
+        }
+        if config.questions == 0 || config.questions > MAX_QUESTIONS {
+            return Err(CoreError::QuestionCount { given: config.questions, max: MAX_QUESTIONS });
+        }
+        let planner = Planner::new(role, &config.skills);
+        Ok(Self {
+            rng: SplitMix64::new(config.seed),
+            planner,
+            config,
+            bank,
+            phase: Phase::Setup,
+            turns: Vec::new(),
+            current: None,
+            started_at_ms: 0,
+            ended: None,
+            now_ms: 0,
+        })
+    }
+
+    /// Rebuilds an interview from its journal by replaying the recorded turns through the same machine.
+    pub fn restore(bank: Arc<Bank>, records: &[Record]) -> Result<Self, CoreError> {
+        let (config, at_ms) = match records.first() {
+            Some(Record::Started { config, at_ms, .. }) => (config.clone(), *at_ms),
+            _ => return Err(CoreError::BadJournal("it does not start with the interview's setup".into())),
+        };
+        let mut me = Self::new(bank, config)?;
+        me.handle(Event::Start { at_ms })?;
+        let mut began = false;
+        for record in &records[1..] {
+            match record {
+                Record::Started { .. } => return Err(CoreError::BadJournal("two setup records".into())),
+                Record::Turn(turn) => {
+                    if !began {
+                        me.handle(Event::Begin { at_ms: turn.asked_at_ms })?;
+                        began = true;
+                    }
+                    me.replay_turn(turn)?;
+                }
+                Record::Ended { reason, at_ms } => {
+                    me.handle(Event::End { reason: *reason, at_ms: *at_ms })?;
+                }
+            }
+        }
+        Ok(me)
+    }
+
+    fn replay_turn(&mut self, turn: &Turn) -> Result<(), CoreError> {
+        let planned = match (&self.phase, &self.current) {
+            (Phase::Asking, Some(c)) => (c.question.id.clone(), c.kind),
+            _ => {
+                return Err(CoreError::BadJournal(format!(
+                    "turn {} recorded after the interview had finished",
+                    turn.index + 1
+                )));
+            }
+        };
+        if planned != (turn.question_id.clone(), turn.kind) {
+            return Err(CoreError::Diverged {
+                turn: turn.index + 1,
+                recorded: format!("{} ({})", turn.question_id, turn.kind.label()),
+                planned: format!("{} ({})", planned.0, planned.1.label()),
+            });
+        }
+        if let Some(c) = self.current.as_mut() {
+            c.asked_at_ms = turn.asked_at_ms;
+        }
+        self.handle(Event::Spoken)?;
+        if turn.skipped {
+            self.handle(Event::Skip { at_ms: turn.answered_at_ms })?;
+            return Ok(());
+        }
+        let answer = Answer::Text(turn.answer.clone());
+        self.handle(Event::Answered { answer, at_ms: turn.answered_at_ms })?;
+        if let Some(c) = self.current.as_mut().and_then(|c| c.answer.as_mut()) {
+            c.audio = turn.audio.clone();
+            c.truncated |= turn.truncated;
+        }
+        if self.phase == Phase::Evaluating {
+            self.handle(Event::Graded { evaluation: turn.evaluation.clone() })?;
+        }
+        Ok(())
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn bank(&self) -> &Arc<Bank> {
+        &self.bank
+    }
+
+    pub fn turns(&self) -> &[Turn] {
+        &self.turns
+    }
+
+    pub fn started_at_ms(&self) -> u64 {
+        self.started_at_ms
+    }
+
+    pub fn ended(&self) -> Option<(EndReason, u64)> {
+        self.ended
+    }
+
+    /// The line being asked or answered right now.
+    pub fn current_line(&self) -> Option<&Line> {
+        self.current.as_ref().map(|c| &c.line)
+    }
+
+    pub fn current_question(&self) -> Option<&Arc<Question>> {
+        self.current.as_ref().map(|c| &c.question)
+    }
+
+    /// Feeds one event; returns the effects to carry out, in order. Invalid events change nothing.
+    pub fn handle(&mut self, event: Event) -> Result<Vec<Effect>, CoreError> {
+        let invalid = CoreError::InvalidEvent { event: event.name(), phase: self.phase };
+        match (self.phase, event) {
+            (Phase::Complete, _) => Err(invalid),
+            (_, Event::End { reason, at_ms }) => Ok(self.finish(reason, at_ms)),
+            (Phase::Setup, Event::Start { at_ms }) => {
+                self.phase = Phase::Ready;
+                self.started_at_ms = at_ms;
+                self.now_ms = at_ms;
+                Ok(vec![Effect::Persist(Record::Started {
+                    config: self.config.clone(),
+                    bank_digest: self.bank.digest.clone(),
+                    at_ms,
+                })])
+            }
+            (Phase::Ready, Event::Begin { at_ms }) => {
+                self.now_ms = self.now_ms.max(at_ms);
+                Ok(self.next_topic())
+            }
+            (Phase::Asking, Event::Spoken) => {
+                self.phase = Phase::Listening;
+                Ok(vec![Effect::Listen])
+            }
+            (Phase::Asking | Phase::Listening, Event::Repeat) => {
+                self.phase = Phase::Asking;
+                let line = self.current.as_ref().map(|c| c.line.clone()).ok_or(invalid)?;
+                Ok(vec![Effect::Speak(line)])
+            }
+            (Phase::Listening, Event::Skip { at_ms }) => {
+                self.now_ms = self.now_ms.max(at_ms);
+                let Some(c) = self.current.as_mut() else { return Err(invalid) };
+                c.answer = Some(PendingAnswer { text: String::new(), audio: None, truncated: false, at_ms });
+                Ok(self.conclude(Evaluation::no_answer("Skipped: no answer given."), true))
+            }
+            (Phase::Listening, Event::Answered { answer, at_ms }) => {
+                self.now_ms = self.now_ms.max(at_ms);
+                let Some(c) = self.current.as_mut() else { return Err(invalid) };
+                match answer {
+                    Answer::Text(t) => {
+                        c.answer = Some(PendingAnswer { text: String::new(), audio: None, truncated: false, at_ms });
+                        self.phase = Phase::Processing;
+                        Ok(self.evaluate(&t))
+                    }
+                    Answer::Audio(path) => {
+                        c.answer =
+                            Some(PendingAnswer { text: String::new(), audio: Some(path.clone()), truncated: false, at_ms });
+                        self.phase = Phase::Processing;
+                        Ok(vec![Effect::Transcribe { audio: path }])
+                    }
+                }
+            }
+            (Phase::Processing, Event::Transcribed { text }) => Ok(self.evaluate(&text)),
+            (Phase::Evaluating, Event::Graded { evaluation }) => Ok(self.conclude(evaluation, false)),
+            _ => Err(invalid),
+        }
+    }
+
+    /// PROCESSING → EVALUATING: clean the answer and ask for a grade (or record no answer).
+    fn evaluate(&mut self, raw: &str) -> Vec<Effect> {
+        let clean = text::clean(raw, text::MAX_ANSWER_CHARS);
+        let Some(c) = self.current.as_mut() else { return Vec::new() };
+        let pending = c.answer.get_or_insert(PendingAnswer {
+            text: String::new(),
+            audio: None,
+            truncated: false,
+            at_ms: self.now_ms,
+        });
+        pending.text = clean.text.clone();
+        pending.truncated = clean.truncated;
+        if clean.text.is_empty() {
+            return self.conclude(Evaluation::no_answer("No answer was given."), false);
+        }
+        self.phase = Phase::Evaluating;
+        vec![Effect::Grade(GradeRequest {
+            question: Arc::clone(&c.question),
+            kind: c.kind,
+            prompt: c.line.text.clone(),
+            answer: clean.text,
+            role: self.config.role.clone(),
+        })]
+    }
+
+    /// EVALUATING → DECIDING → ASKING | COMPLETE: record the turn, then pick what comes next.
+    fn conclude(&mut self, evaluation: Evaluation, skipped: bool) -> Vec<Effect> {
+        self.phase = Phase::Deciding;
+        let Some(c) = self.current.take() else { return Vec::new() };
+        let answer = c.answer.clone().unwrap_or(PendingAnswer {
+            text: String::new(),
+            audio: None,
+            truncated: false,
+            at_ms: self.now_ms,
+        });
+        let turn = Turn {
+            index: self.turns.len(),
+            question_id: c.question.id.clone(),
+            skill: c.question.skill.clone(),
+            difficulty: c.question.difficulty,
+            kind: c.kind,
+            prompt: c.line.text.clone(),
+            answer: answer.text,
+            audio: answer.audio,
+            truncated: answer.truncated,
+            skipped,
+            asked_at_ms: c.asked_at_ms,
+            answered_at_ms: answer.at_ms,
+            evaluation,
+        };
+        let depth = Depth::of(&turn.evaluation);
+        self.turns.push(turn.clone());
+        let mut effects = vec![Effect::Persist(Record::Turn(Box::new(turn.clone())))];
+        if self.config.mode == Mode::Practice {
+            effects.push(Effect::Feedback(Box::new(turn)));
+        }
+        if c.kind == TurnKind::Main {
+            self.planner.adapt(depth);
+        }
+        if self.turns.len() >= self.config.questions {
+            effects.extend(self.finish(EndReason::Completed, self.now_ms));
+            return effects;
+        }
+        match plan::decide(depth, &c.topic) {
+            Decision::FollowUp(kind) => {
+                let text = match kind {
+                    TurnKind::Deeper => &c.question.follow_ups.deeper,
+                    TurnKind::Example => &c.question.follow_ups.example,
+                    _ => &c.question.follow_ups.harder,
+                };
+                let mut topic = c.topic.clone();
+                topic.push(kind);
+                effects.extend(self.ask(Arc::clone(&c.question), kind, text.clone(), topic));
+            }
+            Decision::NextTopic => effects.extend(self.next_topic()),
+        }
+        effects
+    }
+
+    fn next_topic(&mut self) -> Vec<Effect> {
+        match self.planner.next_question(&self.bank, &mut self.rng) {
+            Some(q) => {
+                let text = q.text.clone();
+                self.ask(q, TurnKind::Main, text, vec![TurnKind::Main])
+            }
+            None => self.finish(EndReason::OutOfQuestions, self.now_ms),
+        }
+    }
+
+    fn ask(&mut self, question: Arc<Question>, kind: TurnKind, text: String, topic: Vec<TurnKind>) -> Vec<Effect> {
+        let line = Line {
+            text,
+            question_id: question.id.clone(),
+            kind,
+            number: self.turns.len() + 1,
+            of: self.config.questions,
+        };
+        self.current = Some(Current {
+            question,
+            kind,
+            line: line.clone(),
+            topic,
+            asked_at_ms: self.now_ms,
+            answer: None,
+        });
+        self.phase = Phase::Asking;
+        vec![Effect::Speak(line)]
+    }
+
+    fn finish(&mut self, reason: EndReason, at_ms: u64) -> Vec<Effect> {
+        let at_ms = at_ms.max(self.now_ms);
+        self.phase = Phase::Complete;
+        self.current = None;
+        self.ended = Some((reason, at_ms));
+        vec![Effect::Persist(Record::Ended { reason, at_ms }), Effect::Finish { reason }]
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,176 @@
+//! The interview's records: configuration, turns, evaluations and journal records.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Feedback after every answer.
+    Practice,
+    /// Feedback only in the final report, as in a real interview.
+    Mock,
+}
+
+/// Everything that fixes an interview's course: same config + same answers → same interview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub role: String,
+    /// Skills to cover; empty means the role's focus skills.
+    pub skills: Vec<String>,
+    /// Questions asked in total, follow-ups included.
+    pub questions: usize,
+    pub mode: Mode,
+    pub seed: u64,
+    #[serde(default)]
+    pub years: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TurnKind {
+    /// A new topic's opening question.
+    Main,
+    /// Follow-up after a shallow answer: explain further.
+    Deeper,
+    /// Follow-up after a moderate answer: give an example or scenario.
+    Example,
+    /// Follow-up after a strong answer: a harder variant.
+    Harder,
+}
+
+impl TurnKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Main => "question",
+            Self::Deeper => "follow-up: go deeper",
+            Self::Example => "follow-up: example",
+            Self::Harder => "follow-up: harder",
+        }
+    }
+}
+
+/// The five graded dimensions, each 0–10.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Scores {
+    pub technical_correctness: f32,
+    pub depth: f32,
+    pub practical_experience: f32,
+    pub communication_clarity: f32,
+    pub confidence: f32,
+}
+
+impl Scores {
+    pub const NAMES: [&'static str; 5] = [
+        "Technical correctness",
+        "Depth of understanding",
+        "Practical experience",
+        "Communication clarity",
+        "Confidence",
+    ];
+
+    pub fn as_array(&self) -> [f32; 5] {
+        [
+            self.technical_correctness,
+            self.depth,
+            self.practical_experience,
+            self.communication_clarity,
+            self.confidence,
+        ]
+    }
+
+    pub fn from_array(a: [f32; 5]) -> Self {
+        let r = |v: f32| (v.clamp(0.0, 10.0) * 10.0).round() / 10.0;
+        Self {
+            technical_correctness: r(a[0]),
+            depth: r(a[1]),
+            practical_experience: r(a[2]),
+            communication_clarity: r(a[3]),
+            confidence: r(a[4]),
+        }
+    }
+}
+
+/// The design's feedback record for one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub scores: Scores,
+    /// The answer's overall score, 0–100.
+    pub score: u8,
+    pub what_went_well: Vec<String>,
+    pub what_was_missing: Vec<String>,
+    pub red_flags: Vec<String>,
+    pub seniority_signals: Vec<String>,
+    /// Which grader produced this record, e.g. `offline-rubric/1`.
+    pub grader: String,
+}
+
+impl Evaluation {
+    /// The record for an empty, skipped or inaudible answer.
+    pub fn no_answer(why: &str) -> Self {
+        Self {
+            scores: Scores::default(),
+            score: 0,
+            what_went_well: Vec::new(),
+            what_was_missing: vec![why.to_string()],
+            red_flags: Vec::new(),
+            seniority_signals: Vec::new(),
+            grader: "none".into(),
+        }
+    }
+}
+
+/// One question asked and answered (or skipped).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    pub index: usize,
+    pub question_id: String,
+    pub skill: String,
+    pub difficulty: u8,
+    pub kind: TurnKind,
+    /// The words the interviewer asked.
+    pub prompt: String,
+    /// The candidate's answer as graded (cleaned; possibly truncated).
+    pub answer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<String>,
+    #[serde(default)]
+    pub truncated: bool,
+    #[serde(default)]
+    pub skipped: bool,
+    pub asked_at_ms: u64,
+    pub answered_at_ms: u64,
+    pub evaluation: Evaluation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// All planned questions were asked.
+    Completed,
+    /// The candidate ended the interview.
+    EndedEarly,
+    /// A scripted run ran out of answers.
+    ScriptExhausted,
+    /// The question bank had nothing left to ask.
+    OutOfQuestions,
+}
+
+impl EndReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::EndedEarly => "ended early by the candidate",
+            Self::ScriptExhausted => "script ran out of answers",
+            Self::OutOfQuestions => "no more questions in the bank for these skills",
+        }
+    }
+}
+
+/// What the journal stores, one per line, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    Started { config: Config, bank_digest: String, at_ms: u64 },
+    Turn(Box<Turn>),
+    Ended { reason: EndReason, at_ms: u64 },
+}
