@@ -4,5 +4,11 @@
 pub mod bank;
 pub mod core;
 pub mod embed;
+pub mod grade;
+pub mod input;
 pub mod paths;
+pub mod report;
+pub mod script;
+pub mod session;
+pub mod store;
 pub mod text;

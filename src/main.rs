@@ -1,1 +1,108 @@
-fn main() {}
+//! `dataready`: the command line. Each subcommand is a few lines that wire adapters to the core.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use dataready::core::Mode;
+
+mod cli;
+
+#[derive(Parser)]
+#[command(
+    name = "dataready",
+    version,
+    about = "Voice mock interviews for data engineers, in your terminal, fully offline.",
+    long_about = "Voice mock interviews for data engineers, in your terminal, fully offline.\n\n\
+        Start with:  dataready interview --role mid\n\
+        Roles:       junior (0-2 yrs), mid (2-5), senior (5-8), staff (8+), principal (10+)\n\
+        Sessions are saved after every answer; `dataready resume last` continues an interrupted one.",
+    after_help = "Examples:\n  \
+        dataready interview --role senior --mode practice\n  \
+        dataready interview --role mid --script answers.csv --fail-under 60\n  \
+        dataready grade --question \"What is a broadcast join?\" --answer \"...\"\n  \
+        dataready report last"
+)]
+struct Cli {
+    /// Where sessions and reports are kept [default: $DATAREADY_HOME or ~/.local/share/dataready]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Use an edited question bank folder instead of the built-in one
+    #[arg(long, global = true, env = "DATAREADY_BANK", value_name = "DIR")]
+    bank: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the roles and what each is interviewed on
+    Roles {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the skills (all, or one role's focus)
+    Skills {
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run an interview: typed answers at a prompt, or a scripted run from a CSV
+    Interview(cli::InterviewArgs),
+    /// Continue an interrupted interview ("last" for the newest)
+    Resume {
+        id: String,
+        /// Answers from a CSV instead of the prompt
+        #[arg(long, value_name = "CSV")]
+        script: Option<PathBuf>,
+    },
+    /// Grade answers to any question (from the bank or not)
+    Grade(cli::GradeArgs),
+    /// Show a session's report ("last" for the newest)
+    Report {
+        id: String,
+        #[arg(long, value_enum, default_value = "md")]
+        format: cli::Format,
+        /// Write to FILE instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// List saved sessions with date, role, status and score
+    Sessions {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Question bank tools
+    Bank {
+        #[command(subcommand)]
+        action: cli::BankAction,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = cli::Context { data_dir: cli.data_dir, bank_dir: cli.bank };
+    let result = match cli.command {
+        Command::Roles { json } => cli::roles(&ctx, json),
+        Command::Skills { role, json } => cli::skills(&ctx, role.as_deref(), json),
+        Command::Interview(args) => cli::interview(&ctx, args),
+        Command::Resume { id, script } => cli::resume(&ctx, &id, script),
+        Command::Grade(args) => cli::grade(&ctx, args),
+        Command::Report { id, format, out } => cli::report(&ctx, &id, format, out),
+        Command::Sessions { json } => cli::sessions(&ctx, json),
+        Command::Bank { action } => cli::bank(&ctx, action),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn _mode_is_a_value_enum(m: Mode) -> Mode {
+    m
+}

@@ -1,0 +1,519 @@
+//! The subcommands: parse what the user gave, load what is needed, run, print.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use dataready::bank::Bank;
+use dataready::core::{Config, Mode};
+use dataready::grade::RubricGrader;
+use dataready::input::{Scripted, Typed};
+use dataready::report;
+use dataready::script::Script;
+use dataready::session::{self, Outcome, Session};
+use dataready::store::Store;
+use dataready::{paths, text};
+
+pub struct Context {
+    pub data_dir: Option<PathBuf>,
+    pub bank_dir: Option<PathBuf>,
+}
+
+impl Context {
+    fn bank(&self) -> anyhow::Result<Arc<Bank>> {
+        let bank = match &self.bank_dir {
+            Some(dir) => Bank::load_dir(dir)?,
+            None => Bank::builtin()?,
+        };
+        Ok(Arc::new(bank))
+    }
+
+    fn store(&self) -> Store {
+        Store::new(&paths::data_dir(self.data_dir.clone()))
+    }
+
+    fn grader(&self, bank: Arc<Bank>) -> anyhow::Result<RubricGrader> {
+        let interactive = std::io::stderr().is_terminal();
+        let mut announced = false;
+        let mut progress = |done: usize, total: usize| {
+            if !announced {
+                eprintln!("Preparing the grader: embedding the question bank once ({total} texts; cached afterwards)...");
+                announced = true;
+            }
+            if interactive {
+                eprint!("\r  {done}/{total}");
+                if done == total {
+                    eprintln!();
+                }
+            }
+        };
+        RubricGrader::load(bank, &paths::embedder_dir(), &paths::cache_dir(), &mut progress)
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Md,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub enum Input {
+    /// Type answers at a prompt
+    Text,
+}
+
+#[derive(Args)]
+pub struct InterviewArgs {
+    /// junior, mid, senior, staff or principal
+    #[arg(long, default_value = "mid")]
+    role: String,
+    /// Comma-separated skills to cover [default: the role's focus skills]
+    #[arg(long, value_delimiter = ',', value_name = "SKILLS")]
+    skills: Vec<String>,
+    /// How many questions, follow-ups included
+    #[arg(long, default_value_t = 10)]
+    questions: usize,
+    /// practice: feedback after each answer; mock: feedback only in the report
+    #[arg(long, value_enum, default_value = "mock")]
+    mode: Mode,
+    /// Seed for question choice; the same seed and answers give the same interview [default: random]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Years of experience (recorded in the report)
+    #[arg(long)]
+    years: Option<u32>,
+    /// How answers are given
+    #[arg(long, value_enum, default_value = "text")]
+    input: Input,
+    /// Scripted run: answers from a CSV with an `answer` column (optional `skill`, `question_id`, `audio`)
+    #[arg(long, value_name = "CSV")]
+    script: Option<PathBuf>,
+    /// Also copy report.md and report.json into DIR
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Exit with status 3 when the overall score is below this (scripted runs in CI)
+    #[arg(long, value_name = "SCORE")]
+    fail_under: Option<u8>,
+    /// Print the summary as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct GradeArgs {
+    /// The question asked
+    #[arg(long, requires = "answer", conflicts_with = "file")]
+    question: Option<String>,
+    /// The answer to grade
+    #[arg(long)]
+    answer: Option<String>,
+    /// Hint the skill, to pick the rubric among that skill's questions
+    #[arg(long)]
+    skill: Option<String>,
+    /// CSV with columns id,question,answer (optional skill, level)
+    #[arg(long, value_name = "CSV", requires = "out")]
+    file: Option<PathBuf>,
+    /// Where to write the graded CSV
+    #[arg(long, value_name = "CSV")]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum BankAction {
+    /// Validate the bank and summarize it
+    Check,
+    /// List question ids, skills, roles and difficulty
+    Questions {
+        #[arg(long)]
+        skill: Option<String>,
+    },
+}
+
+pub fn roles(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&bank.roles)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &bank.roles {
+        let focus: Vec<&str> = r.focus.iter().map(|(s, _)| bank.skill_name(s)).collect();
+        println!("{:10} {} ({} years)\n           focus: {}", r.id, r.name, r.years, focus.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn skills(ctx: &Context, role: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let skills: Vec<&dataready::bank::Skill> = match role {
+        Some(r) => {
+            let role = bank
+                .role(r)
+                .with_context(|| format!("unknown role {r:?}; valid roles: {}", bank.role_ids().join(", ")))?;
+            role.focus.iter().filter_map(|(s, _)| bank.skill(s)).collect()
+        }
+        None => bank.skills.iter().collect(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&skills)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for s in skills {
+        let n = bank.questions.iter().filter(|q| q.skill == s.id).count();
+        println!("{:20} {} ({n} questions): {}", s.id, s.name, s.summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn seed_or_random(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(|| session::now_ms() ^ (u64::from(std::process::id()) << 32))
+}
+
+pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let config = Config {
+        role: a.role.clone(),
+        skills: a.skills.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        questions: a.questions,
+        mode: a.mode,
+        seed: seed_or_random(a.seed),
+        years: a.years,
+    };
+    // Validate everything before loading models or creating a session.
+    dataready::core::Interview::new(Arc::clone(&bank), config.clone())?;
+    let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
+    let grader = ctx.grader(Arc::clone(&bank))?;
+    let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
+    let outcome = match script {
+        Some(script) => session.run(&mut Scripted { script }, &grader)?,
+        None => {
+            println!(
+                "DataReady · {} interview · {} questions · session {}\nAnswer each question in one line.",
+                bank.role(&a.role).map_or(a.role.as_str(), |r| r.name.as_str()),
+                a.questions,
+                session.id
+            );
+            let stdin = std::io::stdin();
+            session.run(&mut Typed { input: stdin.lock(), out: std::io::stdout(), bank: &bank }, &grader)?
+        }
+    };
+    finish(&session.id, outcome, a.out.as_ref(), a.fail_under, a.json, a.script.is_some())
+}
+
+pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let store = ctx.store();
+    let id = store.resolve(id)?;
+    let mut session = Session::resume(store, Arc::clone(&bank), &id)?;
+    if session.interview.phase() == dataready::core::Phase::Complete {
+        let outcome = session.write_reports()?;
+        println!("Session {id} is already complete. Report: {}", outcome.markdown.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let script = script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
+    let grader = ctx.grader(Arc::clone(&bank))?;
+    println!("Resuming session {id} after {} answered question(s).", session.interview.turns().len());
+    let scripted = script.is_some();
+    let outcome = match script {
+        Some(script) => session.run(&mut Scripted { script }, &grader)?,
+        None => {
+            let stdin = std::io::stdin();
+            session.run(&mut Typed { input: stdin.lock(), out: std::io::stdout(), bank: &bank }, &grader)?
+        }
+    };
+    finish(&id, outcome, None, None, false, scripted)
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    session: &'a str,
+    role: &'a str,
+    overall: u8,
+    verdict: &'a str,
+    status: &'a str,
+    questions_answered: usize,
+    report_markdown: String,
+    report_json: String,
+}
+
+fn finish(
+    id: &str,
+    outcome: Outcome,
+    out: Option<&PathBuf>,
+    fail_under: Option<u8>,
+    json: bool,
+    scripted: bool,
+) -> anyhow::Result<ExitCode> {
+    let r = &outcome.report;
+    let (mut md_path, mut json_path) = (outcome.markdown.clone(), outcome.json.clone());
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        md_path = dir.join("report.md");
+        json_path = dir.join("report.json");
+        std::fs::copy(&outcome.markdown, &md_path).with_context(|| format!("cannot write {}", md_path.display()))?;
+        std::fs::copy(&outcome.json, &json_path).with_context(|| format!("cannot write {}", json_path.display()))?;
+    }
+    if json {
+        let s = Summary {
+            session: id,
+            role: &r.role.id,
+            overall: r.overall,
+            verdict: r.verdict.label(),
+            status: &r.status,
+            questions_answered: r.questions_answered,
+            report_markdown: md_path.display().to_string(),
+            report_json: json_path.display().to_string(),
+        };
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        if !scripted {
+            println!("\nInterview {}. Overall {}/100 · {}.", r.status, r.overall, r.verdict.label());
+        }
+        println!(
+            "session {id} · {} · overall {}/100 · {} · {} answered · {} · report {}",
+            r.role.id,
+            r.overall,
+            r.verdict.label(),
+            r.questions_answered,
+            r.status,
+            md_path.display()
+        );
+    }
+    match fail_under {
+        Some(min) if r.overall < min => {
+            eprintln!("overall score {} is below --fail-under {min}", r.overall);
+            Ok(ExitCode::from(3))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+#[derive(Serialize)]
+struct GradeOut {
+    score: u8,
+    technical_correctness: f32,
+    depth: f32,
+    practical_experience: f32,
+    communication_clarity: f32,
+    confidence: f32,
+    what_went_well: Vec<String>,
+    what_was_missing: Vec<String>,
+    red_flags: Vec<String>,
+    seniority_signals: Vec<String>,
+    matched_question: String,
+    topic_similarity: f32,
+    grader: String,
+}
+
+pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    if let Some(s) = &a.skill {
+        if bank.skill(s).is_none() {
+            bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
+        }
+    }
+    match (&a.question, &a.file) {
+        (Some(q), None) => {
+            let question = text::clean(q, 2_000).text;
+            if question.is_empty() {
+                bail!("--question is empty");
+            }
+            let grader = ctx.grader(Arc::clone(&bank))?;
+            let answer = a.answer.clone().unwrap_or_default();
+            let (e, matched, sim) = grader.grade_free(&question, &answer, a.skill.as_deref());
+            let [t, d, p, c, f] = e.scores.as_array();
+            let out = GradeOut {
+                score: e.score,
+                technical_correctness: t,
+                depth: d,
+                practical_experience: p,
+                communication_clarity: c,
+                confidence: f,
+                what_went_well: e.what_went_well,
+                what_was_missing: e.what_was_missing,
+                red_flags: e.red_flags,
+                seniority_signals: e.seniority_signals,
+                matched_question: matched.id.clone(),
+                topic_similarity: (sim * 100.0).round() / 100.0,
+                grader: e.grader,
+            };
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("Score {}/100 (rubric: {}, topic match {:.2})", out.score, out.matched_question, out.topic_similarity);
+                println!(
+                    "  correctness {t:.1} · depth {d:.1} · experience {p:.1} · clarity {c:.1} · confidence {f:.1}"
+                );
+                for (label, items) in
+                    [("+", &out.what_went_well), ("-", &out.what_was_missing), ("!", &out.red_flags), ("*", &out.seniority_signals)]
+                {
+                    for i in items {
+                        println!("  {label} {i}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        (None, Some(file)) => grade_file(ctx, bank, file, a.out.as_ref().context("--file needs --out")?),
+        _ => bail!("give either --question and --answer, or --file IN.csv --out OUT.csv"),
+    }
+}
+
+fn grade_file(ctx: &Context, bank: Arc<Bank>, file: &PathBuf, out: &PathBuf) -> anyhow::Result<ExitCode> {
+    let name = file.display().to_string();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(&bytes[..]);
+    let headers = reader.headers().map_err(|e| anyhow::anyhow!("{name}:1: {e}"))?.clone();
+    let col = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
+    let (Some(id_c), Some(q_c), Some(a_c)) = (col("id"), col("question"), col("answer")) else {
+        bail!("{name}:1: the header needs columns id,question,answer (optional skill, level)");
+    };
+    let skill_c = col("skill");
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            let why = match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_string(),
+                _ => e.to_string(),
+            };
+            anyhow::anyhow!("{name}:{line}: {why}")
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let skill = skill_c.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        if let Some(s) = &skill {
+            if bank.skill(s).is_none() {
+                bail!("{name}:{line}: unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
+            }
+        }
+        let question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
+        if question.is_empty() {
+            bail!("{name}:{line}: the question is empty");
+        }
+        rows.push((rec.get(id_c).unwrap_or("").to_string(), question, rec.get(a_c).unwrap_or("").to_string(), skill));
+    }
+    let grader = ctx.grader(Arc::clone(&bank))?;
+    let mut w = csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
+    w.write_record([
+        "id", "score", "technical_correctness", "depth", "practical_experience", "communication_clarity", "confidence",
+        "red_flags", "matched_question",
+    ])?;
+    for (id, question, answer, skill) in &rows {
+        let (e, matched, _) = grader.grade_free(question, answer, skill.as_deref());
+        let s = e.scores.as_array();
+        w.write_record([
+            id.clone(),
+            e.score.to_string(),
+            format!("{:.1}", s[0]),
+            format!("{:.1}", s[1]),
+            format!("{:.1}", s[2]),
+            format!("{:.1}", s[3]),
+            format!("{:.1}", s[4]),
+            e.red_flags.join(" | "),
+            matched.id.clone(),
+        ])?;
+    }
+    w.flush()?;
+    eprintln!("graded {} answers → {}", rows.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn report(ctx: &Context, id: &str, format: Format, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let store = ctx.store();
+    let id = store.resolve(id)?;
+    let r = session::report_from_journal(&store, &bank, &id)?;
+    let text = match format {
+        Format::Md => report::to_markdown(&r),
+        Format::Json => report::to_json(&r),
+    };
+    match out {
+        Some(path) => {
+            dataready::store::write_private(&path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = stdout.write_all(text.as_bytes());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct SessionRow {
+    id: String,
+    started_at: String,
+    role: String,
+    status: String,
+    questions_answered: usize,
+    overall: u8,
+    verdict: String,
+}
+
+pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let store = ctx.store();
+    let mut rows = Vec::new();
+    for id in store.list()? {
+        match session::report_from_journal(&store, &bank, &id) {
+            Ok(r) => rows.push(SessionRow {
+                id: id.clone(),
+                started_at: r.started_at.clone(),
+                role: r.role.id.clone(),
+                status: r.status.clone(),
+                questions_answered: r.questions_answered,
+                overall: r.overall,
+                verdict: r.verdict.label().to_string(),
+            }),
+            Err(e) => eprintln!("warning: skipping session {id}: {e:#}"),
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if rows.is_empty() {
+        println!("No sessions yet in {}. Start one with: dataready interview --role mid", store.root().display());
+    } else {
+        println!("{:32} {:20} {:10} {:>5} {:18} STATUS", "SESSION", "STARTED", "ROLE", "SCORE", "VERDICT");
+        for r in rows {
+            println!(
+                "{:32} {:20} {:10} {:>5} {:18} {} ({} answered)",
+                r.id, r.started_at, r.role, r.overall, r.verdict, r.status, r.questions_answered
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn bank(ctx: &Context, action: BankAction) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    match action {
+        BankAction::Check => {
+            println!(
+                "bank OK: {} questions, {} skills, {} roles (digest {})",
+                bank.questions.len(),
+                bank.skills.len(),
+                bank.roles.len(),
+                bank.digest
+            );
+            for r in &bank.roles {
+                let n = bank.questions.iter().filter(|q| q.roles.contains(&r.id)).count();
+                println!("  {:10} {n} questions", r.id);
+            }
+        }
+        BankAction::Questions { skill } => {
+            for q in bank.questions.iter().filter(|q| skill.as_ref().is_none_or(|s| &q.skill == s)) {
+                println!("{:40} {:20} d{} {:28} {}", q.id, q.skill, q.difficulty, q.roles.join(","), text::one_line(&q.text, 60));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,417 @@
+//! The end-of-interview report: scores, radar, verdicts, strengths, roadmap. Built purely from
+//! the recorded turns; rendered as Markdown and as versioned JSON (schema in docs/report-schema.md).
+
+mod markdown;
+pub mod radar;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bank::Bank;
+use crate::core::{Config, EndReason, Scores, Turn, TurnKind};
+
+pub use markdown::to_markdown;
+
+pub const SCHEMA: &str = "dataready.report/1";
+
+/// Hiring verdict thresholds on the overall score (documented in the README and every report).
+pub const STRONG_HIRE_FROM: u8 = 80;
+pub const HIRE_FROM: u8 = 65;
+pub const BORDERLINE_FROM: u8 = 50;
+/// A follow-up counts this much towards the overall score, against 1 for an opening question.
+const FOLLOW_UP_WEIGHT: f64 = 0.5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    #[serde(rename = "Strong Hire")]
+    StrongHire,
+    Hire,
+    Borderline,
+    #[serde(rename = "Needs Improvement")]
+    NeedsImprovement,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::StrongHire => "Strong Hire",
+            Self::Hire => "Hire",
+            Self::Borderline => "Borderline",
+            Self::NeedsImprovement => "Needs Improvement",
+        }
+    }
+
+    pub fn from_score(score: u8) -> Self {
+        match score {
+            s if s >= STRONG_HIRE_FROM => Self::StrongHire,
+            s if s >= HIRE_FROM => Self::Hire,
+            s if s >= BORDERLINE_FROM => Self::Borderline,
+            _ => Self::NeedsImprovement,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub session: String,
+    pub role: RoleInfo,
+    pub mode: crate::core::Mode,
+    pub seed: u64,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub status: String,
+    pub questions_planned: usize,
+    pub questions_answered: usize,
+    pub overall: u8,
+    pub verdict: Verdict,
+    pub verdict_reason: String,
+    pub readiness: Readiness,
+    pub dimensions: Vec<DimensionScore>,
+    pub skills: Vec<SkillScore>,
+    pub radar: Option<String>,
+    pub strengths: Vec<String>,
+    pub improvements: Vec<String>,
+    pub next_steps: Vec<String>,
+    pub roadmap: Vec<RoadmapItem>,
+    pub red_flags: Vec<String>,
+    pub turns: Vec<TurnReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleInfo {
+    pub id: String,
+    pub name: String,
+    pub years: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Readiness {
+    pub ready: bool,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionScore {
+    pub name: String,
+    /// 0–10.
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkillScore {
+    pub id: String,
+    pub name: String,
+    pub score: u8,
+    pub questions: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoadmapItem {
+    pub skill: String,
+    pub score: u8,
+    pub topics: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnReport {
+    pub number: usize,
+    pub question_id: String,
+    pub skill: String,
+    pub kind: TurnKind,
+    pub difficulty: u8,
+    pub question: String,
+    pub answer: String,
+    pub skipped: bool,
+    pub truncated: bool,
+    pub score: u8,
+    pub scores: Scores,
+    pub what_went_well: Vec<String>,
+    pub what_was_missing: Vec<String>,
+    pub red_flags: Vec<String>,
+    pub seniority_signals: Vec<String>,
+    pub grader: String,
+}
+
+/// The inputs a report is made from.
+pub struct Source<'a> {
+    pub session: &'a str,
+    pub bank: &'a Bank,
+    pub config: &'a Config,
+    pub turns: &'a [Turn],
+    pub started_at_ms: u64,
+    pub ended: Option<(EndReason, u64)>,
+}
+
+fn weight(t: &Turn) -> f64 {
+    if t.kind == TurnKind::Main { 1.0 } else { FOLLOW_UP_WEIGHT }
+}
+
+fn weighted_mean<'a>(turns: impl Iterator<Item = &'a Turn>, f: impl Fn(&Turn) -> f64) -> Option<f64> {
+    let (mut sum, mut w) = (0.0, 0.0);
+    for t in turns {
+        sum += weight(t) * f(t);
+        w += weight(t);
+    }
+    (w > 0.0).then(|| sum / w)
+}
+
+pub fn timestamp(ms: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+pub fn build(src: &Source<'_>) -> Report {
+    let bank = src.bank;
+    let role = bank.role(&src.config.role);
+    let role_info = RoleInfo {
+        id: src.config.role.clone(),
+        name: role.map_or_else(|| src.config.role.clone(), |r| r.name.clone()),
+        years: role.map_or_else(String::new, |r| r.years.clone()),
+    };
+    let turns = src.turns;
+    let overall = weighted_mean(turns.iter(), |t| f64::from(t.evaluation.score)).unwrap_or(0.0).round() as u8;
+
+    let dimensions: Vec<DimensionScore> = Scores::NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| DimensionScore {
+            name: name.to_string(),
+            score: (weighted_mean(turns.iter(), |t| f64::from(t.evaluation.scores.as_array()[i])).unwrap_or(0.0) * 10.0)
+                .round() as f32
+                / 10.0,
+        })
+        .collect();
+
+    let mut by_skill: BTreeMap<&str, Vec<&Turn>> = BTreeMap::new();
+    for t in turns {
+        by_skill.entry(t.skill.as_str()).or_default().push(t);
+    }
+    // Skills in the order the role lists them, then any others in bank order.
+    let mut skill_order: Vec<&str> = role.map(|r| r.focus.iter().map(|f| f.0.as_str()).collect()).unwrap_or_default();
+    for s in &bank.skills {
+        if !skill_order.contains(&s.id.as_str()) {
+            skill_order.push(&s.id);
+        }
+    }
+    let skills: Vec<SkillScore> = skill_order
+        .iter()
+        .filter_map(|id| {
+            let ts = by_skill.get(id)?;
+            Some(SkillScore {
+                id: id.to_string(),
+                name: bank.skill_name(id).to_string(),
+                score: weighted_mean(ts.iter().copied(), |t| f64::from(t.evaluation.score)).unwrap_or(0.0).round() as u8,
+                questions: ts.len(),
+            })
+        })
+        .collect();
+    let radar = radar::radar(&skills.iter().map(|s| (s.name.clone(), s.score)).collect::<Vec<_>>());
+
+    let injection = turns.iter().any(|t| t.evaluation.red_flags.iter().any(|f| f.contains("instruct the grader")));
+    let mut verdict = Verdict::from_score(overall);
+    let mut verdict_reason = format!(
+        "Overall {overall}/100: Strong Hire from {STRONG_HIRE_FROM}, Hire from {HIRE_FROM}, Borderline from {BORDERLINE_FROM}, Needs Improvement below."
+    );
+    if injection && matches!(verdict, Verdict::StrongHire | Verdict::Hire) {
+        verdict = Verdict::Borderline;
+        verdict_reason.push_str(" Capped at Borderline: an answer tried to instruct the grader.");
+    }
+    let answered = turns.iter().filter(|t| t.evaluation.grader != "none").count();
+    if turns.len() < 3 {
+        verdict_reason.push_str(" Only a few questions were answered, so this verdict rests on little evidence.");
+    }
+
+    let focus_ids: Vec<&str> = role.map(|r| r.focus.iter().map(|f| f.0.as_str()).collect()).unwrap_or_default();
+    let weak_focus: Vec<&SkillScore> =
+        skills.iter().filter(|s| focus_ids.contains(&s.id.as_str()) && s.score < 45).collect();
+    let ready = overall >= HIRE_FROM && weak_focus.is_empty() && !injection;
+    let role_name = &role_info.name;
+    let readiness_summary = if ready {
+        format!("Ready for {role_name} interviews: strong enough across the role's focus areas.")
+    } else if overall >= BORDERLINE_FROM {
+        let gaps: Vec<&str> = weak_focus.iter().map(|s| s.name.as_str()).collect();
+        if gaps.is_empty() {
+            format!("Close to ready for {role_name}: raise depth and examples to move from borderline to hire.")
+        } else {
+            format!("Close to ready for {role_name}; first close the gaps in {}.", gaps.join(", "))
+        }
+    } else {
+        let lower = bank.roles.iter().rev().find(|r| r.difficulty < role.map_or(1, |r| r.difficulty));
+        match lower {
+            Some(l) if overall >= 35 => format!(
+                "Not yet ready for {role_name}; the answers fit a {} ({} years) level today.",
+                l.name, l.years
+            ),
+            _ => format!("Not yet ready for {role_name}; work through the study roadmap and practise again."),
+        }
+    };
+
+    let strengths = strengths(&dimensions, &skills, turns);
+    let improvements = improvements(&dimensions, &skills, turns);
+    let roadmap = roadmap(bank, &skills, turns);
+    let next_steps = next_steps(&dimensions, &roadmap, &src.config.role);
+    let mut red_flags: Vec<String> = Vec::new();
+    for t in turns {
+        for f in &t.evaluation.red_flags {
+            let f = format!("Q{}: {f}", t.index + 1);
+            if !red_flags.contains(&f) {
+                red_flags.push(f);
+            }
+        }
+    }
+    let status = match src.ended {
+        None => "in progress".to_string(),
+        Some((r, _)) => r.describe().to_string(),
+    };
+    Report {
+        schema: SCHEMA.to_string(),
+        session: src.session.to_string(),
+        role: role_info,
+        mode: src.config.mode,
+        seed: src.config.seed,
+        started_at: timestamp(src.started_at_ms),
+        ended_at: src.ended.map(|(_, at)| timestamp(at)),
+        status,
+        questions_planned: src.config.questions,
+        questions_answered: answered,
+        overall,
+        verdict,
+        verdict_reason,
+        readiness: Readiness { ready, summary: readiness_summary },
+        dimensions,
+        skills,
+        radar,
+        strengths,
+        improvements,
+        next_steps,
+        roadmap,
+        red_flags,
+        turns: turns
+            .iter()
+            .map(|t| TurnReport {
+                number: t.index + 1,
+                question_id: t.question_id.clone(),
+                skill: t.skill.clone(),
+                kind: t.kind,
+                difficulty: t.difficulty,
+                question: t.prompt.clone(),
+                answer: t.answer.clone(),
+                skipped: t.skipped,
+                truncated: t.truncated,
+                score: t.evaluation.score,
+                scores: t.evaluation.scores,
+                what_went_well: t.evaluation.what_went_well.clone(),
+                what_was_missing: t.evaluation.what_was_missing.clone(),
+                red_flags: t.evaluation.red_flags.clone(),
+                seniority_signals: t.evaluation.seniority_signals.clone(),
+                grader: t.evaluation.grader.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn strengths(dims: &[DimensionScore], skills: &[SkillScore], turns: &[Turn]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in skills.iter().filter(|s| s.score >= 70) {
+        out.push(format!("{}: scored {}/100 across {} question(s).", s.name, s.score, s.questions));
+    }
+    let mut dims: Vec<&DimensionScore> = dims.iter().filter(|d| d.score >= 7.0).collect();
+    dims.sort_by(|a, b| b.score.total_cmp(&a.score));
+    for d in dims.iter().take(2) {
+        out.push(format!("{}: {:.1}/10.", d.name, d.score));
+    }
+    let mut best: Vec<&Turn> = turns.iter().filter(|t| t.evaluation.score >= 70).collect();
+    best.sort_by(|a, b| b.evaluation.score.cmp(&a.evaluation.score).then(a.index.cmp(&b.index)));
+    for t in best.iter().take(2) {
+        if let Some(w) = t.evaluation.what_went_well.first() {
+            out.push(format!("Q{}: {w}", t.index + 1));
+        }
+    }
+    out.truncate(6);
+    out
+}
+
+fn improvements(dims: &[DimensionScore], skills: &[SkillScore], turns: &[Turn]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut weak: Vec<&SkillScore> = skills.iter().filter(|s| s.score < 60).collect();
+    weak.sort_by_key(|s| s.score);
+    for s in weak {
+        out.push(format!("{}: scored {}/100; see the study roadmap.", s.name, s.score));
+    }
+    let mut dims: Vec<&DimensionScore> = dims.iter().filter(|d| d.score < 6.0).collect();
+    dims.sort_by(|a, b| a.score.total_cmp(&b.score));
+    for d in dims.iter().take(2) {
+        out.push(format!("{}: {:.1}/10. {}", d.name, d.score, advice(&d.name)));
+    }
+    let mut worst: Vec<&Turn> = turns.iter().filter(|t| t.evaluation.score < 50).collect();
+    worst.sort_by(|a, b| a.evaluation.score.cmp(&b.evaluation.score).then(a.index.cmp(&b.index)));
+    for t in worst.iter().take(2) {
+        if let Some(m) = t.evaluation.what_was_missing.first() {
+            out.push(format!("Q{}: {m}", t.index + 1));
+        }
+    }
+    out.truncate(7);
+    out
+}
+
+fn advice(dimension: &str) -> &'static str {
+    match dimension {
+        "Technical correctness" => "Check the facts behind each answer; state the mechanism precisely.",
+        "Depth of understanding" => "Explain why things work and the trade-offs, not just what they are.",
+        "Practical experience" => "Tie answers to something you built or fixed: the situation, what you did, the result in numbers.",
+        "Communication clarity" => "Lead with the answer in one sentence, then support it; cut detours.",
+        _ => "State what you know plainly; fewer fillers and hedges, and say what you would check when unsure.",
+    }
+}
+
+fn roadmap(bank: &Bank, skills: &[SkillScore], turns: &[Turn]) -> Vec<RoadmapItem> {
+    let mut weak: Vec<&SkillScore> = skills.iter().filter(|s| s.score < 70).collect();
+    weak.sort_by(|a, b| a.score.cmp(&b.score).then(a.id.cmp(&b.id)));
+    weak.iter()
+        .map(|s| {
+            let mut topics: Vec<String> = Vec::new();
+            for t in turns.iter().filter(|t| t.skill == s.id) {
+                for m in &t.evaluation.what_was_missing {
+                    if let Some(point) = m.strip_prefix("Not covered: ") {
+                        let item = format!("Revisit: {point}");
+                        if topics.len() < 2 && !topics.contains(&item) {
+                            topics.push(item);
+                        }
+                    }
+                }
+            }
+            if let Some(skill) = bank.skill(&s.id) {
+                topics.extend(skill.roadmap.iter().take(4).cloned());
+            }
+            RoadmapItem { skill: s.name.clone(), score: s.score, topics }
+        })
+        .collect()
+}
+
+fn next_steps(dims: &[DimensionScore], roadmap: &[RoadmapItem], role: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(first) = roadmap.first() {
+        out.push(format!(
+            "Start with {}: {}.",
+            first.skill,
+            first.topics.iter().find(|t| !t.starts_with("Revisit")).map_or("the roadmap below", String::as_str)
+        ));
+    }
+    if let Some(d) = dims.iter().min_by(|a, b| a.score.total_cmp(&b.score)) {
+        if d.score < 7.0 {
+            out.push(format!("Practise {}: {}", d.name.to_lowercase(), advice(&d.name)));
+        }
+    }
+    if !roadmap.is_empty() {
+        let ids: Vec<String> = roadmap.iter().take(3).map(|r| r.skill.clone()).collect();
+        out.push(format!("Retake a focused practice round on {} in a week.", ids.join(", ")));
+    }
+    out.push(format!("Run `dataready interview --role {role} --mode practice` for per-answer feedback."));
+    out
+}
+
+pub fn to_json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).expect("reports always serialize") + "\n"
+}

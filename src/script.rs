@@ -1,0 +1,125 @@
+//! Scripted answers from a CSV (`answer`, optional `audio`, `skill`, `question_id`), for CI and batch runs.
+
+use std::path::Path;
+
+use crate::bank::{Bank, Question};
+use crate::core::Line;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// 1-based line in the file, for messages.
+    pub line: u64,
+    pub answer: String,
+    pub audio: Option<String>,
+    pub skill: Option<String>,
+    pub question_id: Option<String>,
+    used: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Script {
+    rows: Vec<Row>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ScriptError {
+    pub file: String,
+    pub line: u64,
+    pub message: String,
+}
+
+impl Script {
+    pub fn load(path: &Path, bank: &Bank) -> Result<Self, ScriptError> {
+        let file = path.display().to_string();
+        let err = |line: u64, message: String| ScriptError { file: file.clone(), line, message };
+        let bytes = std::fs::read(path).map_err(|e| err(0, format!("cannot read the script: {e}")))?;
+        let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::Headers).from_reader(&bytes[..]);
+        let headers = reader.headers().map_err(|e| err(1, csv_message(&e)))?.clone();
+        let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        let answer = col("answer").ok_or_else(|| {
+            err(1, format!("the header needs an `answer` column (found: {})", headers.iter().collect::<Vec<_>>().join(", ")))
+        })?;
+        let (audio, skill, qid) = (col("audio"), col("skill"), col("question_id"));
+        let mut rows = Vec::new();
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map_or(0, |p| p.line());
+                err(line, csv_message(&e))
+            })?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+            let row = Row {
+                line,
+                answer: rec.get(answer).unwrap_or("").to_string(),
+                audio: get(audio),
+                skill: get(skill),
+                question_id: get(qid),
+                used: false,
+            };
+            if let Some(s) = &row.skill {
+                if bank.skill(s).is_none() {
+                    return Err(err(line, format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "))));
+                }
+            }
+            if let Some(q) = &row.question_id {
+                if bank.question(q).is_none() {
+                    return Err(err(line, format!("unknown question_id {q:?}; list ids with: dataready questions")));
+                }
+            }
+            if row.audio.is_some() && row.answer.trim().is_empty() {
+                return Err(err(
+                    line,
+                    "audio answers need speech recognition, which this build does not have yet; give the answer as text"
+                        .into(),
+                ));
+            }
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            return Err(err(1, "the script has no answers".into()));
+        }
+        Ok(Self { rows })
+    }
+
+    pub fn from_rows(answers: &[&str]) -> Self {
+        Self {
+            rows: answers
+                .iter()
+                .enumerate()
+                .map(|(i, a)| Row {
+                    line: i as u64 + 2,
+                    answer: a.to_string(),
+                    audio: None,
+                    skill: None,
+                    question_id: None,
+                    used: false,
+                })
+                .collect(),
+        }
+    }
+
+    /// The answer for this question: a row naming it, else one naming its skill, else the next unnamed row.
+    pub fn take(&mut self, line: &Line, question: &Question) -> Option<Row> {
+        let by_id = self.rows.iter().position(|r| !r.used && r.question_id.as_deref() == Some(&line.question_id));
+        let by_skill = || {
+            self.rows
+                .iter()
+                .position(|r| !r.used && r.question_id.is_none() && r.skill.as_deref() == Some(&question.skill))
+        };
+        let in_turn = || self.rows.iter().position(|r| !r.used && r.question_id.is_none() && r.skill.is_none());
+        let i = by_id.or_else(by_skill).or_else(in_turn)?;
+        self.rows[i].used = true;
+        Some(self.rows[i].clone())
+    }
+}
+
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text; save the file as UTF-8".into(),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("has {len} fields but the header has {expected_len}; quote answers that contain commas")
+        }
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,183 @@
+//! Drives an interview: feeds the core its events and carries out its effects with the adapters
+//! at hand (a candidate who answers, a grader, the session journal). Text and scripted runs use
+//! it directly; the terminal room will drive the same loop.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::bank::{Bank, Question};
+use crate::core::{Answer, Config, Effect, EndReason, Event, Interview, Line, Record, Turn};
+use crate::grade::Grader;
+use crate::report::{self, Report};
+use crate::store::{Journal, Store};
+
+/// What a candidate does when the interviewer stops talking.
+pub enum Response {
+    Answer(Answer),
+    Skip,
+    Repeat,
+    End,
+    /// Nothing more to say (a script ran out, input closed).
+    Exhausted,
+}
+
+/// The candidate side: hears lines, answers, sees practice feedback.
+pub trait Candidate {
+    fn hear(&mut self, line: &Line, question: &Question);
+    fn respond(&mut self, line: &Line, question: &Question) -> Response;
+    fn feedback(&mut self, turn: &Turn);
+}
+
+/// Milliseconds since the Unix epoch: the only clock the interview sees.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A new session id: sortable by time, readable, unique enough for one user.
+pub fn new_id(role: &str, at_ms: u64) -> String {
+    let secs = at_ms / 1000;
+    let stamp = report::timestamp(at_ms).replace(['-', ':'], "").replace('T', "-").replace('Z', "");
+    format!("{stamp}-{role}-{:04x}", (secs ^ u64::from(std::process::id()) ^ (at_ms % 1000) << 7) & 0xffff)
+}
+
+pub struct Session {
+    pub id: String,
+    pub interview: Interview,
+    journal: Journal,
+    store: Store,
+}
+
+/// The result of a finished (or interrupted) run.
+pub struct Outcome {
+    pub report: Report,
+    pub markdown: PathBuf,
+    pub json: PathBuf,
+}
+
+impl Session {
+    /// Starts a new interview and records its setup.
+    pub fn start(store: Store, bank: Arc<Bank>, config: Config) -> anyhow::Result<Self> {
+        let at = now_ms();
+        let id = new_id(&config.role, at);
+        let interview = Interview::new(bank, config)?;
+        let journal = store.create(&id)?;
+        let mut s = Self { id, interview, journal, store };
+        let effects = s.interview.handle(Event::Start { at_ms: at })?;
+        for e in effects {
+            if let Effect::Persist(r) = e {
+                s.journal.append(&r)?;
+            }
+        }
+        Ok(s)
+    }
+
+    /// Reopens an interrupted interview where it stopped.
+    pub fn resume(store: Store, bank: Arc<Bank>, id: &str) -> anyhow::Result<Self> {
+        let loaded = store.load(id)?;
+        if loaded.torn_bytes > 0 {
+            eprintln!("note: dropped an incomplete final write ({} bytes) from the journal", loaded.torn_bytes);
+        }
+        let interview = Interview::restore(bank, &loaded.records)
+            .with_context(|| format!("cannot resume session {id}"))?;
+        let journal = store.reopen(id, &loaded)?;
+        Ok(Self { id: id.to_string(), interview, journal, store })
+    }
+
+    /// Runs the interview to its end with this candidate and grader, writing the reports.
+    pub fn run(&mut self, candidate: &mut dyn Candidate, grader: &dyn Grader) -> anyhow::Result<Outcome> {
+        let mut queue: VecDeque<Effect> = VecDeque::new();
+        match self.interview.phase() {
+            crate::core::Phase::Ready => queue.extend(self.interview.handle(Event::Begin { at_ms: now_ms() })?),
+            crate::core::Phase::Complete => {}
+            // Resumed mid-question: ask it again.
+            _ => {
+                if let Some(line) = self.interview.current_line().cloned() {
+                    queue.push_back(Effect::Speak(line));
+                }
+            }
+        }
+        while let Some(effect) = queue.pop_front() {
+            let next = match effect {
+                Effect::Persist(record) => {
+                    self.journal.append(&record).context("could not save the session")?;
+                    continue;
+                }
+                Effect::Speak(line) => {
+                    let q = self.question()?;
+                    candidate.hear(&line, &q);
+                    self.interview.handle(Event::Spoken)?
+                }
+                Effect::Listen => {
+                    let (line, q) = (self.interview.current_line().cloned(), self.question()?);
+                    let line = line.context("listening without a question")?;
+                    let event = match candidate.respond(&line, &q) {
+                        Response::Answer(answer) => Event::Answered { answer, at_ms: now_ms() },
+                        Response::Skip => Event::Skip { at_ms: now_ms() },
+                        Response::Repeat => Event::Repeat,
+                        Response::End => Event::End { reason: EndReason::EndedEarly, at_ms: now_ms() },
+                        Response::Exhausted => Event::End { reason: EndReason::ScriptExhausted, at_ms: now_ms() },
+                    };
+                    self.interview.handle(event)?
+                }
+                Effect::Transcribe { audio } => {
+                    anyhow::bail!("cannot transcribe {audio}: speech recognition is not part of this build yet")
+                }
+                Effect::Grade(request) => {
+                    let evaluation = grader.grade(&request);
+                    self.interview.handle(Event::Graded { evaluation })?
+                }
+                Effect::Feedback(turn) => {
+                    candidate.feedback(&turn);
+                    continue;
+                }
+                Effect::Finish { .. } => continue,
+            };
+            queue.extend(next);
+        }
+        self.write_reports()
+    }
+
+    fn question(&self) -> anyhow::Result<Arc<Question>> {
+        self.interview.current_question().cloned().context("no question in play")
+    }
+
+    pub fn write_reports(&self) -> anyhow::Result<Outcome> {
+        let report = report::build(&report::Source {
+            session: &self.id,
+            bank: self.interview.bank(),
+            config: self.interview.config(),
+            turns: self.interview.turns(),
+            started_at_ms: self.interview.started_at_ms(),
+            ended: self.interview.ended(),
+        });
+        let markdown = self.store.write_file(&self.id, "report.md", report::to_markdown(&report).as_bytes())?;
+        let json = self.store.write_file(&self.id, "report.json", report::to_json(&report).as_bytes())?;
+        Ok(Outcome { report, markdown, json })
+    }
+}
+
+/// Builds a report from a journal alone (no replay, so it works even if the bank has changed).
+pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Result<Report> {
+    let loaded = store.load(id)?;
+    let mut config = None;
+    let mut started = 0;
+    let mut turns = Vec::new();
+    let mut ended = None;
+    for r in loaded.records {
+        match r {
+            Record::Started { config: c, at_ms, .. } => {
+                config = Some(c);
+                started = at_ms;
+            }
+            Record::Turn(t) => turns.push(*t),
+            Record::Ended { reason, at_ms } => ended = Some((reason, at_ms)),
+        }
+    }
+    let config = config.with_context(|| format!("session {id} has no setup record"))?;
+    Ok(report::build(&report::Source { session: id, bank, config: &config, turns: &turns, started_at_ms: started, ended }))
+}

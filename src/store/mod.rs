@@ -1,0 +1,254 @@
+//! Sessions on disk: an append-only journal per interview (one checksummed JSON record a line,
+//! fsynced before the interview moves on), plus the reports written at the end.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::core::Record;
+
+const JOURNAL: &str = "journal.jsonl";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no session {id:?} in {dir}.\n  List sessions with: dataready sessions")]
+    NotFound { id: String, dir: String },
+    #[error("cannot use the session folder {path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("session {path} is unreadable at line {line}: {why}")]
+    Corrupt { path: String, line: usize, why: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.display().to_string(), source }
+}
+
+/// Where sessions live: `<data dir>/sessions/<id>/`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// What was read back from a journal.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub records: Vec<Record>,
+    /// Bytes of a torn final write that were ignored.
+    pub torn_bytes: usize,
+    /// Length of the valid prefix.
+    pub valid_len: u64,
+}
+
+impl Store {
+    pub fn new(data_dir: &Path) -> Self {
+        Self { root: data_dir.join("sessions") }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.root.join(id)
+    }
+
+    /// Creates a new, private session folder with an empty journal.
+    pub fn create(&self, id: &str) -> Result<Journal, StoreError> {
+        let dir = self.dir(id);
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(io_err(&dir))?;
+        Journal::open(&dir.join(JOURNAL), 0)
+    }
+
+    /// Session ids, newest first.
+    pub fn list(&self) -> Result<Vec<String>, StoreError> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&self.root)(e)),
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join(JOURNAL).exists())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        ids.sort_by(|a, b| b.cmp(a));
+        Ok(ids)
+    }
+
+    /// Finds a session by id or unique prefix; `last` means the newest.
+    pub fn resolve(&self, id: &str) -> Result<String, StoreError> {
+        let ids = self.list()?;
+        let not_found = || StoreError::NotFound { id: id.to_string(), dir: self.root.display().to_string() };
+        if id == "last" || id == "latest" {
+            return ids.into_iter().next().ok_or_else(not_found);
+        }
+        if id.contains('/') || id.contains("..") {
+            return Err(not_found());
+        }
+        if ids.iter().any(|i| i == id) {
+            return Ok(id.to_string());
+        }
+        let matches: Vec<&String> = ids.iter().filter(|i| i.starts_with(id)).collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            _ => Err(not_found()),
+        }
+    }
+
+    pub fn load(&self, id: &str) -> Result<Loaded, StoreError> {
+        read_journal(&self.dir(id).join(JOURNAL))
+    }
+
+    /// Reopens a session's journal for appending, cutting off a torn final write first.
+    pub fn reopen(&self, id: &str, loaded: &Loaded) -> Result<Journal, StoreError> {
+        Journal::open(&self.dir(id).join(JOURNAL), loaded.valid_len)
+    }
+
+    /// Writes a file in the session folder atomically (temp file, fsync, rename), readable only by the user.
+    pub fn write_file(&self, id: &str, name: &str, contents: &[u8]) -> Result<PathBuf, StoreError> {
+        let path = self.dir(id).join(name);
+        write_private(&path, contents)?;
+        Ok(path)
+    }
+}
+
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(contents).and_then(|_| f.sync_all()).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    Ok(())
+}
+
+/// The append side of a session journal.
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+}
+
+impl Journal {
+    fn open(path: &Path, valid_len: u64) -> Result<Self, StoreError> {
+        let file = OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(io_err(path))?;
+        if file.metadata().map_err(io_err(path))?.len() > valid_len {
+            file.set_len(valid_len).map_err(io_err(path))?;
+        }
+        Ok(Self { file, path: path.to_path_buf() })
+    }
+
+    /// Appends one record and waits until it is on disk.
+    pub fn append(&mut self, record: &Record) -> Result<(), StoreError> {
+        let json = serde_json::to_string(record).expect("records always serialize");
+        let line = format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes()));
+        self.file.write_all(line.as_bytes()).map_err(io_err(&self.path))?;
+        self.file.sync_data().map_err(io_err(&self.path))
+    }
+}
+
+/// Reads every intact record. A final line that is incomplete or fails its checksum is a torn
+/// write from a crash: it is ignored. Damage anywhere else is reported.
+pub fn read_journal(path: &Path) -> Result<Loaded, StoreError> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    let mut records = Vec::new();
+    let mut at = 0usize;
+    let mut line_no = 0;
+    while at < bytes.len() {
+        line_no += 1;
+        let end = bytes[at..].iter().position(|&b| b == b'\n').map(|p| at + p);
+        let parsed = end.and_then(|end| parse_line(&bytes[at..end]));
+        match (end, parsed) {
+            (Some(end), Some(Ok(record))) => {
+                records.push(record);
+                at = end + 1;
+            }
+            (Some(end), _) if end + 1 < bytes.len() => {
+                let why = match parse_line(&bytes[at..end]) {
+                    Some(Err(e)) => e,
+                    _ => "checksum mismatch".to_string(),
+                };
+                return Err(StoreError::Corrupt { path: path.display().to_string(), line: line_no, why });
+            }
+            _ => {
+                return Ok(Loaded { records, torn_bytes: bytes.len() - at, valid_len: at as u64 });
+            }
+        }
+    }
+    Ok(Loaded { records, torn_bytes: 0, valid_len: at as u64 })
+}
+
+/// `None` for a checksum mismatch (a torn or damaged line); `Some(Err)` for a valid line we cannot read.
+fn parse_line(line: &[u8]) -> Option<Result<Record, String>> {
+    let text = std::str::from_utf8(line).ok()?;
+    let (crc, json) = text.split_once(' ')?;
+    let crc = u32::from_str_radix(crc, 16).ok()?;
+    if crc32fast::hash(json.as_bytes()) != crc {
+        return None;
+    }
+    Some(serde_json::from_str(json).map_err(|e| format!("unreadable record: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::EndReason;
+
+    fn ended(at_ms: u64) -> Record {
+        Record::Ended { reason: EndReason::EndedEarly, at_ms }
+    }
+
+    #[test]
+    fn torn_final_write_is_dropped_and_cut_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut j = store.create("s1").unwrap();
+        j.append(&ended(1)).unwrap();
+        j.append(&ended(2)).unwrap();
+        let path = store.dir("s1").join(JOURNAL);
+        let full = fs::read(&path).unwrap();
+        // Every possible torn length of a third record reads back as the first two.
+        let mut third = Vec::new();
+        {
+            let json = serde_json::to_string(&ended(3)).unwrap();
+            third.extend(format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes())).bytes());
+        }
+        for cut in 0..third.len() {
+            fs::write(&path, [&full[..], &third[..cut]].concat()).unwrap();
+            let loaded = store.load("s1").unwrap();
+            assert_eq!(loaded.records, vec![ended(1), ended(2)], "cut at {cut}");
+            assert_eq!(loaded.torn_bytes, cut);
+        }
+        let loaded = store.load("s1").unwrap();
+        let mut j = store.reopen("s1", &loaded).unwrap();
+        j.append(&ended(4)).unwrap();
+        assert_eq!(store.load("s1").unwrap().records, vec![ended(1), ended(2), ended(4)]);
+    }
+
+    #[test]
+    fn damage_in_the_middle_is_reported_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut j = store.create("s1").unwrap();
+        for i in 0..3 {
+            j.append(&ended(i)).unwrap();
+        }
+        let path = store.dir("s1").join(JOURNAL);
+        let mut bytes = fs::read(&path).unwrap();
+        let second = bytes.iter().position(|&b| b == b'\n').unwrap() + 12;
+        bytes[second] ^= 0x01;
+        fs::write(&path, bytes).unwrap();
+        let err = store.load("s1").unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        store.create("s1").unwrap();
+        let mode = fs::metadata(store.dir("s1").join(JOURNAL)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0);
+        let mode = fs::metadata(store.dir("s1")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+}
