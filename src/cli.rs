@@ -42,7 +42,9 @@ impl Context {
         let mut announced = false;
         let mut progress = |done: usize, total: usize| {
             if !announced {
-                eprintln!("Preparing the grader: embedding the question bank once ({total} texts; cached afterwards)...");
+                eprintln!(
+                    "Preparing the grader: embedding the question bank once ({total} texts; cached afterwards)..."
+                );
                 announced = true;
             }
             if interactive {
@@ -145,7 +147,13 @@ pub fn roles(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
     }
     for r in &bank.roles {
         let focus: Vec<&str> = r.focus.iter().map(|(s, _)| bank.skill_name(s)).collect();
-        println!("{:10} {} ({} years)\n           focus: {}", r.id, r.name, r.years, focus.join(", "));
+        println!(
+            "{:10} {} ({} years)\n           focus: {}",
+            r.id,
+            r.name,
+            r.years,
+            focus.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -180,7 +188,12 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
     let config = Config {
         role: a.role.clone(),
-        skills: a.skills.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        skills: a
+            .skills
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         questions: a.questions,
         mode: a.mode,
         seed: seed_or_random(a.seed),
@@ -201,10 +214,24 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
                 session.id
             );
             let stdin = std::io::stdin();
-            session.run(&mut Typed { input: stdin.lock(), out: std::io::stdout(), bank: &bank }, &grader)?
+            session.run(
+                &mut Typed {
+                    input: stdin.lock(),
+                    out: std::io::stdout(),
+                    bank: &bank,
+                },
+                &grader,
+            )?
         }
     };
-    finish(&session.id, outcome, a.out.as_ref(), a.fail_under, a.json, a.script.is_some())
+    finish(
+        &session.id,
+        outcome,
+        a.out.as_ref(),
+        a.fail_under,
+        a.json,
+        a.script.is_some(),
+    )
 }
 
 pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -214,18 +241,31 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Resul
     let mut session = Session::resume(store, Arc::clone(&bank), &id)?;
     if session.interview.phase() == dataready::core::Phase::Complete {
         let outcome = session.write_reports()?;
-        println!("Session {id} is already complete. Report: {}", outcome.markdown.display());
+        println!(
+            "Session {id} is already complete. Report: {}",
+            outcome.markdown.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let script = script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
     let grader = ctx.grader(Arc::clone(&bank))?;
-    println!("Resuming session {id} after {} answered question(s).", session.interview.turns().len());
+    println!(
+        "Resuming session {id} after {} answered question(s).",
+        session.interview.turns().len()
+    );
     let scripted = script.is_some();
     let outcome = match script {
         Some(script) => session.run(&mut Scripted { script }, &grader)?,
         None => {
             let stdin = std::io::stdin();
-            session.run(&mut Typed { input: stdin.lock(), out: std::io::stdout(), bank: &bank }, &grader)?
+            session.run(
+                &mut Typed {
+                    input: stdin.lock(),
+                    out: std::io::stdout(),
+                    bank: &bank,
+                },
+                &grader,
+            )?
         }
     };
     finish(&id, outcome, None, None, false, scripted)
@@ -274,7 +314,12 @@ fn finish(
         println!("{}", serde_json::to_string(&s)?);
     } else {
         if !scripted {
-            println!("\nInterview {}. Overall {}/100 · {}.", r.status, r.overall, r.verdict.label());
+            println!(
+                "\nInterview {}. Overall {}/100 · {}.",
+                r.status,
+                r.overall,
+                r.verdict.label()
+            );
         }
         println!(
             "session {id} · {} · overall {}/100 · {} · {} answered · {} · report {}",
@@ -347,13 +392,19 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!("Score {}/100 (rubric: {}, topic match {:.2})", out.score, out.matched_question, out.topic_similarity);
+                println!(
+                    "Score {}/100 (rubric: {}, topic match {:.2})",
+                    out.score, out.matched_question, out.topic_similarity
+                );
                 println!(
                     "  correctness {t:.1} · depth {d:.1} · experience {p:.1} · clarity {c:.1} · confidence {f:.1}"
                 );
-                for (label, items) in
-                    [("+", &out.what_went_well), ("-", &out.what_was_missing), ("!", &out.red_flags), ("*", &out.seniority_signals)]
-                {
+                for (label, items) in [
+                    ("+", &out.what_went_well),
+                    ("-", &out.what_was_missing),
+                    ("!", &out.red_flags),
+                    ("*", &out.seniority_signals),
+                ] {
                     for i in items {
                         println!("  {label} {i}");
                     }
@@ -369,7 +420,9 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
 fn grade_file(ctx: &Context, bank: Arc<Bank>, file: &PathBuf, out: &PathBuf) -> anyhow::Result<ExitCode> {
     let name = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(&bytes[..]);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(&bytes[..]);
     let headers = reader.headers().map_err(|e| anyhow::anyhow!("{name}:1: {e}"))?.clone();
     let col = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
     let (Some(id_c), Some(q_c), Some(a_c)) = (col("id"), col("question"), col("answer")) else {
@@ -387,23 +440,42 @@ fn grade_file(ctx: &Context, bank: Arc<Bank>, file: &PathBuf, out: &PathBuf) -> 
             anyhow::anyhow!("{name}:{line}: {why}")
         })?;
         let line = rec.position().map_or(0, |p| p.line());
-        let skill = skill_c.and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let skill = skill_c
+            .and_then(|c| rec.get(c))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from);
         if let Some(s) = &skill {
             if bank.skill(s).is_none() {
-                bail!("{name}:{line}: unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
+                bail!(
+                    "{name}:{line}: unknown skill {s:?}; valid skills: {}",
+                    bank.skill_ids().join(", ")
+                );
             }
         }
         let question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
         if question.is_empty() {
             bail!("{name}:{line}: the question is empty");
         }
-        rows.push((rec.get(id_c).unwrap_or("").to_string(), question, rec.get(a_c).unwrap_or("").to_string(), skill));
+        rows.push((
+            rec.get(id_c).unwrap_or("").to_string(),
+            question,
+            rec.get(a_c).unwrap_or("").to_string(),
+            skill,
+        ));
     }
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut w = csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
     w.write_record([
-        "id", "score", "technical_correctness", "depth", "practical_experience", "communication_clarity", "confidence",
-        "red_flags", "matched_question",
+        "id",
+        "score",
+        "technical_correctness",
+        "depth",
+        "practical_experience",
+        "communication_clarity",
+        "confidence",
+        "red_flags",
+        "matched_question",
     ])?;
     for (id, question, answer, skill) in &rows {
         let (e, matched, _) = grader.grade_free(question, answer, skill.as_deref());
@@ -480,9 +552,15 @@ pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else if rows.is_empty() {
-        println!("No sessions yet in {}. Start one with: dataready interview --role mid", store.root().display());
+        println!(
+            "No sessions yet in {}. Start one with: dataready interview --role mid",
+            store.root().display()
+        );
     } else {
-        println!("{:32} {:20} {:10} {:>5} {:18} STATUS", "SESSION", "STARTED", "ROLE", "SCORE", "VERDICT");
+        println!(
+            "{:32} {:20} {:10} {:>5} {:18} STATUS",
+            "SESSION", "STARTED", "ROLE", "SCORE", "VERDICT"
+        );
         for r in rows {
             println!(
                 "{:32} {:20} {:10} {:>5} {:18} {} ({} answered)",
@@ -510,8 +588,19 @@ pub fn bank(ctx: &Context, action: BankAction) -> anyhow::Result<ExitCode> {
             }
         }
         BankAction::Questions { skill } => {
-            for q in bank.questions.iter().filter(|q| skill.as_ref().is_none_or(|s| &q.skill == s)) {
-                println!("{:40} {:20} d{} {:28} {}", q.id, q.skill, q.difficulty, q.roles.join(","), text::one_line(&q.text, 60));
+            for q in bank
+                .questions
+                .iter()
+                .filter(|q| skill.as_ref().is_none_or(|s| &q.skill == s))
+            {
+                println!(
+                    "{:40} {:20} d{} {:28} {}",
+                    q.id,
+                    q.skill,
+                    q.difficulty,
+                    q.roles.join(","),
+                    text::one_line(&q.text, 60)
+                );
             }
         }
     }

@@ -48,7 +48,11 @@ impl<R: BufRead, W: Write> Candidate for Typed<'_, R, W> {
     fn feedback(&mut self, turn: &Turn) {
         let e = &turn.evaluation;
         let _ = writeln!(self.out, "  Score {}/100", e.score);
-        for (label, items) in [("+", &e.what_went_well), ("-", &e.what_was_missing), ("!", &e.red_flags)] {
+        for (label, items) in [
+            ("+", &e.what_went_well),
+            ("-", &e.what_was_missing),
+            ("!", &e.red_flags),
+        ] {
             for i in items.iter().take(3) {
                 let _ = writeln!(self.out, "  {label} {i}");
             }

@@ -82,7 +82,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = cli::Context { data_dir: cli.data_dir, bank_dir: cli.bank };
+    let ctx = cli::Context {
+        data_dir: cli.data_dir,
+        bank_dir: cli.bank,
+    };
     let result = match cli.command {
         Command::Roles { json } => cli::roles(&ctx, json),
         Command::Skills { role, json } => cli::skills(&ctx, role.as_deref(), json),

@@ -22,12 +22,14 @@ pub fn embedder_dir() -> PathBuf {
 
 /// Derived data that can be rebuilt (bank embeddings): `DATAREADY_CACHE`, else `$XDG_CACHE_HOME/dataready`.
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("DATAREADY_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        directories::BaseDirs::new()
-            .map(|d| d.cache_dir().to_path_buf())
-            .unwrap_or_else(|| PathBuf::from(".cache"))
-            .join("dataready")
-    })
+    std::env::var_os("DATAREADY_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            directories::BaseDirs::new()
+                .map(|d| d.cache_dir().to_path_buf())
+                .unwrap_or_else(|| PathBuf::from(".cache"))
+                .join("dataready")
+        })
 }
 
 fn xdg_data() -> PathBuf {

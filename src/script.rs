@@ -32,13 +32,26 @@ pub struct ScriptError {
 impl Script {
     pub fn load(path: &Path, bank: &Bank) -> Result<Self, ScriptError> {
         let file = path.display().to_string();
-        let err = |line: u64, message: String| ScriptError { file: file.clone(), line, message };
+        let err = |line: u64, message: String| ScriptError {
+            file: file.clone(),
+            line,
+            message,
+        };
         let bytes = std::fs::read(path).map_err(|e| err(0, format!("cannot read the script: {e}")))?;
-        let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::Headers).from_reader(&bytes[..]);
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .trim(csv::Trim::Headers)
+            .from_reader(&bytes[..]);
         let headers = reader.headers().map_err(|e| err(1, csv_message(&e)))?.clone();
         let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
         let answer = col("answer").ok_or_else(|| {
-            err(1, format!("the header needs an `answer` column (found: {})", headers.iter().collect::<Vec<_>>().join(", ")))
+            err(
+                1,
+                format!(
+                    "the header needs an `answer` column (found: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
         })?;
         let (audio, skill, qid) = (col("audio"), col("skill"), col("question_id"));
         let mut rows = Vec::new();
@@ -48,7 +61,12 @@ impl Script {
                 err(line, csv_message(&e))
             })?;
             let line = rec.position().map_or(0, |p| p.line());
-            let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+            let get = |i: Option<usize>| {
+                i.and_then(|i| rec.get(i))
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+            };
             let row = Row {
                 line,
                 answer: rec.get(answer).unwrap_or("").to_string(),
@@ -59,12 +77,18 @@ impl Script {
             };
             if let Some(s) = &row.skill {
                 if bank.skill(s).is_none() {
-                    return Err(err(line, format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "))));
+                    return Err(err(
+                        line,
+                        format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", ")),
+                    ));
                 }
             }
             if let Some(q) = &row.question_id {
                 if bank.question(q).is_none() {
-                    return Err(err(line, format!("unknown question_id {q:?}; list ids with: dataready questions")));
+                    return Err(err(
+                        line,
+                        format!("unknown question_id {q:?}; list ids with: dataready questions"),
+                    ));
                 }
             }
             if row.audio.is_some() && row.answer.trim().is_empty() {
@@ -101,13 +125,20 @@ impl Script {
 
     /// The answer for this question: a row naming it, else one naming its skill, else the next unnamed row.
     pub fn take(&mut self, line: &Line, question: &Question) -> Option<Row> {
-        let by_id = self.rows.iter().position(|r| !r.used && r.question_id.as_deref() == Some(&line.question_id));
+        let by_id = self
+            .rows
+            .iter()
+            .position(|r| !r.used && r.question_id.as_deref() == Some(&line.question_id));
         let by_skill = || {
             self.rows
                 .iter()
                 .position(|r| !r.used && r.question_id.is_none() && r.skill.as_deref() == Some(&question.skill))
         };
-        let in_turn = || self.rows.iter().position(|r| !r.used && r.question_id.is_none() && r.skill.is_none());
+        let in_turn = || {
+            self.rows
+                .iter()
+                .position(|r| !r.used && r.question_id.is_none() && r.skill.is_none())
+        };
         let i = by_id.or_else(by_skill).or_else(in_turn)?;
         self.rows[i].used = true;
         Some(self.rows[i].clone())

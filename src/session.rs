@@ -41,8 +41,14 @@ pub fn now_ms() -> u64 {
 /// A new session id: sortable by time, readable, unique enough for one user.
 pub fn new_id(role: &str, at_ms: u64) -> String {
     let secs = at_ms / 1000;
-    let stamp = report::timestamp(at_ms).replace(['-', ':'], "").replace('T', "-").replace('Z', "");
-    format!("{stamp}-{role}-{:04x}", (secs ^ u64::from(std::process::id()) ^ (at_ms % 1000) << 7) & 0xffff)
+    let stamp = report::timestamp(at_ms)
+        .replace(['-', ':'], "")
+        .replace('T', "-")
+        .replace('Z', "");
+    format!(
+        "{stamp}-{role}-{:04x}",
+        (secs ^ u64::from(std::process::id()) ^ (at_ms % 1000) << 7) & 0xffff
+    )
 }
 
 pub struct Session {
@@ -66,7 +72,12 @@ impl Session {
         let id = new_id(&config.role, at);
         let interview = Interview::new(bank, config)?;
         let journal = store.create(&id)?;
-        let mut s = Self { id, interview, journal, store };
+        let mut s = Self {
+            id,
+            interview,
+            journal,
+            store,
+        };
         let effects = s.interview.handle(Event::Start { at_ms: at })?;
         for e in effects {
             if let Effect::Persist(r) = e {
@@ -80,12 +91,20 @@ impl Session {
     pub fn resume(store: Store, bank: Arc<Bank>, id: &str) -> anyhow::Result<Self> {
         let loaded = store.load(id)?;
         if loaded.torn_bytes > 0 {
-            eprintln!("note: dropped an incomplete final write ({} bytes) from the journal", loaded.torn_bytes);
+            eprintln!(
+                "note: dropped an incomplete final write ({} bytes) from the journal",
+                loaded.torn_bytes
+            );
         }
-        let interview = Interview::restore(bank, &loaded.records)
-            .with_context(|| format!("cannot resume session {id}"))?;
+        let interview =
+            Interview::restore(bank, &loaded.records).with_context(|| format!("cannot resume session {id}"))?;
         let journal = store.reopen(id, &loaded)?;
-        Ok(Self { id: id.to_string(), interview, journal, store })
+        Ok(Self {
+            id: id.to_string(),
+            interview,
+            journal,
+            store,
+        })
     }
 
     /// Runs the interview to its end with this candidate and grader, writing the reports.
@@ -116,11 +135,20 @@ impl Session {
                     let (line, q) = (self.interview.current_line().cloned(), self.question()?);
                     let line = line.context("listening without a question")?;
                     let event = match candidate.respond(&line, &q) {
-                        Response::Answer(answer) => Event::Answered { answer, at_ms: now_ms() },
+                        Response::Answer(answer) => Event::Answered {
+                            answer,
+                            at_ms: now_ms(),
+                        },
                         Response::Skip => Event::Skip { at_ms: now_ms() },
                         Response::Repeat => Event::Repeat,
-                        Response::End => Event::End { reason: EndReason::EndedEarly, at_ms: now_ms() },
-                        Response::Exhausted => Event::End { reason: EndReason::ScriptExhausted, at_ms: now_ms() },
+                        Response::End => Event::End {
+                            reason: EndReason::EndedEarly,
+                            at_ms: now_ms(),
+                        },
+                        Response::Exhausted => Event::End {
+                            reason: EndReason::ScriptExhausted,
+                            at_ms: now_ms(),
+                        },
                     };
                     self.interview.handle(event)?
                 }
@@ -143,7 +171,10 @@ impl Session {
     }
 
     fn question(&self) -> anyhow::Result<Arc<Question>> {
-        self.interview.current_question().cloned().context("no question in play")
+        self.interview
+            .current_question()
+            .cloned()
+            .context("no question in play")
     }
 
     pub fn write_reports(&self) -> anyhow::Result<Outcome> {
@@ -155,8 +186,12 @@ impl Session {
             started_at_ms: self.interview.started_at_ms(),
             ended: self.interview.ended(),
         });
-        let markdown = self.store.write_file(&self.id, "report.md", report::to_markdown(&report).as_bytes())?;
-        let json = self.store.write_file(&self.id, "report.json", report::to_json(&report).as_bytes())?;
+        let markdown = self
+            .store
+            .write_file(&self.id, "report.md", report::to_markdown(&report).as_bytes())?;
+        let json = self
+            .store
+            .write_file(&self.id, "report.json", report::to_json(&report).as_bytes())?;
         Ok(Outcome { report, markdown, json })
     }
 }
@@ -179,5 +214,12 @@ pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Resu
         }
     }
     let config = config.with_context(|| format!("session {id} has no setup record"))?;
-    Ok(report::build(&report::Source { session: id, bank, config: &config, turns: &turns, started_at_ms: started, ended }))
+    Ok(report::build(&report::Source {
+        session: id,
+        bank,
+        config: &config,
+        turns: &turns,
+        started_at_ms: started,
+        ended,
+    }))
 }

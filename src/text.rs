@@ -86,7 +86,10 @@ mod tests {
 
     #[test]
     fn strips_escapes_and_controls() {
-        let c = clean("\u{1b}[31mred\u{1b}[0m text\u{7}\u{1b}]0;title\u{7} ok\r\n  next\u{0}", 100);
+        let c = clean(
+            "\u{1b}[31mred\u{1b}[0m text\u{7}\u{1b}]0;title\u{7} ok\r\n  next\u{0}",
+            100,
+        );
         assert_eq!(c.text, "red text ok next");
         assert!(!c.truncated);
     }

@@ -30,7 +30,11 @@ fn load_devset() -> Vec<DevAnswer> {
     paths
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .flat_map(|p| toml::from_str::<DevFile>(&std::fs::read_to_string(p).unwrap()).unwrap().answer)
+        .flat_map(|p| {
+            toml::from_str::<DevFile>(&std::fs::read_to_string(p).unwrap())
+                .unwrap()
+                .answer
+        })
         .collect()
 }
 
@@ -76,7 +80,9 @@ fn grader_meets_its_devset_targets() {
     assert!(dev.len() >= 300, "dev set has only {} answers", dev.len());
     let mut scored: Vec<(DevAnswer, f64)> = Vec::new();
     for a in &dev {
-        let q = bank.question(&a.question).unwrap_or_else(|| panic!("unknown question {}", a.question));
+        let q = bank
+            .question(&a.question)
+            .unwrap_or_else(|| panic!("unknown question {}", a.question));
         let req = GradeRequest {
             question: Arc::clone(q),
             kind: TurnKind::Main,
@@ -84,14 +90,39 @@ fn grader_meets_its_devset_targets() {
             answer: dataready::text::clean(&a.text, 20_000).text,
             role: "mid".into(),
         };
-        let e = if req.answer.is_empty() { dataready::core::Evaluation::no_answer("") } else { grader.grade(&req) };
+        let e = if req.answer.is_empty() {
+            dataready::core::Evaluation::no_answer("")
+        } else {
+            grader.grade(&req)
+        };
         if std::env::var("DEVSET_DEBUG").is_ok_and(|k| k.split(',').any(|k| k == a.kind || k == a.question)) {
             let an = grader.analyse(&req, None);
             println!(
                 "DEBUG {} {} grade {} score {} nov {:.2} mis {:.2}/{:.2} cov {:?} rel {:.2} words {} dens {:.2} salad {:.2} mis {:?} idk {} echo {} off {} inj {} reas {} exp {} hedge {} | {:?}",
-                a.question, a.kind, a.grade, e.score, an.novelty, an.mis_best.0, an.mis_best.1, an.coverage.iter().map(|c| (c * 100.0).round() as i32).collect::<Vec<_>>(),
-                an.relevance, an.words, an.density, an.salad_share, an.misconceptions, an.idk, an.echo_only, an.off_topic,
-                an.injection, an.reasoning, an.experience, an.hedges, e.scores.as_array()
+                a.question,
+                a.kind,
+                a.grade,
+                e.score,
+                an.novelty,
+                an.mis_best.0,
+                an.mis_best.1,
+                an.coverage
+                    .iter()
+                    .map(|c| (c * 100.0).round() as i32)
+                    .collect::<Vec<_>>(),
+                an.relevance,
+                an.words,
+                an.density,
+                an.salad_share,
+                an.misconceptions,
+                an.idk,
+                an.echo_only,
+                an.off_topic,
+                an.injection,
+                an.reasoning,
+                an.experience,
+                an.hedges,
+                e.scores.as_array()
             );
         }
         scored.push((a.clone(), f64::from(e.score)));
@@ -112,7 +143,10 @@ fn grader_meets_its_devset_targets() {
                     if (a.0.grade - b.0.grade).signum() == (a.1 - b.1).signum() {
                         agree += 1;
                     } else {
-                        failures.push(format!("{q}: {}({}) vs {}({}) scored {} vs {}", a.0.kind, a.0.grade, b.0.kind, b.0.grade, a.1, b.1));
+                        failures.push(format!(
+                            "{q}: {}({}) vs {}({}) scored {} vs {}",
+                            a.0.kind, a.0.grade, b.0.kind, b.0.grade, a.1, b.1
+                        ));
                     }
                 }
             }
@@ -124,13 +158,19 @@ fn grader_meets_its_devset_targets() {
                 if a.1 < m {
                     adv_below += 1;
                 } else {
-                    failures.push(format!("{q}: adversarial {} scored {} >= moderate {}", a.0.kind, a.1, m));
+                    failures.push(format!(
+                        "{q}: adversarial {} scored {} >= moderate {}",
+                        a.0.kind, a.1, m
+                    ));
                 }
             }
         }
     }
     let pairwise = agree as f64 / pairs as f64;
-    let rho = spearman(&scored.iter().map(|s| s.0.grade).collect::<Vec<_>>(), &scored.iter().map(|s| s.1).collect::<Vec<_>>());
+    let rho = spearman(
+        &scored.iter().map(|s| s.0.grade).collect::<Vec<_>>(),
+        &scored.iter().map(|s| s.1).collect::<Vec<_>>(),
+    );
     let adversarial = adv_below as f64 / adv_total as f64;
     let mut per_kind: BTreeMap<&str, (f64, f64, usize)> = BTreeMap::new();
     for s in &scored {
@@ -141,7 +181,11 @@ fn grader_meets_its_devset_targets() {
     }
     println!("dev set: {} answers, {} questions", scored.len(), by_q.len());
     for (k, (g, s, n)) in &per_kind {
-        println!("  {k:18} n={n:3}  expert {:5.1}  grader {:5.1}", g / *n as f64, s / *n as f64);
+        println!(
+            "  {k:18} n={n:3}  expert {:5.1}  grader {:5.1}",
+            g / *n as f64,
+            s / *n as f64
+        );
     }
     println!("pairwise ordering accuracy {pairwise:.3} ({agree}/{pairs})");
     println!("spearman {rho:.3}");

@@ -103,11 +103,20 @@ impl Bank {
 
     /// A bank directory laid out like the repository's `bank/`: `roles.toml`, `skills.toml`, `questions/*.toml`.
     pub fn load_dir(dir: &Path) -> Result<Self, BankError> {
-        let io = |path: &Path, source| BankError::Io { path: path.display().to_string(), source };
+        let io = |path: &Path, source| BankError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| io(p, e));
         let mut files = vec![
-            (dir.join("roles.toml").display().to_string(), read(&dir.join("roles.toml"))?),
-            (dir.join("skills.toml").display().to_string(), read(&dir.join("skills.toml"))?),
+            (
+                dir.join("roles.toml").display().to_string(),
+                read(&dir.join("roles.toml"))?,
+            ),
+            (
+                dir.join("skills.toml").display().to_string(),
+                read(&dir.join("skills.toml"))?,
+            ),
         ];
         let qdir = dir.join("questions");
         let mut names: Vec<_> = std::fs::read_dir(&qdir)
@@ -159,12 +168,21 @@ impl Bank {
             }
         }
         if questions.is_empty() && issues.is_empty() {
-            issues.push(BankIssue { file: "bank/questions".into(), line: 0, message: "no questions".into() });
+            issues.push(BankIssue {
+                file: "bank/questions".into(),
+                line: 0,
+                message: "no questions".into(),
+            });
         }
         if !issues.is_empty() {
             return Err(BankError::Invalid(issues));
         }
-        Ok(Self { roles, skills, questions, digest: format!("{:016x}", digest.0) })
+        Ok(Self {
+            roles,
+            skills,
+            questions,
+            digest: format!("{:016x}", digest.0),
+        })
     }
 
     pub fn role(&self, id: &str) -> Option<&Role> {
@@ -239,8 +257,14 @@ mod tests {
         let b = Bank::builtin().unwrap();
         let _ = b;
         vec![
-            ("roles.toml".into(), BUILTIN.iter().find(|f| f.0 == "roles.toml").unwrap().1.into()),
-            ("skills.toml".into(), BUILTIN.iter().find(|f| f.0 == "skills.toml").unwrap().1.into()),
+            (
+                "roles.toml".into(),
+                BUILTIN.iter().find(|f| f.0 == "roles.toml").unwrap().1.into(),
+            ),
+            (
+                "skills.toml".into(),
+                BUILTIN.iter().find(|f| f.0 == "skills.toml").unwrap().1.into(),
+            ),
             ("questions/x.toml".into(), questions.into()),
         ]
     }
@@ -251,14 +275,19 @@ mod tests {
                     misconceptions = [\"a\", \"b\"]\nseniority_signals = [\"a\", \"b\"]\ndeeper = \"d?\"\nexample = \"e?\"\nharder = \"h?\"\n\
                     [[question.key_point]]\ntext = \"k\"\nphrasings = [\"a\"]\n";
         let err = Bank::from_files(&files(text)).unwrap_err().to_string();
-        assert!(err.contains("questions/x.toml:1: question x-1: unknown skill \"nope\""), "{err}");
+        assert!(
+            err.contains("questions/x.toml:1: question x-1: unknown skill \"nope\""),
+            "{err}"
+        );
         assert!(err.contains("difficulty 9"), "{err}");
         assert!(err.contains("1 key point"), "{err}");
     }
 
     #[test]
     fn syntax_errors_point_at_the_line() {
-        let err = Bank::from_files(&files("[[question]]\nid = \"x\"\nskill = \n")).unwrap_err().to_string();
+        let err = Bank::from_files(&files("[[question]]\nid = \"x\"\nskill = \n"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("questions/x.toml:3:"), "{err}");
     }
 }

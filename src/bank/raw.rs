@@ -79,7 +79,11 @@ fn one() -> i64 {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str, issues: &mut Vec<BankIssue>) -> Option<T> {
@@ -88,14 +92,20 @@ fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str, issues: &mut Ve
         Err(e) => {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
             let message = e.message().trim().to_string();
-            issues.push(BankIssue { file: file.to_string(), line, message });
+            issues.push(BankIssue {
+                file: file.to_string(),
+                line,
+                message,
+            });
             None
         }
     }
 }
 
 pub fn skills(file: &str, text: &str, issues: &mut Vec<BankIssue>) -> Vec<Skill> {
-    let Some(parsed) = parse::<SkillsFile>(file, text, issues) else { return Vec::new() };
+    let Some(parsed) = parse::<SkillsFile>(file, text, issues) else {
+        return Vec::new();
+    };
     let mut seen = HashSet::new();
     parsed
         .skill
@@ -103,7 +113,13 @@ pub fn skills(file: &str, text: &str, issues: &mut Vec<BankIssue>) -> Vec<Skill>
         .filter_map(|s| {
             let line = line_of(text, s.span().start);
             let s = s.into_inner();
-            let mut bad = |m: String| issues.push(BankIssue { file: file.into(), line, message: m });
+            let mut bad = |m: String| {
+                issues.push(BankIssue {
+                    file: file.into(),
+                    line,
+                    message: m,
+                })
+            };
             if !is_id(&s.id) {
                 bad(format!("skill id {:?} must be lowercase kebab-case", s.id));
             } else if !seen.insert(s.id.clone()) {
@@ -111,7 +127,12 @@ pub fn skills(file: &str, text: &str, issues: &mut Vec<BankIssue>) -> Vec<Skill>
             } else if s.roadmap.len() < 3 {
                 bad(format!("skill {} needs at least 3 roadmap topics", s.id));
             } else {
-                return Some(Skill { id: s.id, name: s.name, summary: s.summary, roadmap: s.roadmap });
+                return Some(Skill {
+                    id: s.id,
+                    name: s.name,
+                    summary: s.summary,
+                    roadmap: s.roadmap,
+                });
             }
             None
         })
@@ -119,13 +140,21 @@ pub fn skills(file: &str, text: &str, issues: &mut Vec<BankIssue>) -> Vec<Skill>
 }
 
 pub fn roles(file: &str, text: &str, skills: &HashSet<&str>, issues: &mut Vec<BankIssue>) -> Vec<Role> {
-    let Some(parsed) = parse::<RolesFile>(file, text, issues) else { return Vec::new() };
+    let Some(parsed) = parse::<RolesFile>(file, text, issues) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for r in parsed.role {
         let line = line_of(text, r.span().start);
         let r = r.into_inner();
         let before = issues.len();
-        let mut bad = |m: String| issues.push(BankIssue { file: file.into(), line, message: m });
+        let mut bad = |m: String| {
+            issues.push(BankIssue {
+                file: file.into(),
+                line,
+                message: m,
+            })
+        };
         if !(1..=5).contains(&r.difficulty) {
             bad(format!("role {}: difficulty {} is not 1-5", r.id, r.difficulty));
         }
@@ -162,14 +191,20 @@ pub fn questions(
     roles: &HashSet<&str>,
     issues: &mut Vec<BankIssue>,
 ) -> Vec<(usize, Question)> {
-    let Some(parsed) = parse::<QuestionsFile>(file, text, issues) else { return Vec::new() };
+    let Some(parsed) = parse::<QuestionsFile>(file, text, issues) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for q in parsed.question {
         let line = line_of(text, q.span().start);
         let q = q.into_inner();
         let before = issues.len();
         let mut bad = |m: String| {
-            issues.push(BankIssue { file: file.into(), line, message: format!("question {}: {m}", q.id) })
+            issues.push(BankIssue {
+                file: file.into(),
+                line,
+                message: format!("question {}: {m}", q.id),
+            })
         };
         if !is_id(&q.id) {
             bad("id must be lowercase kebab-case".into());
@@ -190,17 +225,27 @@ pub fn questions(
         }
         let n = q.key_point.len();
         if !(4..=8).contains(&n) {
-            bad(format!("has {n} key point{}; a rubric needs 4-8", if n == 1 { "" } else { "s" }));
+            bad(format!(
+                "has {n} key point{}; a rubric needs 4-8",
+                if n == 1 { "" } else { "s" }
+            ));
         }
         for kp in &q.key_point {
             if kp.text.trim().is_empty() {
                 bad("a key point has empty text".into());
             }
             if kp.phrasings.len() < 2 || kp.phrasings.iter().any(|p| p.trim().is_empty()) {
-                bad(format!("key point {:?} needs at least 2 non-empty phrasings", short(&kp.text)));
+                bad(format!(
+                    "key point {:?} needs at least 2 non-empty phrasings",
+                    short(&kp.text)
+                ));
             }
             if !(1..=3).contains(&kp.weight) {
-                bad(format!("key point {:?} has weight {}; use 1-3", short(&kp.text), kp.weight));
+                bad(format!(
+                    "key point {:?} has weight {}; use 1-3",
+                    short(&kp.text),
+                    kp.weight
+                ));
             }
         }
         if q.misconceptions.is_empty() {
@@ -209,7 +254,12 @@ pub fn questions(
         if q.seniority_signals.is_empty() {
             bad("lists no seniority signals".into());
         }
-        for (name, t) in [("text", &q.text), ("deeper", &q.deeper), ("example", &q.example), ("harder", &q.harder)] {
+        for (name, t) in [
+            ("text", &q.text),
+            ("deeper", &q.deeper),
+            ("example", &q.example),
+            ("harder", &q.harder),
+        ] {
             if t.trim().is_empty() {
                 bad(format!("{name} is empty"));
             }
@@ -226,11 +276,19 @@ pub fn questions(
                     key_points: q
                         .key_point
                         .into_iter()
-                        .map(|k| KeyPoint { text: k.text, phrasings: k.phrasings, weight: k.weight as u8 })
+                        .map(|k| KeyPoint {
+                            text: k.text,
+                            phrasings: k.phrasings,
+                            weight: k.weight as u8,
+                        })
                         .collect(),
                     misconceptions: q.misconceptions,
                     seniority_signals: q.seniority_signals,
-                    follow_ups: FollowUps { deeper: q.deeper, example: q.example, harder: q.harder },
+                    follow_ups: FollowUps {
+                        deeper: q.deeper,
+                        example: q.example,
+                        harder: q.harder,
+                    },
                 },
             ));
         }
@@ -240,7 +298,8 @@ pub fn questions(
 
 fn is_id(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
 }
 

@@ -42,19 +42,35 @@ pub enum Answer {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Setup is done: record the session.
-    Start { at_ms: u64 },
+    Start {
+        at_ms: u64,
+    },
     /// The candidate is ready: ask the first question.
-    Begin { at_ms: u64 },
+    Begin {
+        at_ms: u64,
+    },
     /// The interviewer finished speaking the current line.
     Spoken,
     /// Speak the current question again.
     Repeat,
-    Answered { answer: Answer, at_ms: u64 },
-    Transcribed { text: String },
-    Graded { evaluation: Evaluation },
+    Answered {
+        answer: Answer,
+        at_ms: u64,
+    },
+    Transcribed {
+        text: String,
+    },
+    Graded {
+        evaluation: Evaluation,
+    },
     /// The candidate passes on this question: recorded as no answer.
-    Skip { at_ms: u64 },
-    End { reason: EndReason, at_ms: u64 },
+    Skip {
+        at_ms: u64,
+    },
+    End {
+        reason: EndReason,
+        at_ms: u64,
+    },
 }
 
 impl Event {
@@ -89,13 +105,17 @@ pub struct Line {
 pub enum Effect {
     Speak(Line),
     Listen,
-    Transcribe { audio: String },
+    Transcribe {
+        audio: String,
+    },
     Grade(GradeRequest),
     /// Durably store this record before carrying out the effects that follow it.
     Persist(Record),
     /// Practice mode: show the feedback for this turn.
     Feedback(Box<Turn>),
-    Finish { reason: EndReason },
+    Finish {
+        reason: EndReason,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,8 +137,14 @@ pub enum CoreError {
     UnknownSkill { given: String, valid: String },
     #[error("questions must be between 1 and {max}, not {given}")]
     QuestionCount { given: usize, max: usize },
-    #[error("the session does not match the question bank: turn {turn} asked {recorded:?} but the bank now plans {planned:?}")]
-    Diverged { turn: usize, recorded: String, planned: String },
+    #[error(
+        "the session does not match the question bank: turn {turn} asked {recorded:?} but the bank now plans {planned:?}"
+    )]
+    Diverged {
+        turn: usize,
+        recorded: String,
+        planned: String,
+    },
     #[error("the session journal is not a valid interview: {0}")]
     BadJournal(String),
 }
@@ -168,11 +194,17 @@ impl Interview {
         })?;
         for s in &config.skills {
             if bank.skill(s).is_none() {
-                return Err(CoreError::UnknownSkill { given: s.clone(), valid: bank.skill_ids().join(", ") });
+                return Err(CoreError::UnknownSkill {
+                    given: s.clone(),
+                    valid: bank.skill_ids().join(", "),
+                });
             }
         }
         if config.questions == 0 || config.questions > MAX_QUESTIONS {
-            return Err(CoreError::QuestionCount { given: config.questions, max: MAX_QUESTIONS });
+            return Err(CoreError::QuestionCount {
+                given: config.questions,
+                max: MAX_QUESTIONS,
+            });
         }
         let planner = Planner::new(role, &config.skills);
         Ok(Self {
@@ -193,7 +225,11 @@ impl Interview {
     pub fn restore(bank: Arc<Bank>, records: &[Record]) -> Result<Self, CoreError> {
         let (config, at_ms) = match records.first() {
             Some(Record::Started { config, at_ms, .. }) => (config.clone(), *at_ms),
-            _ => return Err(CoreError::BadJournal("it does not start with the interview's setup".into())),
+            _ => {
+                return Err(CoreError::BadJournal(
+                    "it does not start with the interview's setup".into(),
+                ));
+            }
         };
         let mut me = Self::new(bank, config)?;
         me.handle(Event::Start { at_ms })?;
@@ -203,13 +239,20 @@ impl Interview {
                 Record::Started { .. } => return Err(CoreError::BadJournal("two setup records".into())),
                 Record::Turn(turn) => {
                     if !began {
-                        me.handle(Event::Begin { at_ms: turn.asked_at_ms })?;
+                        me.handle(Event::Begin {
+                            at_ms: turn.asked_at_ms,
+                        })?;
                         began = true;
                     }
                     me.replay_turn(turn)?;
                 }
+                // A completed interview already ended itself while replaying its last turn.
+                Record::Ended { .. } if me.phase == Phase::Complete => {}
                 Record::Ended { reason, at_ms } => {
-                    me.handle(Event::End { reason: *reason, at_ms: *at_ms })?;
+                    me.handle(Event::End {
+                        reason: *reason,
+                        at_ms: *at_ms,
+                    })?;
                 }
             }
         }
@@ -238,17 +281,24 @@ impl Interview {
         }
         self.handle(Event::Spoken)?;
         if turn.skipped {
-            self.handle(Event::Skip { at_ms: turn.answered_at_ms })?;
+            self.handle(Event::Skip {
+                at_ms: turn.answered_at_ms,
+            })?;
             return Ok(());
         }
         let answer = Answer::Text(turn.answer.clone());
-        self.handle(Event::Answered { answer, at_ms: turn.answered_at_ms })?;
+        self.handle(Event::Answered {
+            answer,
+            at_ms: turn.answered_at_ms,
+        })?;
         if let Some(c) = self.current.as_mut().and_then(|c| c.answer.as_mut()) {
             c.audio = turn.audio.clone();
             c.truncated |= turn.truncated;
         }
         if self.phase == Phase::Evaluating {
-            self.handle(Event::Graded { evaluation: turn.evaluation.clone() })?;
+            self.handle(Event::Graded {
+                evaluation: turn.evaluation.clone(),
+            })?;
         }
         Ok(())
     }
@@ -288,7 +338,10 @@ impl Interview {
 
     /// Feeds one event; returns the effects to carry out, in order. Invalid events change nothing.
     pub fn handle(&mut self, event: Event) -> Result<Vec<Effect>, CoreError> {
-        let invalid = CoreError::InvalidEvent { event: event.name(), phase: self.phase };
+        let invalid = CoreError::InvalidEvent {
+            event: event.name(),
+            phase: self.phase,
+        };
         match (self.phase, event) {
             (Phase::Complete, _) => Err(invalid),
             (_, Event::End { reason, at_ms }) => Ok(self.finish(reason, at_ms)),
@@ -317,22 +370,40 @@ impl Interview {
             }
             (Phase::Listening, Event::Skip { at_ms }) => {
                 self.now_ms = self.now_ms.max(at_ms);
-                let Some(c) = self.current.as_mut() else { return Err(invalid) };
-                c.answer = Some(PendingAnswer { text: String::new(), audio: None, truncated: false, at_ms });
+                let Some(c) = self.current.as_mut() else {
+                    return Err(invalid);
+                };
+                c.answer = Some(PendingAnswer {
+                    text: String::new(),
+                    audio: None,
+                    truncated: false,
+                    at_ms,
+                });
                 Ok(self.conclude(Evaluation::no_answer("Skipped: no answer given."), true))
             }
             (Phase::Listening, Event::Answered { answer, at_ms }) => {
                 self.now_ms = self.now_ms.max(at_ms);
-                let Some(c) = self.current.as_mut() else { return Err(invalid) };
+                let Some(c) = self.current.as_mut() else {
+                    return Err(invalid);
+                };
                 match answer {
                     Answer::Text(t) => {
-                        c.answer = Some(PendingAnswer { text: String::new(), audio: None, truncated: false, at_ms });
+                        c.answer = Some(PendingAnswer {
+                            text: String::new(),
+                            audio: None,
+                            truncated: false,
+                            at_ms,
+                        });
                         self.phase = Phase::Processing;
                         Ok(self.evaluate(&t))
                     }
                     Answer::Audio(path) => {
-                        c.answer =
-                            Some(PendingAnswer { text: String::new(), audio: Some(path.clone()), truncated: false, at_ms });
+                        c.answer = Some(PendingAnswer {
+                            text: String::new(),
+                            audio: Some(path.clone()),
+                            truncated: false,
+                            at_ms,
+                        });
                         self.phase = Phase::Processing;
                         Ok(vec![Effect::Transcribe { audio: path }])
                     }
@@ -347,7 +418,9 @@ impl Interview {
     /// PROCESSING → EVALUATING: clean the answer and ask for a grade (or record no answer).
     fn evaluate(&mut self, raw: &str) -> Vec<Effect> {
         let clean = text::clean(raw, text::MAX_ANSWER_CHARS);
-        let Some(c) = self.current.as_mut() else { return Vec::new() };
+        let Some(c) = self.current.as_mut() else {
+            return Vec::new();
+        };
         let pending = c.answer.get_or_insert(PendingAnswer {
             text: String::new(),
             audio: None,
@@ -372,7 +445,9 @@ impl Interview {
     /// EVALUATING → DECIDING → ASKING | COMPLETE: record the turn, then pick what comes next.
     fn conclude(&mut self, evaluation: Evaluation, skipped: bool) -> Vec<Effect> {
         self.phase = Phase::Deciding;
-        let Some(c) = self.current.take() else { return Vec::new() };
+        let Some(c) = self.current.take() else {
+            return Vec::new();
+        };
         let answer = c.answer.clone().unwrap_or(PendingAnswer {
             text: String::new(),
             audio: None,
@@ -455,10 +530,19 @@ impl Interview {
 
     fn finish(&mut self, reason: EndReason, at_ms: u64) -> Vec<Effect> {
         let at_ms = at_ms.max(self.now_ms);
+        let started = self.phase != Phase::Setup;
         self.phase = Phase::Complete;
         self.current = None;
         self.ended = Some((reason, at_ms));
-        vec![Effect::Persist(Record::Ended { reason, at_ms }), Effect::Finish { reason }]
+        if started {
+            vec![
+                Effect::Persist(Record::Ended { reason, at_ms }),
+                Effect::Finish { reason },
+            ]
+        } else {
+            // Nothing was recorded yet, so there is nothing to close in the journal.
+            vec![Effect::Finish { reason }]
+        }
     }
 }
 

@@ -92,7 +92,11 @@ impl Planner {
                 })
                 .collect()
         };
-        let fallback = if skills.is_empty() { role.also.clone() } else { Vec::new() };
+        let fallback = if skills.is_empty() {
+            role.also.clone()
+        } else {
+            Vec::new()
+        };
         Self {
             role: role.id.clone(),
             weights,

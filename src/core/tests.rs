@@ -1,0 +1,273 @@
+//! State-machine tests: the happy path, resume by replay, and random event sequences.
+
+use std::sync::{Arc, OnceLock};
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn bank() -> Arc<Bank> {
+    static BANK: OnceLock<Arc<Bank>> = OnceLock::new();
+    Arc::clone(BANK.get_or_init(|| Arc::new(Bank::builtin().unwrap())))
+}
+
+fn config(questions: usize, mode: Mode) -> Config {
+    Config {
+        role: "senior".into(),
+        skills: vec![],
+        questions,
+        mode,
+        seed: 42,
+        years: None,
+    }
+}
+
+fn graded(score: u8) -> Evaluation {
+    Evaluation {
+        scores: Scores::from_array([score as f32 / 10.0; 5]),
+        score,
+        what_went_well: vec![],
+        what_was_missing: vec![],
+        red_flags: vec![],
+        seniority_signals: vec![],
+        grader: "test".into(),
+    }
+}
+
+/// Drives a whole interview, answering with the given scores in turn.
+fn run(iv: &mut Interview, scores: &[u8]) -> Vec<Effect> {
+    let mut all = iv.handle(Event::Start { at_ms: 1 }).unwrap();
+    all.extend(iv.handle(Event::Begin { at_ms: 2 }).unwrap());
+    let mut i = 0;
+    while iv.phase() != Phase::Complete {
+        all.extend(iv.handle(Event::Spoken).unwrap());
+        let text = format!("answer {i}");
+        all.extend(
+            iv.handle(Event::Answered {
+                answer: Answer::Text(text),
+                at_ms: 10 + i as u64,
+            })
+            .unwrap(),
+        );
+        all.extend(
+            iv.handle(Event::Graded {
+                evaluation: graded(scores[i % scores.len()]),
+            })
+            .unwrap(),
+        );
+        i += 1;
+    }
+    all
+}
+
+#[test]
+fn a_whole_interview_asks_the_configured_number_of_questions() {
+    let mut iv = Interview::new(bank(), config(10, Mode::Mock)).unwrap();
+    let effects = run(&mut iv, &[30, 60, 90]);
+    assert_eq!(iv.turns().len(), 10);
+    let speaks = effects.iter().filter(|e| matches!(e, Effect::Speak(_))).count();
+    assert_eq!(speaks, 10);
+    assert!(matches!(
+        effects.last(),
+        Some(Effect::Finish {
+            reason: EndReason::Completed
+        })
+    ));
+    // Every turn is persisted before the next question is spoken.
+    let mut persisted = 0;
+    for e in &effects {
+        match e {
+            Effect::Persist(Record::Turn(_)) => persisted += 1,
+            Effect::Speak(line) => assert_eq!(persisted, line.number - 1),
+            _ => {}
+        }
+    }
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Feedback(_))),
+        "mock mode gives no feedback"
+    );
+}
+
+#[test]
+fn follow_ups_follow_the_answer_quality() {
+    let mut iv = Interview::new(bank(), config(10, Mode::Practice)).unwrap();
+    iv.handle(Event::Start { at_ms: 0 }).unwrap();
+    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let answer = |iv: &mut Interview, score| {
+        iv.handle(Event::Spoken).unwrap();
+        iv.handle(Event::Answered {
+            answer: Answer::Text("x y z".into()),
+            at_ms: 0,
+        })
+        .unwrap();
+        iv.handle(Event::Graded {
+            evaluation: graded(score),
+        })
+        .unwrap()
+    };
+    let first = iv.current_line().unwrap().clone();
+    let effects = answer(&mut iv, 20);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Feedback(_))));
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Deeper);
+    assert_eq!(iv.current_line().unwrap().question_id, first.question_id);
+    answer(&mut iv, 55);
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Example);
+    answer(&mut iv, 55);
+    // Two follow-ups on a topic at most.
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Main);
+    answer(&mut iv, 90);
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Harder);
+    answer(&mut iv, 90);
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Main);
+}
+
+#[test]
+fn empty_and_whitespace_answers_are_no_answer_and_the_interview_goes_on() {
+    let mut iv = Interview::new(bank(), config(3, Mode::Mock)).unwrap();
+    iv.handle(Event::Start { at_ms: 0 }).unwrap();
+    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    iv.handle(Event::Spoken).unwrap();
+    let effects = iv
+        .handle(Event::Answered {
+            answer: Answer::Text(" \t\u{1b}[2J\n".into()),
+            at_ms: 5,
+        })
+        .unwrap();
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Grade(_))));
+    assert_eq!(iv.turns()[0].evaluation.score, 0);
+    assert_eq!(iv.phase(), Phase::Asking);
+    assert_eq!(
+        iv.current_line().unwrap().kind,
+        TurnKind::Main,
+        "no follow-up on a non-answer"
+    );
+}
+
+#[test]
+fn invalid_events_are_rejected_without_changing_anything() {
+    let mut iv = Interview::new(bank(), config(3, Mode::Mock)).unwrap();
+    let err = iv.handle(Event::Spoken).unwrap_err();
+    assert_eq!(
+        err,
+        CoreError::InvalidEvent {
+            event: "spoken",
+            phase: Phase::Setup
+        }
+    );
+    assert_eq!(iv.phase(), Phase::Setup);
+}
+
+#[test]
+fn bad_configs_name_the_valid_choices() {
+    let mut c = config(10, Mode::Mock);
+    c.role = "intern".into();
+    let err = Interview::new(bank(), c).unwrap_err().to_string();
+    assert!(err.contains("junior, mid, senior, staff, principal"), "{err}");
+    let mut c = config(10, Mode::Mock);
+    c.skills = vec!["cobol".into()];
+    let err = Interview::new(bank(), c).unwrap_err().to_string();
+    assert!(
+        err.contains("unknown skill \"cobol\"") && err.contains("spark"),
+        "{err}"
+    );
+    assert!(Interview::new(bank(), config(0, Mode::Mock)).is_err());
+}
+
+fn journal(effects: &[Effect]) -> Vec<Record> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Persist(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn restoring_any_prefix_of_the_journal_continues_identically() {
+    let mut full = Interview::new(bank(), config(8, Mode::Mock)).unwrap();
+    let records = journal(&run(&mut full, &[20, 55, 90, 40]));
+    for cut in 1..records.len() {
+        let restored = Interview::restore(bank(), &records[..cut]).unwrap();
+        assert_eq!(restored.turns(), &full.turns()[..restored.turns().len()]);
+        if !matches!(restored.phase(), Phase::Complete | Phase::Ready) {
+            let next = &full.turns()[restored.turns().len()];
+            assert_eq!(
+                restored.current_line().unwrap().question_id,
+                next.question_id,
+                "cut {cut}"
+            );
+            assert_eq!(restored.current_line().unwrap().kind, next.kind, "cut {cut}");
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_interview_different_seed_different_questions() {
+    let ids = |seed| {
+        let mut c = config(10, Mode::Mock);
+        c.seed = seed;
+        let mut iv = Interview::new(bank(), c).unwrap();
+        run(&mut iv, &[50]);
+        iv.turns().iter().map(|t| t.question_id.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(1), ids(1));
+    assert_ne!(ids(1), ids(2));
+}
+
+fn any_event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        (0u64..1000).prop_map(|at_ms| Event::Start { at_ms }),
+        (0u64..1000).prop_map(|at_ms| Event::Begin { at_ms }),
+        Just(Event::Spoken),
+        Just(Event::Repeat),
+        (".{0,40}", 0u64..1000).prop_map(|(t, at_ms)| Event::Answered {
+            answer: Answer::Text(t),
+            at_ms
+        }),
+        ("[a-z]{1,8}", 0u64..1000).prop_map(|(p, at_ms)| Event::Answered {
+            answer: Answer::Audio(p),
+            at_ms
+        }),
+        ".{0,40}".prop_map(|text| Event::Transcribed { text }),
+        (0u8..=100).prop_map(|s| Event::Graded { evaluation: graded(s) }),
+        (0u64..1000).prop_map(|at_ms| Event::Skip { at_ms }),
+        (0u64..1000).prop_map(|at_ms| Event::End {
+            reason: EndReason::EndedEarly,
+            at_ms
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any event sequence: no panic, rejected events change nothing, invariants always hold,
+    /// and the journal written so far restores to the same turns.
+    #[test]
+    fn random_event_sequences_keep_the_machine_valid(events in proptest::collection::vec(any_event(), 0..80), n in 1usize..8) {
+        let mut iv = Interview::new(bank(), config(n, Mode::Practice)).unwrap();
+        let mut records = Vec::new();
+        for event in events {
+            let before = (iv.phase(), iv.turns().len());
+            match iv.handle(event) {
+                Ok(effects) => records.extend(journal(&effects)),
+                Err(_) => prop_assert_eq!(before, (iv.phase(), iv.turns().len())),
+            }
+            prop_assert!(iv.turns().len() <= n);
+            let asking = matches!(iv.phase(), Phase::Asking | Phase::Listening | Phase::Processing | Phase::Evaluating);
+            prop_assert_eq!(asking, iv.current_line().is_some());
+            // At most two follow-ups per topic: never three non-main turns in a row on one question.
+            for w in iv.turns().windows(3) {
+                prop_assert!(!(w.iter().all(|t| t.question_id == w[0].question_id && t.kind != TurnKind::Main)));
+            }
+            for t in iv.turns() {
+                prop_assert!(t.evaluation.score <= 100);
+            }
+        }
+        if !records.is_empty() {
+            let restored = Interview::restore(bank(), &records).unwrap();
+            prop_assert_eq!(restored.turns(), iv.turns());
+        }
+    }
+}

@@ -170,7 +170,14 @@ impl EndReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {
-    Started { config: Config, bank_digest: String, at_ms: u64 },
+    Started {
+        config: Config,
+        bank_digest: String,
+        at_ms: u64,
+    },
     Turn(Box<Turn>),
-    Ended { reason: EndReason, at_ms: u64 },
+    Ended {
+        reason: EndReason,
+        at_ms: u64,
+    },
 }

@@ -50,15 +50,12 @@ pub struct Bert {
 
 impl Bert {
     pub fn load(cfg: BertConfig, weights: &std::path::Path) -> Result<Self, String> {
-        let file = std::fs::File::open(weights)
-            .map_err(|e| format!("cannot open {}: {e}", weights.display()))?;
+        let file = std::fs::File::open(weights).map_err(|e| format!("cannot open {}: {e}", weights.display()))?;
         // SAFETY: the model file is opened read-only and not modified while mapped.
         let mmap = unsafe { Mmap::map(&file) }.map_err(|e| format!("cannot map weights: {e}"))?;
         let st = SafeTensors::deserialize(&mmap).map_err(|e| format!("bad safetensors: {e}"))?;
         let get = |name: &str, len: usize| -> Result<Vec<f32>, String> {
-            let t = st
-                .tensor(name)
-                .map_err(|_| format!("weights lack tensor {name}"))?;
+            let t = st.tensor(name).map_err(|_| format!("weights lack tensor {name}"))?;
             if t.dtype() != Dtype::F32 || t.shape().iter().product::<usize>() != len {
                 return Err(format!("tensor {name} has shape {:?} {:?}", t.dtype(), t.shape()));
             }
@@ -69,7 +66,10 @@ impl Bert {
         };
         let h = cfg.hidden_size;
         let norm = |p: &str| -> Result<LayerNorm, String> {
-            Ok(LayerNorm { weight: get(&format!("{p}.weight"), h)?, bias: get(&format!("{p}.bias"), h)? })
+            Ok(LayerNorm {
+                weight: get(&format!("{p}.weight"), h)?,
+                bias: get(&format!("{p}.bias"), h)?,
+            })
         };
         let linear = |p: &str, inp: usize, out: usize| -> Result<Linear, String> {
             Ok(Linear {
@@ -113,7 +113,15 @@ impl Bert {
         let position = get("embeddings.position_embeddings.weight", cfg.max_position_embeddings * h)?;
         let token_type = get("embeddings.token_type_embeddings.weight", 2 * h)?;
         let emb_norm = norm("embeddings.LayerNorm")?;
-        Ok(Self { cfg, word_offset, position, token_type, emb_norm, layers, mmap })
+        Ok(Self {
+            cfg,
+            word_offset,
+            position,
+            token_type,
+            emb_norm,
+            layers,
+            mmap,
+        })
     }
 
     /// Mean-pooled, L2-normalized embeddings of each id sequence. Sequences are packed
@@ -138,9 +146,7 @@ impl Bert {
                 let bytes = &self.mmap[self.word_offset + id * h * 4..self.word_offset + (id + 1) * h * 4];
                 for (d, v) in row.iter_mut().enumerate() {
                     let b = &bytes[d * 4..d * 4 + 4];
-                    *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-                        + self.position[pos * h + d]
-                        + self.token_type[d];
+                    *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]) + self.position[pos * h + d] + self.token_type[d];
                 }
             }
         }
@@ -182,10 +188,20 @@ impl Bert {
                 // scores = q · kᵀ (len × len), reading the heads in place through strides.
                 unsafe {
                     matrixmultiply::sgemm(
-                        len, dh, len, scale,
-                        q.as_ptr(), (3 * h) as isize, 1,
-                        k.as_ptr(), 1, (3 * h) as isize,
-                        0.0, scores.as_mut_ptr(), len as isize, 1,
+                        len,
+                        dh,
+                        len,
+                        scale,
+                        q.as_ptr(),
+                        (3 * h) as isize,
+                        1,
+                        k.as_ptr(),
+                        1,
+                        (3 * h) as isize,
+                        0.0,
+                        scores.as_mut_ptr(),
+                        len as isize,
+                        1,
                     );
                 }
                 for row in scores.chunks_exact_mut(len) {
@@ -194,10 +210,20 @@ impl Bert {
                 let out = &mut ctx[start * h + head * dh..];
                 unsafe {
                     matrixmultiply::sgemm(
-                        len, len, dh, 1.0,
-                        scores.as_ptr(), len as isize, 1,
-                        v.as_ptr(), (3 * h) as isize, 1,
-                        0.0, out.as_mut_ptr(), h as isize, 1,
+                        len,
+                        len,
+                        dh,
+                        1.0,
+                        scores.as_ptr(),
+                        len as isize,
+                        1,
+                        v.as_ptr(),
+                        (3 * h) as isize,
+                        1,
+                        0.0,
+                        out.as_mut_ptr(),
+                        h as isize,
+                        1,
                     );
                 }
             }
@@ -222,10 +248,20 @@ fn linear(l: &Linear, x: &[f32], rows: usize) -> Vec<f32> {
     // SAFETY: all pointers cover the full extents given by the dimensions and strides.
     unsafe {
         matrixmultiply::sgemm(
-            rows, l.inp, l.out, 1.0,
-            x.as_ptr(), l.inp as isize, 1,
-            l.weight.as_ptr(), 1, l.inp as isize,
-            1.0, y.as_mut_ptr(), l.out as isize, 1,
+            rows,
+            l.inp,
+            l.out,
+            1.0,
+            x.as_ptr(),
+            l.inp as isize,
+            1,
+            l.weight.as_ptr(),
+            1,
+            l.inp as isize,
+            1.0,
+            y.as_mut_ptr(),
+            l.out as isize,
+            1,
         );
     }
     y

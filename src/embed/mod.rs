@@ -5,8 +5,8 @@ mod tokenizer;
 
 use std::path::{Path, PathBuf};
 
-pub use bert::BertConfig;
 use bert::Bert;
+pub use bert::BertConfig;
 use tokenizer::WordPiece;
 
 /// sentence-transformers' max_seq_length for this model.
@@ -19,7 +19,9 @@ pub enum EmbedError {
         "the sentence-embedding model is not installed (looked in {0}).\n  Install it with: scripts/setup-models.sh"
     )]
     Missing(PathBuf),
-    #[error("the sentence-embedding model in {dir} is unusable: {why}.\n  Reinstall it with: scripts/setup-models.sh --force")]
+    #[error(
+        "the sentence-embedding model in {dir} is unusable: {why}.\n  Reinstall it with: scripts/setup-models.sh --force"
+    )]
     Broken { dir: PathBuf, why: String },
 }
 
@@ -35,15 +37,17 @@ impl Embedder {
         if !weights.exists() {
             return Err(EmbedError::Missing(dir.to_path_buf()));
         }
-        let broken = |why: String| EmbedError::Broken { dir: dir.to_path_buf(), why };
+        let broken = |why: String| EmbedError::Broken {
+            dir: dir.to_path_buf(),
+            why,
+        };
         let cfg: BertConfig = std::fs::read_to_string(dir.join("config.json"))
             .map_err(|e| broken(format!("config.json: {e}")))
             .and_then(|s| serde_json::from_str(&s).map_err(|e| broken(format!("config.json: {e}"))))?;
         if cfg.hidden_size != DIM {
             return Err(broken(format!("hidden size {} is not {DIM}", cfg.hidden_size)));
         }
-        let vocab = std::fs::read_to_string(dir.join("vocab.txt"))
-            .map_err(|e| broken(format!("vocab.txt: {e}")))?;
+        let vocab = std::fs::read_to_string(dir.join("vocab.txt")).map_err(|e| broken(format!("vocab.txt: {e}")))?;
         let tokenizer = WordPiece::from_vocab(&vocab).map_err(broken)?;
         let model = Bert::load(cfg, &weights).map_err(broken)?;
         Ok(Self { tokenizer, model })

@@ -34,7 +34,11 @@ fn layout(bank: &Bank) -> (Vec<&str>, Vec<QuestionRows>) {
         let question = texts.len();
         texts.push(&q.text);
         let follow_ups = [question + 1, question + 2, question + 3];
-        texts.extend([q.follow_ups.deeper.as_str(), q.follow_ups.example.as_str(), q.follow_ups.harder.as_str()]);
+        texts.extend([
+            q.follow_ups.deeper.as_str(),
+            q.follow_ups.example.as_str(),
+            q.follow_ups.harder.as_str(),
+        ]);
         let mut key_points = Vec::new();
         for kp in &q.key_points {
             let at = texts.len();
@@ -48,7 +52,13 @@ fn layout(bank: &Bank) -> (Vec<&str>, Vec<QuestionRows>) {
         let at = texts.len();
         texts.extend(q.seniority_signals.iter().map(String::as_str));
         let signals = (at..texts.len()).collect();
-        rows.push(QuestionRows { question, follow_ups, key_points, misconceptions, signals });
+        rows.push(QuestionRows {
+            question,
+            follow_ups,
+            key_points,
+            misconceptions,
+            signals,
+        });
     }
     (texts, rows)
 }

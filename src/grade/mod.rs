@@ -72,6 +72,7 @@ pub struct Analysis {
     pub mis_best: (f32, f32),
     /// Share of the answer's content words that the question did not already say.
     pub novelty: f32,
+    pub content_words: usize,
 }
 
 impl RubricGrader {
@@ -105,7 +106,11 @@ impl RubricGrader {
     }
 
     fn rows(&self, q: &Question) -> Option<&index::QuestionRows> {
-        self.bank.questions.iter().position(|b| b.id == q.id).map(|i| &self.index.rows[i])
+        self.bank
+            .questions
+            .iter()
+            .position(|b| b.id == q.id)
+            .map(|i| &self.index.rows[i])
     }
 
     /// Grades an answer to any question: the nearest bank topic supplies the rubric, and the
@@ -132,7 +137,9 @@ impl RubricGrader {
     /// Measures an answer against the rubric. `topic_match` < 1 when the question is not the bank's own.
     pub fn analyse(&self, req: &GradeRequest, topic_match: Option<f32>) -> Analysis {
         let q = &req.question;
-        let Some(rows) = self.rows(q) else { return Analysis::default() };
+        let Some(rows) = self.rows(q) else {
+            return Analysis::default();
+        };
         let lower = req.answer.to_lowercase();
         let mut chunks: Vec<Chunk> = signals::chunks(&req.answer);
         let all_words: usize = chunks.iter().map(|c| c.words.len()).sum();
@@ -148,8 +155,10 @@ impl RubricGrader {
         let texts: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
         let vecs = self.embedder.embed(&texts);
         let prompt_words: Vec<String> = signals::words(&format!("{} {}", req.prompt, q.text));
-        let prompt_content: std::collections::HashSet<&str> =
-            signals::content_words(&prompt_words).into_iter().map(signals::stem).collect();
+        let prompt_content: std::collections::HashSet<&str> = signals::content_words(&prompt_words)
+            .into_iter()
+            .map(signals::stem)
+            .collect();
 
         let mut coverage = vec![0f32; q.key_points.len()];
         let mut relevance: f32 = 0.0;
@@ -163,9 +172,16 @@ impl RubricGrader {
         for (c, v) in chunks.iter().zip(&vecs) {
             let to_prompt = cosine(v, &prompt_vec).max(cosine(v, question_vec));
             let content = signals::content_words(&c.words);
-            let overlap = content.iter().filter(|w| prompt_content.contains(signals::stem(w))).count() as f32
+            let overlap = content
+                .iter()
+                .filter(|w| prompt_content.contains(signals::stem(w)))
+                .count() as f32
                 / content.len().max(1) as f32;
-            let kp_sims: Vec<f32> = rows.key_points.iter().map(|(r, _)| cosine(v, self.index.vector(*r))).collect();
+            let kp_sims: Vec<f32> = rows
+                .key_points
+                .iter()
+                .map(|(r, _)| cosine(v, self.index.vector(*r)))
+                .collect();
             let best_kp = kp_sims.iter().copied().fold(0.0, f32::max);
             // Restating the question: as close to it as to anything the rubric asks for.
             let restates = to_prompt >= 0.6 && to_prompt >= best_kp;
@@ -221,7 +237,12 @@ impl RubricGrader {
         let content_words: usize = chunks.iter().map(|c| signals::content_words(&c.words).len()).sum();
         let novel: usize = chunks
             .iter()
-            .map(|c| signals::content_words(&c.words).iter().filter(|w| !prompt_content.contains(signals::stem(w))).count())
+            .map(|c| {
+                signals::content_words(&c.words)
+                    .iter()
+                    .filter(|w| !prompt_content.contains(signals::stem(w)))
+                    .count()
+            })
             .sum();
         let novelty = novel as f32 / content_words.max(1) as f32;
         let idk = signals::is_idk(&lower) && content_words < 40;
@@ -243,6 +264,7 @@ impl RubricGrader {
             density: relevant_words as f32 / all_words.max(1) as f32,
             mis_best,
             novelty,
+            content_words,
         }
     }
 
@@ -303,7 +325,8 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
         - 2.0 * a.misconceptions.len().min(2) as f32;
 
     let practical_raw = 10.0 * (a.experience as f32 / 3.0).min(1.0);
-    let practical = practical_raw.min(technical + if kind == TurnKind::Example { 5.0 } else { 3.0 }) * a.density.max(0.2);
+    let practical =
+        practical_raw.min(technical + if kind == TurnKind::Example { 5.0 } else { 3.0 }) * a.density.max(0.2);
 
     let filler_rate = 100.0 * a.fillers as f32 / a.words.max(1) as f32;
     let mut clarity = 10.0 * (0.55 * a.density + 0.45 * (1.0 - a.salad_share));
@@ -330,7 +353,10 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
         red_flags.push("Tried to instruct the grader instead of answering the question.".to_string());
         cap = cap.min(12.0);
     }
-    if a.echo_only || (a.novelty < 0.35 && cov < 0.5) {
+    if a.content_words == 0 && !a.injection {
+        missing.push("The answer had no content, only filler words.".to_string());
+        cap = cap.min(3.0);
+    } else if !a.idk && (a.echo_only || (a.content_words >= 4 && a.novelty < 0.35 && cov < 0.5)) {
         missing.push("The answer only restated the question.".to_string());
         cap = cap.min(8.0);
     }
@@ -363,15 +389,16 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
         let factor = (cap / 100.0 * 10.0 / technical.max(cap / 10.0)).min(1.0);
         let mut arr = scores.as_array();
         arr[0] = arr[0].min(cap / 10.0);
-        arr[1] = arr[1] * factor;
-        arr[2] = arr[2] * factor;
+        arr[1] *= factor;
+        arr[2] *= factor;
         scores = Scores::from_array(arr);
     }
 
     let mut went_well = Vec::new();
     let mut order: Vec<usize> = (0..q.key_points.len()).collect();
     order.sort_by(|&x, &y| {
-        (f32::from(q.key_points[y].weight) * a.coverage[y]).total_cmp(&(f32::from(q.key_points[x].weight) * a.coverage[x]))
+        (f32::from(q.key_points[y].weight) * a.coverage[y])
+            .total_cmp(&(f32::from(q.key_points[x].weight) * a.coverage[x]))
     });
     if cap >= 25.0 {
         for &k in order.iter().filter(|&&k| a.coverage[k] >= 0.6).take(3) {
@@ -391,9 +418,16 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
         missing.push("Much of the answer drifted away from the question; lead with the point.".to_string());
     }
     if filler_rate > 6.0 {
-        missing.push(format!("{} filler words in {} words; pausing silently reads as more confident.", a.fillers, a.words));
+        missing.push(format!(
+            "{} filler words in {} words; pausing silently reads as more confident.",
+            a.fillers, a.words
+        ));
     }
-    let seniority_signals = if cap >= 25.0 { a.signals.iter().map(|&s| q.seniority_signals[s].clone()).collect() } else { Vec::new() };
+    let seniority_signals = if cap >= 25.0 {
+        a.signals.iter().map(|&s| q.seniority_signals[s].clone()).collect()
+    } else {
+        Vec::new()
+    };
     Evaluation {
         scores,
         score: score.round().clamp(0.0, 100.0) as u8,

@@ -54,7 +54,14 @@ pub fn to_markdown(r: &Report) -> String {
     } else {
         let _ = writeln!(w, "| Skill | Score | | Questions |\n|---|---:|---|---:|");
         for k in &r.skills {
-            let _ = writeln!(w, "| {} | {} | {} | {} |", k.name, k.score, bar(f32::from(k.score), 100.0, 20), k.questions);
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} | {} |",
+                k.name,
+                k.score,
+                bar(f32::from(k.score), 100.0, 20),
+                k.questions
+            );
         }
         let _ = writeln!(w);
     }
@@ -84,7 +91,10 @@ pub fn to_markdown(r: &Report) -> String {
 
     let _ = writeln!(w, "## Study roadmap\n");
     if r.roadmap.is_empty() {
-        let _ = writeln!(w, "Every skill covered scored 70 or more. Go deeper with harder questions: `--role` one level up.\n");
+        let _ = writeln!(
+            w,
+            "Every skill covered scored 70 or more. Go deeper with harder questions: `--role` one level up.\n"
+        );
     }
     for (i, item) in r.roadmap.iter().enumerate() {
         let _ = writeln!(w, "{}. **{}** ({}/100)", i + 1, item.skill, item.score);

@@ -145,7 +145,11 @@ pub struct Source<'a> {
 }
 
 fn weight(t: &Turn) -> f64 {
-    if t.kind == TurnKind::Main { 1.0 } else { FOLLOW_UP_WEIGHT }
+    if t.kind == TurnKind::Main {
+        1.0
+    } else {
+        FOLLOW_UP_WEIGHT
+    }
 }
 
 fn weighted_mean<'a>(turns: impl Iterator<Item = &'a Turn>, f: impl Fn(&Turn) -> f64) -> Option<f64> {
@@ -171,7 +175,9 @@ pub fn build(src: &Source<'_>) -> Report {
         years: role.map_or_else(String::new, |r| r.years.clone()),
     };
     let turns = src.turns;
-    let overall = weighted_mean(turns.iter(), |t| f64::from(t.evaluation.score)).unwrap_or(0.0).round() as u8;
+    let overall = weighted_mean(turns.iter(), |t| f64::from(t.evaluation.score))
+        .unwrap_or(0.0)
+        .round() as u8;
 
     let dimensions: Vec<DimensionScore> = Scores::NAMES
         .iter()
@@ -189,7 +195,9 @@ pub fn build(src: &Source<'_>) -> Report {
         by_skill.entry(t.skill.as_str()).or_default().push(t);
     }
     // Skills in the order the role lists them, then any others in bank order.
-    let mut skill_order: Vec<&str> = role.map(|r| r.focus.iter().map(|f| f.0.as_str()).collect()).unwrap_or_default();
+    let mut skill_order: Vec<&str> = role
+        .map(|r| r.focus.iter().map(|f| f.0.as_str()).collect())
+        .unwrap_or_default();
     for s in &bank.skills {
         if !skill_order.contains(&s.id.as_str()) {
             skill_order.push(&s.id);
@@ -202,14 +210,18 @@ pub fn build(src: &Source<'_>) -> Report {
             Some(SkillScore {
                 id: id.to_string(),
                 name: bank.skill_name(id).to_string(),
-                score: weighted_mean(ts.iter().copied(), |t| f64::from(t.evaluation.score)).unwrap_or(0.0).round() as u8,
+                score: weighted_mean(ts.iter().copied(), |t| f64::from(t.evaluation.score))
+                    .unwrap_or(0.0)
+                    .round() as u8,
                 questions: ts.len(),
             })
         })
         .collect();
     let radar = radar::radar(&skills.iter().map(|s| (s.name.clone(), s.score)).collect::<Vec<_>>());
 
-    let injection = turns.iter().any(|t| t.evaluation.red_flags.iter().any(|f| f.contains("instruct the grader")));
+    let injection = turns
+        .iter()
+        .any(|t| t.evaluation.red_flags.iter().any(|f| f.contains("instruct the grader")));
     let mut verdict = Verdict::from_score(overall);
     let mut verdict_reason = format!(
         "Overall {overall}/100: Strong Hire from {STRONG_HIRE_FROM}, Hire from {HIRE_FROM}, Borderline from {BORDERLINE_FROM}, Needs Improvement below."
@@ -223,9 +235,13 @@ pub fn build(src: &Source<'_>) -> Report {
         verdict_reason.push_str(" Only a few questions were answered, so this verdict rests on little evidence.");
     }
 
-    let focus_ids: Vec<&str> = role.map(|r| r.focus.iter().map(|f| f.0.as_str()).collect()).unwrap_or_default();
-    let weak_focus: Vec<&SkillScore> =
-        skills.iter().filter(|s| focus_ids.contains(&s.id.as_str()) && s.score < 45).collect();
+    let focus_ids: Vec<&str> = role
+        .map(|r| r.focus.iter().map(|f| f.0.as_str()).collect())
+        .unwrap_or_default();
+    let weak_focus: Vec<&SkillScore> = skills
+        .iter()
+        .filter(|s| focus_ids.contains(&s.id.as_str()) && s.score < 45)
+        .collect();
     let ready = overall >= HIRE_FROM && weak_focus.is_empty() && !injection;
     let role_name = &role_info.name;
     let readiness_summary = if ready {
@@ -235,10 +251,17 @@ pub fn build(src: &Source<'_>) -> Report {
         if gaps.is_empty() {
             format!("Close to ready for {role_name}: raise depth and examples to move from borderline to hire.")
         } else {
-            format!("Close to ready for {role_name}; first close the gaps in {}.", gaps.join(", "))
+            format!(
+                "Close to ready for {role_name}; first close the gaps in {}.",
+                gaps.join(", ")
+            )
         }
     } else {
-        let lower = bank.roles.iter().rev().find(|r| r.difficulty < role.map_or(1, |r| r.difficulty));
+        let lower = bank
+            .roles
+            .iter()
+            .rev()
+            .find(|r| r.difficulty < role.map_or(1, |r| r.difficulty));
         match lower {
             Some(l) if overall >= 35 => format!(
                 "Not yet ready for {role_name}; the answers fit a {} ({} years) level today.",
@@ -279,7 +302,10 @@ pub fn build(src: &Source<'_>) -> Report {
         overall,
         verdict,
         verdict_reason,
-        readiness: Readiness { ready, summary: readiness_summary },
+        readiness: Readiness {
+            ready,
+            summary: readiness_summary,
+        },
         dimensions,
         skills,
         radar,
@@ -315,7 +341,10 @@ pub fn build(src: &Source<'_>) -> Report {
 fn strengths(dims: &[DimensionScore], skills: &[SkillScore], turns: &[Turn]) -> Vec<String> {
     let mut out = Vec::new();
     for s in skills.iter().filter(|s| s.score >= 70) {
-        out.push(format!("{}: scored {}/100 across {} question(s).", s.name, s.score, s.questions));
+        out.push(format!(
+            "{}: scored {}/100 across {} question(s).",
+            s.name, s.score, s.questions
+        ));
     }
     let mut dims: Vec<&DimensionScore> = dims.iter().filter(|d| d.score >= 7.0).collect();
     dims.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -360,7 +389,9 @@ fn advice(dimension: &str) -> &'static str {
     match dimension {
         "Technical correctness" => "Check the facts behind each answer; state the mechanism precisely.",
         "Depth of understanding" => "Explain why things work and the trade-offs, not just what they are.",
-        "Practical experience" => "Tie answers to something you built or fixed: the situation, what you did, the result in numbers.",
+        "Practical experience" => {
+            "Tie answers to something you built or fixed: the situation, what you did, the result in numbers."
+        }
         "Communication clarity" => "Lead with the answer in one sentence, then support it; cut detours.",
         _ => "State what you know plainly; fewer fillers and hedges, and say what you would check when unsure.",
     }
@@ -385,7 +416,11 @@ fn roadmap(bank: &Bank, skills: &[SkillScore], turns: &[Turn]) -> Vec<RoadmapIte
             if let Some(skill) = bank.skill(&s.id) {
                 topics.extend(skill.roadmap.iter().take(4).cloned());
             }
-            RoadmapItem { skill: s.name.clone(), score: s.score, topics }
+            RoadmapItem {
+                skill: s.name.clone(),
+                score: s.score,
+                topics,
+            }
         })
         .collect()
 }
@@ -396,7 +431,11 @@ fn next_steps(dims: &[DimensionScore], roadmap: &[RoadmapItem], role: &str) -> V
         out.push(format!(
             "Start with {}: {}.",
             first.skill,
-            first.topics.iter().find(|t| !t.starts_with("Revisit")).map_or("the roadmap below", String::as_str)
+            first
+                .topics
+                .iter()
+                .find(|t| !t.starts_with("Revisit"))
+                .map_or("the roadmap below", String::as_str)
         ));
     }
     if let Some(d) = dims.iter().min_by(|a, b| a.score.total_cmp(&b.score)) {
@@ -406,9 +445,14 @@ fn next_steps(dims: &[DimensionScore], roadmap: &[RoadmapItem], role: &str) -> V
     }
     if !roadmap.is_empty() {
         let ids: Vec<String> = roadmap.iter().take(3).map(|r| r.skill.clone()).collect();
-        out.push(format!("Retake a focused practice round on {} in a week.", ids.join(", ")));
+        out.push(format!(
+            "Retake a focused practice round on {} in a week.",
+            ids.join(", ")
+        ));
     }
-    out.push(format!("Run `dataready interview --role {role} --mode practice` for per-answer feedback."));
+    out.push(format!(
+        "Run `dataready interview --role {role} --mode practice` for per-answer feedback."
+    ));
     out
 }
 

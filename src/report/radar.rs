@@ -53,13 +53,20 @@ pub fn radar(axes: &[(String, u8)]) -> Option<String> {
             grid[y][(start + i as isize) as usize] = ch;
         }
     }
-    let lines: Vec<String> = grid.iter().map(|row| row.iter().collect::<String>().trim_end().to_string()).collect();
+    let lines: Vec<String> = grid
+        .iter()
+        .map(|row| row.iter().collect::<String>().trim_end().to_string())
+        .collect();
     Some(lines.join("\n"))
 }
 
 fn short(name: &str) -> String {
     let s: String = name.chars().take(16).collect();
-    if name.chars().count() > 16 { format!("{}.", s.trim_end()) } else { s }
+    if name.chars().count() > 16 {
+        format!("{}.", s.trim_end())
+    } else {
+        s
+    }
 }
 
 fn plot(grid: &mut [Vec<char>], (x, y): (f64, f64), ch: char) {
@@ -91,11 +98,17 @@ mod tests {
 
     #[test]
     fn fits_in_80_columns_and_labels_every_axis() {
-        let axes: Vec<(String, u8)> = ["Platform design", "Performance tuning", "Distributed systems", "Stream processing", "Spark"]
-            .iter()
-            .zip([80, 35, 60, 100, 0])
-            .map(|(n, s)| (n.to_string(), s))
-            .collect();
+        let axes: Vec<(String, u8)> = [
+            "Platform design",
+            "Performance tuning",
+            "Distributed systems",
+            "Stream processing",
+            "Spark",
+        ]
+        .iter()
+        .zip([80, 35, 60, 100, 0])
+        .map(|(n, s)| (n.to_string(), s))
+        .collect();
         let chart = radar(&axes).unwrap();
         assert!(chart.lines().all(|l| l.chars().count() <= 80));
         for (n, s) in &axes {

@@ -21,7 +21,10 @@ pub enum StoreError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.display().to_string(), source }
+    move |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// Where sessions live: `<data dir>/sessions/<id>/`.
@@ -42,7 +45,9 @@ pub struct Loaded {
 
 impl Store {
     pub fn new(data_dir: &Path) -> Self {
-        Self { root: data_dir.join("sessions") }
+        Self {
+            root: data_dir.join("sessions"),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -56,7 +61,11 @@ impl Store {
     /// Creates a new, private session folder with an empty journal.
     pub fn create(&self, id: &str) -> Result<Journal, StoreError> {
         let dir = self.dir(id);
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(io_err(&dir))?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io_err(&dir))?;
         Journal::open(&dir.join(JOURNAL), 0)
     }
 
@@ -79,7 +88,10 @@ impl Store {
     /// Finds a session by id or unique prefix; `last` means the newest.
     pub fn resolve(&self, id: &str) -> Result<String, StoreError> {
         let ids = self.list()?;
-        let not_found = || StoreError::NotFound { id: id.to_string(), dir: self.root.display().to_string() };
+        let not_found = || StoreError::NotFound {
+            id: id.to_string(),
+            dir: self.root.display().to_string(),
+        };
         if id == "last" || id == "latest" {
             return ids.into_iter().next().ok_or_else(not_found);
         }
@@ -115,7 +127,13 @@ impl Store {
 
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(io_err(&tmp))?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io_err(&tmp))?;
     f.write_all(contents).and_then(|_| f.sync_all()).map_err(io_err(&tmp))?;
     fs::rename(&tmp, path).map_err(io_err(path))?;
     Ok(())
@@ -129,11 +147,19 @@ pub struct Journal {
 
 impl Journal {
     fn open(path: &Path, valid_len: u64) -> Result<Self, StoreError> {
-        let file = OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(io_err(path))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io_err(path))?;
         if file.metadata().map_err(io_err(path))?.len() > valid_len {
             file.set_len(valid_len).map_err(io_err(path))?;
         }
-        Ok(Self { file, path: path.to_path_buf() })
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends one record and waits until it is on disk.
@@ -166,14 +192,26 @@ pub fn read_journal(path: &Path) -> Result<Loaded, StoreError> {
                     Some(Err(e)) => e,
                     _ => "checksum mismatch".to_string(),
                 };
-                return Err(StoreError::Corrupt { path: path.display().to_string(), line: line_no, why });
+                return Err(StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    line: line_no,
+                    why,
+                });
             }
             _ => {
-                return Ok(Loaded { records, torn_bytes: bytes.len() - at, valid_len: at as u64 });
+                return Ok(Loaded {
+                    records,
+                    torn_bytes: bytes.len() - at,
+                    valid_len: at as u64,
+                });
             }
         }
     }
-    Ok(Loaded { records, torn_bytes: 0, valid_len: at as u64 })
+    Ok(Loaded {
+        records,
+        torn_bytes: 0,
+        valid_len: at as u64,
+    })
 }
 
 /// `None` for a checksum mismatch (a torn or damaged line); `Some(Err)` for a valid line we cannot read.
@@ -193,7 +231,10 @@ mod tests {
     use crate::core::EndReason;
 
     fn ended(at_ms: u64) -> Record {
-        Record::Ended { reason: EndReason::EndedEarly, at_ms }
+        Record::Ended {
+            reason: EndReason::EndedEarly,
+            at_ms,
+        }
     }
 
     #[test]
@@ -246,7 +287,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
         store.create("s1").unwrap();
-        let mode = fs::metadata(store.dir("s1").join(JOURNAL)).unwrap().permissions().mode();
+        let mode = fs::metadata(store.dir("s1").join(JOURNAL))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0);
         let mode = fs::metadata(store.dir("s1")).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0);
