@@ -57,7 +57,9 @@ pub fn radar(axes: &[(String, u8)]) -> Option<String> {
         .iter()
         .map(|row| row.iter().collect::<String>().trim_end().to_string())
         .collect();
-    Some(lines.join("\n"))
+    let first = lines.iter().position(|l| !l.is_empty()).unwrap_or(0);
+    let last = lines.iter().rposition(|l| !l.is_empty()).unwrap_or(0);
+    Some(lines[first..=last].join("\n"))
 }
 
 fn short(name: &str) -> String {
