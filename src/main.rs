@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use dataready::core::Mode;
 
 mod cli;
 
@@ -73,6 +72,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show installed models, or prepare the grader's caches
+    Models {
+        #[command(subcommand)]
+        action: cli::ModelsAction,
+    },
     /// Question bank tools
     Bank {
         #[command(subcommand)]
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Command::Report { id, format, out } => cli::report(&ctx, &id, format, out),
         Command::Sessions { json } => cli::sessions(&ctx, json),
         Command::Bank { action } => cli::bank(&ctx, action),
+        Command::Models { action } => cli::models(&ctx, action),
     };
     match result {
         Ok(code) => code,
@@ -103,9 +108,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-#[allow(dead_code)]
-fn _mode_is_a_value_enum(m: Mode) -> Mode {
-    m
 }

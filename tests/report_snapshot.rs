@@ -11,8 +11,16 @@ fn evaluation(score: u8, flag: Option<&str>) -> Evaluation {
     Evaluation {
         scores: Scores::from_array([s, s * 0.9, s * 0.6, s.min(8.0), 7.0]),
         score,
-        what_went_well: if score >= 60 { vec!["Covered: the mechanism, precisely.".into()] } else { vec![] },
-        what_was_missing: if score < 70 { vec!["Not covered: a concrete example from production.".into()] } else { vec![] },
+        what_went_well: if score >= 60 {
+            vec!["Covered: the mechanism, precisely.".into()]
+        } else {
+            vec![]
+        },
+        what_was_missing: if score < 70 {
+            vec!["Not covered: a concrete example from production.".into()]
+        } else {
+            vec![]
+        },
         red_flags: flag.map(|f| vec![f.to_string()]).unwrap_or_default(),
         seniority_signals: vec![],
         grader: "offline-rubric/1".into(),
@@ -21,18 +29,39 @@ fn evaluation(score: u8, flag: Option<&str>) -> Evaluation {
 
 fn interview(scores: &[u8]) -> Interview {
     let bank = Arc::new(Bank::builtin().unwrap());
-    let config = Config { role: "senior".into(), skills: vec![], questions: 8, mode: Mode::Mock, seed: 99, years: Some(6) };
+    let config = Config {
+        role: "senior".into(),
+        skills: vec![],
+        questions: 8,
+        mode: Mode::Mock,
+        seed: 99,
+        years: Some(6),
+    };
     let mut iv = Interview::new(bank, config).unwrap();
-    iv.handle(Event::Start { at_ms: 1_764_000_000_000 }).unwrap();
-    iv.handle(Event::Begin { at_ms: 1_764_000_001_000 }).unwrap();
+    iv.handle(Event::Start {
+        at_ms: 1_764_000_000_000,
+    })
+    .unwrap();
+    iv.handle(Event::Begin {
+        at_ms: 1_764_000_001_000,
+    })
+    .unwrap();
     let mut i = 0;
     while iv.phase() != dataready::core::Phase::Complete {
         iv.handle(Event::Spoken).unwrap();
         let at_ms = 1_764_000_060_000 + i as u64 * 60_000;
-        let effects = iv.handle(Event::Answered { answer: Answer::Text(format!("Answer number {i} with *markdown* | pipes")), at_ms }).unwrap();
+        let effects = iv
+            .handle(Event::Answered {
+                answer: Answer::Text(format!("Answer number {i} with *markdown* | pipes")),
+                at_ms,
+            })
+            .unwrap();
         assert!(effects.iter().any(|e| matches!(e, Effect::Grade(_))));
         let flag = (i == 5).then_some("Stated a misconception: \"Exactly-once is free in Kafka.\"");
-        iv.handle(Event::Graded { evaluation: evaluation(scores[i % scores.len()], flag) }).unwrap();
+        iv.handle(Event::Graded {
+            evaluation: evaluation(scores[i % scores.len()], flag),
+        })
+        .unwrap();
         i += 1;
     }
     iv
@@ -60,7 +89,16 @@ fn report_markdown_and_json() {
 #[test]
 fn verdicts_follow_the_documented_thresholds() {
     use report::Verdict::*;
-    for (score, want) in [(100, StrongHire), (80, StrongHire), (79, Hire), (65, Hire), (64, Borderline), (50, Borderline), (49, NeedsImprovement), (0, NeedsImprovement)] {
+    for (score, want) in [
+        (100, StrongHire),
+        (80, StrongHire),
+        (79, Hire),
+        (65, Hire),
+        (64, Borderline),
+        (50, Borderline),
+        (49, NeedsImprovement),
+        (0, NeedsImprovement),
+    ] {
         assert_eq!(report::Verdict::from_score(score), want, "{score}");
     }
     let strong = build(&interview(&[95]));
