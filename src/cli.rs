@@ -212,26 +212,15 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
-    let outcome = match script {
-        Some(script) => session.run(&mut Scripted { script }, &grader)?,
-        None => {
-            println!(
-                "DataReady · {} interview · {} questions · session {}\nAnswer each question in one line.",
-                bank.role(&a.role).map_or(a.role.as_str(), |r| r.name.as_str()),
-                a.questions,
-                session.id
-            );
-            let stdin = std::io::stdin();
-            session.run(
-                &mut Typed {
-                    input: stdin.lock(),
-                    out: std::io::stdout(),
-                    bank: &bank,
-                },
-                &grader,
-            )?
-        }
-    };
+    if script.is_none() {
+        println!(
+            "DataReady · {} interview · {} questions · session {}\nAnswer each question in one line.",
+            bank.role(&a.role).map_or(a.role.as_str(), |r| r.name.as_str()),
+            a.questions,
+            session.id
+        );
+    }
+    let outcome = run_with(&mut session, script, &bank, &grader)?;
     finish(
         &session.id,
         outcome,
@@ -262,21 +251,29 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Resul
         session.interview.turns().len()
     );
     let scripted = script.is_some();
-    let outcome = match script {
-        Some(script) => session.run(&mut Scripted { script }, &grader)?,
+    let outcome = run_with(&mut session, script, &bank, &grader)?;
+    finish(&id, outcome, None, None, false, scripted)
+}
+
+/// Runs the session with scripted answers when there is a script, else with answers typed at the prompt.
+fn run_with(
+    session: &mut Session,
+    script: Option<Script>,
+    bank: &Bank,
+    grader: &RubricGrader,
+) -> anyhow::Result<Outcome> {
+    match script {
+        Some(script) => session.run(&mut Scripted { script }, grader),
         None => {
             let stdin = std::io::stdin();
-            session.run(
-                &mut Typed {
-                    input: stdin.lock(),
-                    out: std::io::stdout(),
-                    bank: &bank,
-                },
-                &grader,
-            )?
+            let mut typed = Typed {
+                input: stdin.lock(),
+                out: std::io::stdout(),
+                bank,
+            };
+            session.run(&mut typed, grader)
         }
-    };
-    finish(&id, outcome, None, None, false, scripted)
+    }
 }
 
 #[derive(Serialize)]
