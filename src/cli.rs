@@ -17,7 +17,7 @@ use dataready::report;
 use dataready::script::Script;
 use dataready::session::{self, Outcome, Session};
 use dataready::store::Store;
-use dataready::{paths, text};
+use dataready::{doctor, paths, text, tui};
 
 pub struct Context {
     pub data_dir: Option<PathBuf>,
@@ -72,9 +72,9 @@ pub enum Input {
 
 #[derive(Args)]
 pub struct InterviewArgs {
-    /// junior, mid, senior, staff or principal
-    #[arg(long, default_value = "mid")]
-    role: String,
+    /// junior, mid, senior, staff or principal [default: mid; on a terminal without it, the setup screen asks]
+    #[arg(long)]
+    role: Option<String>,
     /// Comma-separated skills to cover [default: the role's focus skills]
     #[arg(long, value_delimiter = ',', value_name = "SKILLS")]
     skills: Vec<String>,
@@ -105,6 +105,9 @@ pub struct InterviewArgs {
     /// Print the summary as JSON
     #[arg(long)]
     json: bool,
+    /// Line-by-line prompt instead of the full-screen room (automatic when not on a terminal)
+    #[arg(long)]
+    plain: bool,
 }
 
 #[derive(Args)]
@@ -192,10 +195,18 @@ fn seed_or_random(seed: Option<u64>) -> u64 {
     seed.unwrap_or_else(|| session::now_ms() ^ (u64::from(std::process::id()) << 32))
 }
 
+/// The room needs a terminal on both ends; otherwise (pipes, CI) the plain prompt is used.
+fn use_room(plain: bool) -> bool {
+    !plain && std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
 pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
+    let room = a.script.is_none() && use_room(a.plain);
+    let role_given = a.role.is_some();
+    let role = a.role.clone().unwrap_or_else(|| "mid".into());
     let config = Config {
-        role: a.role.clone(),
+        role: role.clone(),
         skills: a
             .skills
             .iter()
@@ -209,13 +220,21 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     };
     // Validate everything before loading models or creating a session.
     dataready::core::Interview::new(Arc::clone(&bank), config.clone())?;
+    if room {
+        let start = if role_given {
+            tui::Start::New(config)
+        } else {
+            tui::Start::Setup(config)
+        };
+        return closed(tui::run_interview(bank, ctx.store(), start)?);
+    }
     let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
     if script.is_none() {
         println!(
             "DataReady · {} interview · {} questions · session {}\nAnswer each question in one line.",
-            bank.role(&a.role).map_or(a.role.as_str(), |r| r.name.as_str()),
+            bank.role(&role).map_or(role.as_str(), |r| r.name.as_str()),
             a.questions,
             session.id
         );
@@ -229,6 +248,20 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
         a.json,
         a.script.is_some(),
     )
+}
+
+/// After the room closes: say where things are, in the normal terminal.
+fn closed(c: tui::Closed) -> anyhow::Result<ExitCode> {
+    match (&c.session, &c.report) {
+        (Some(id), Some(r)) => println!(
+            "session {id} · overall {}/100 · {} · dataready report {id}",
+            r.overall,
+            r.verdict.label()
+        ),
+        (Some(id), None) => println!("Session {id} saved. Continue with: dataready resume {id}"),
+        _ => {}
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -507,6 +540,10 @@ pub fn report(ctx: &Context, id: &str, format: Format, out: Option<PathBuf>) -> 
     let store = ctx.store();
     let id = store.resolve(id)?;
     let r = session::report_from_journal(&store, &bank, &id)?;
+    if matches!(format, Format::Md) && out.is_none() && use_room(false) {
+        tui::show_report(&bank, r)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let text = match format {
         Format::Md => report::to_markdown(&r),
         Format::Json => report::to_json(&r),
@@ -638,6 +675,21 @@ pub fn models(ctx: &Context, action: ModelsAction) -> anyhow::Result<ExitCode> {
                 paths::cache_dir().display(),
                 t.elapsed().as_secs_f64()
             );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn doctor(json: bool) -> anyhow::Result<ExitCode> {
+    let checks = doctor::checks();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&checks)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for c in &checks {
+        println!("{} {:22} {}", if c.ok { "ok " } else { "-- " }, c.name, c.detail);
+        if let Some(fix) = &c.fix {
+            println!("    fix: {fix}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -3,12 +3,15 @@
 
 pub mod bank;
 pub mod core;
+pub mod doctor;
 pub mod embed;
 pub mod grade;
 pub mod input;
+pub mod logging;
 pub mod paths;
 pub mod report;
 pub mod script;
 pub mod session;
 pub mod store;
 pub mod text;
+pub mod tui;

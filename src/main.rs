@@ -58,7 +58,7 @@ enum Command {
     },
     /// Grade answers to any question (from the bank or not)
     Grade(cli::GradeArgs),
-    /// Show a session's report ("last" for the newest)
+    /// Show a session's report ("last" for the newest): a dashboard on a terminal, Markdown otherwise
     Report {
         id: String,
         #[arg(long, value_enum, default_value = "md")]
@@ -69,6 +69,11 @@ enum Command {
     },
     /// List saved sessions with date, role, status and score
     Sessions {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check what this machine can do (models, microphone, speaker, LLM) and how to fix what is missing
+    Doctor {
         #[arg(long)]
         json: bool,
     },
@@ -86,6 +91,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    dataready::logging::init(&dataready::paths::data_dir(cli.data_dir.clone()));
     let ctx = cli::Context {
         data_dir: cli.data_dir,
         bank_dir: cli.bank,
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
         Command::Sessions { json } => cli::sessions(&ctx, json),
         Command::Bank { action } => cli::bank(&ctx, action),
         Command::Models { action } => cli::models(&ctx, action),
+        Command::Doctor { json } => cli::doctor(json),
     };
     match result {
         Ok(code) => code,

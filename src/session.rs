@@ -22,6 +22,8 @@ pub enum Response {
     End,
     /// Nothing more to say (a script ran out, input closed).
     Exhausted,
+    /// The candidate walked away (the window closed): stop without ending, so `resume` continues.
+    Leave,
 }
 
 /// The candidate side: hears lines, answers, sees practice feedback.
@@ -124,6 +126,7 @@ impl Session {
             let next = match effect {
                 Effect::Persist(record) => {
                     self.journal.append(&record).context("could not save the session")?;
+                    tracing::debug!(session = %self.id, "saved a journal record");
                     continue;
                 }
                 Effect::Speak(line) => {
@@ -135,6 +138,7 @@ impl Session {
                     let (line, q) = (self.interview.current_line().cloned(), self.question()?);
                     let line = line.context("listening without a question")?;
                     let event = match candidate.respond(&line, &q) {
+                        Response::Leave => break,
                         Response::Answer(answer) => Event::Answered {
                             answer,
                             at_ms: now_ms(),
@@ -156,7 +160,14 @@ impl Session {
                     anyhow::bail!("cannot transcribe {audio}: speech recognition is not part of this build yet")
                 }
                 Effect::Grade(request) => {
+                    let t = std::time::Instant::now();
                     let evaluation = grader.grade(&request);
+                    tracing::info!(
+                        question = %request.question.id,
+                        score = evaluation.score,
+                        ms = t.elapsed().as_millis() as u64,
+                        "graded"
+                    );
                     self.interview.handle(Event::Graded { evaluation })?
                 }
                 Effect::Feedback(turn) => {

@@ -1,0 +1,481 @@
+//! The room's state and how every event changes it. No drawing and no I/O here: the loop in
+//! `mod.rs` feeds events in and carries out the returned [`Action`]s.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm;
+
+use crate::bank::Bank;
+use crate::core::{Config, Line, Mode, Turn};
+use crate::doctor::Check;
+use crate::report::Report;
+
+/// Everything that happens, from keys, the clock, or the interview thread.
+#[derive(Debug)]
+pub enum AppEvent {
+    Key(KeyEvent),
+    /// Time since the app started, in milliseconds.
+    Tick(u64),
+    Resize,
+    Session(SessionMsg),
+    /// SIGTERM / SIGHUP: save and leave.
+    Terminate,
+}
+
+/// Reports from the interview thread.
+#[derive(Debug, Clone)]
+pub enum SessionMsg {
+    Preparing(String),
+    Started { session: String },
+    Asking { line: Line, skill: String },
+    Listening,
+    Grading,
+    Feedback(Box<Turn>),
+    Finished(Box<Report>),
+    Failed(String),
+}
+
+/// What the candidate decided, sent back to the interview thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Answer(String),
+    Skip,
+    Repeat,
+    End,
+}
+
+/// What the loop must do after an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Start(Config),
+    Reply(Reply),
+    Export { markdown: bool },
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Preparing,
+    Asking,
+    Listening,
+    Grading,
+    Finished,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Preparing => "getting ready",
+            Self::Asking => "asking",
+            Self::Listening => "listening",
+            Self::Grading => "grading",
+            Self::Finished => "finished",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Role,
+    Years,
+    Skills,
+    Mode,
+    Questions,
+    Input,
+    Start,
+}
+
+const FIELDS: [Field; 7] = [
+    Field::Role,
+    Field::Years,
+    Field::Skills,
+    Field::Mode,
+    Field::Questions,
+    Field::Input,
+    Field::Start,
+];
+
+#[derive(Debug, Clone)]
+pub struct SetupForm {
+    pub roles: Vec<(String, String, u32)>,
+    pub role: usize,
+    pub years: u32,
+    /// All skills (id, name) and which are selected.
+    pub skills: Vec<(String, String, bool)>,
+    pub skill_cursor: usize,
+    pub mode: Mode,
+    pub questions: usize,
+    pub field: Field,
+    pub checks: Vec<Check>,
+    pub seed: u64,
+}
+
+impl SetupForm {
+    pub fn new(bank: &Bank, config: &Config, checks: Vec<Check>) -> Self {
+        let roles: Vec<(String, String, u32)> = bank
+            .roles
+            .iter()
+            .map(|r| (r.id.clone(), r.name.clone(), r.min_years))
+            .collect();
+        let role = roles.iter().position(|r| r.0 == config.role).unwrap_or(1);
+        let mut form = Self {
+            years: config.years.unwrap_or(roles[role].2),
+            roles,
+            role,
+            skills: bank
+                .skills
+                .iter()
+                .map(|s| (s.id.clone(), s.name.clone(), false))
+                .collect(),
+            skill_cursor: 0,
+            mode: config.mode,
+            questions: config.questions,
+            field: Field::Role,
+            checks,
+            seed: config.seed,
+        };
+        form.select_role_skills(bank);
+        form
+    }
+
+    /// Selects the current role's focus skills.
+    pub fn select_role_skills(&mut self, bank: &Bank) {
+        let focus: Vec<&str> = bank
+            .role(&self.roles[self.role].0)
+            .map(|r| r.focus.iter().map(|f| f.0.as_str()).collect())
+            .unwrap_or_default();
+        for s in &mut self.skills {
+            s.2 = focus.contains(&s.0.as_str());
+        }
+        self.skill_cursor = self.skills.iter().position(|s| s.2).unwrap_or(0);
+    }
+
+    pub fn config(&self, bank: &Bank) -> Config {
+        let role = &self.roles[self.role].0;
+        let focus: Vec<String> = bank
+            .role(role)
+            .map(|r| r.focus.iter().map(|f| f.0.clone()).collect())
+            .unwrap_or_default();
+        let mut chosen: Vec<String> = self.skills.iter().filter(|s| s.2).map(|s| s.0.clone()).collect();
+        // The role's own focus selected as-is keeps its weights: leave `skills` empty then.
+        let mut sorted_focus = focus.clone();
+        sorted_focus.sort();
+        chosen.sort();
+        let skills = if chosen == sorted_focus || chosen.is_empty() {
+            Vec::new()
+        } else {
+            chosen
+        };
+        Config {
+            role: role.clone(),
+            skills,
+            questions: self.questions,
+            mode: self.mode,
+            seed: self.seed,
+            years: Some(self.years),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub session: Option<String>,
+    pub stage: Stage,
+    pub status: String,
+    pub line: Option<Line>,
+    pub skill: String,
+    pub draft: String,
+    pub feedback: Option<Turn>,
+    pub answered: usize,
+    pub of: usize,
+    pub skills_covered: Vec<String>,
+    /// When the current stage began (ms since start), for the animation.
+    pub stage_since: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Setup,
+    Room,
+    Report,
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub setup: Option<SetupForm>,
+    pub room: Room,
+    pub report: Option<Report>,
+    pub scroll: u16,
+    pub now_ms: u64,
+    /// Interview time, paused while paused.
+    pub elapsed_ms: u64,
+    pub paused: bool,
+    pub confirm_end: bool,
+    pub help: bool,
+    pub notice: Option<String>,
+    pub color: bool,
+    pub done: bool,
+}
+
+impl App {
+    pub fn new(setup: Option<SetupForm>, questions: usize, color: bool) -> Self {
+        Self {
+            screen: if setup.is_some() { Screen::Setup } else { Screen::Room },
+            setup,
+            room: Room {
+                session: None,
+                stage: Stage::Preparing,
+                status: "Loading the grader...".into(),
+                line: None,
+                skill: String::new(),
+                draft: String::new(),
+                feedback: None,
+                answered: 0,
+                of: questions,
+                skills_covered: Vec::new(),
+                stage_since: 0,
+            },
+            report: None,
+            scroll: 0,
+            now_ms: 0,
+            elapsed_ms: 0,
+            paused: false,
+            confirm_end: false,
+            help: false,
+            notice: None,
+            color,
+            done: false,
+        }
+    }
+
+    /// A report-only app (for `dataready report` on a terminal).
+    pub fn for_report(report: Report, color: bool) -> Self {
+        let mut app = Self::new(None, report.questions_planned, color);
+        app.screen = Screen::Report;
+        app.room.stage = Stage::Finished;
+        app.report = Some(report);
+        app
+    }
+
+    fn set_stage(&mut self, stage: Stage) {
+        self.room.stage = stage;
+        self.room.stage_since = self.now_ms;
+    }
+
+    pub fn update(&mut self, event: AppEvent, bank: &Bank) -> Vec<Action> {
+        match event {
+            AppEvent::Tick(now) => {
+                let dt = now.saturating_sub(self.now_ms);
+                self.now_ms = now;
+                let running = matches!(self.room.stage, Stage::Asking | Stage::Listening | Stage::Grading);
+                if self.screen == Screen::Room && running && !self.paused {
+                    self.elapsed_ms += dt;
+                }
+                Vec::new()
+            }
+            AppEvent::Resize => Vec::new(),
+            AppEvent::Terminate => {
+                self.done = true;
+                vec![Action::Quit]
+            }
+            AppEvent::Session(msg) => self.on_session(msg),
+            AppEvent::Key(key) => self.on_key(key, bank),
+        }
+    }
+
+    fn on_session(&mut self, msg: SessionMsg) -> Vec<Action> {
+        match msg {
+            SessionMsg::Preparing(s) => self.room.status = s,
+            SessionMsg::Started { session } => {
+                self.room.status = format!("Session {session}");
+                self.room.session = Some(session);
+            }
+            SessionMsg::Asking { line, skill } => {
+                if !self.room.skills_covered.contains(&skill) {
+                    self.room.skills_covered.push(skill.clone());
+                }
+                self.room.of = line.of;
+                self.room.skill = skill;
+                self.room.line = Some(line);
+                self.set_stage(Stage::Asking);
+            }
+            SessionMsg::Listening => self.set_stage(Stage::Listening),
+            SessionMsg::Grading => self.set_stage(Stage::Grading),
+            SessionMsg::Feedback(turn) => self.room.feedback = Some(*turn),
+            SessionMsg::Finished(report) => {
+                self.room.answered = report.questions_answered;
+                self.report = Some(*report);
+                self.set_stage(Stage::Finished);
+                self.screen = Screen::Report;
+                self.scroll = 0;
+            }
+            SessionMsg::Failed(e) => {
+                self.notice = Some(format!("Error: {e}"));
+                self.set_stage(Stage::Finished);
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_key(&mut self, key: KeyEvent, bank: &Bank) -> Vec<Action> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            // Answers are saved as they are given; leaving now loses nothing answered.
+            self.done = true;
+            return vec![Action::Quit];
+        }
+        if self.help {
+            self.help = false;
+            return Vec::new();
+        }
+        if key.code == KeyCode::F(1) {
+            self.help = true;
+            return Vec::new();
+        }
+        match self.screen {
+            Screen::Setup => self.setup_key(key, bank),
+            Screen::Room => self.room_key(key, ctrl),
+            Screen::Report => self.report_key(key),
+        }
+    }
+
+    fn setup_key(&mut self, key: KeyEvent, bank: &Bank) -> Vec<Action> {
+        let Some(form) = self.setup.as_mut() else {
+            return Vec::new();
+        };
+        let at = FIELDS.iter().position(|f| *f == form.field).unwrap_or(0);
+        let step: i64 = match key.code {
+            KeyCode::Left => -1,
+            KeyCode::Right => 1,
+            _ => 0,
+        };
+        match key.code {
+            KeyCode::Esc => {
+                self.done = true;
+                return vec![Action::Quit];
+            }
+            KeyCode::Up | KeyCode::BackTab => form.field = FIELDS[(at + FIELDS.len() - 1) % FIELDS.len()],
+            KeyCode::Down | KeyCode::Tab => form.field = FIELDS[(at + 1) % FIELDS.len()],
+            KeyCode::Enter if form.field == Field::Start || key.modifiers.contains(KeyModifiers::CONTROL) => {
+                let config = form.config(bank);
+                self.screen = Screen::Room;
+                self.room.of = config.questions;
+                return vec![Action::Start(config)];
+            }
+            KeyCode::Enter => form.field = FIELDS[(at + 1) % FIELDS.len()],
+            KeyCode::Char(' ') if form.field == Field::Skills => {
+                let c = form.skill_cursor;
+                form.skills[c].2 = !form.skills[c].2;
+            }
+            _ if step != 0 => match form.field {
+                Field::Role => {
+                    form.role = (form.role as i64 + step).rem_euclid(form.roles.len() as i64) as usize;
+                    form.years = form.roles[form.role].2;
+                    form.select_role_skills(bank);
+                }
+                Field::Years => form.years = (form.years as i64 + step).clamp(0, 40) as u32,
+                Field::Skills => {
+                    form.skill_cursor = (form.skill_cursor as i64 + step).rem_euclid(form.skills.len() as i64) as usize;
+                }
+                Field::Mode => {
+                    form.mode = if form.mode == Mode::Mock {
+                        Mode::Practice
+                    } else {
+                        Mode::Mock
+                    }
+                }
+                Field::Questions => form.questions = (form.questions as i64 + step).clamp(1, 30) as usize,
+                Field::Input | Field::Start => {}
+            },
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn room_key(&mut self, key: KeyEvent, ctrl: bool) -> Vec<Action> {
+        if self.confirm_end {
+            self.confirm_end = false;
+            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter) {
+                return vec![Action::Reply(Reply::End)];
+            }
+            return Vec::new();
+        }
+        if ctrl {
+            return match key.code {
+                KeyCode::Char('e') => {
+                    self.confirm_end = true;
+                    Vec::new()
+                }
+                KeyCode::Char('p') => {
+                    self.paused = !self.paused;
+                    Vec::new()
+                }
+                KeyCode::Char('r') if self.room.stage == Stage::Listening && !self.paused => {
+                    vec![Action::Reply(Reply::Repeat)]
+                }
+                KeyCode::Char('s') if self.room.stage == Stage::Listening && !self.paused => {
+                    self.room.draft.clear();
+                    self.set_stage(Stage::Grading);
+                    vec![Action::Reply(Reply::Skip)]
+                }
+                KeyCode::Char('u') => {
+                    self.room.draft.clear();
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+        }
+        if self.paused || self.room.stage != Stage::Listening {
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Enter if !self.room.draft.trim().is_empty() => {
+                let answer = std::mem::take(&mut self.room.draft);
+                self.room.answered += 1;
+                self.room.feedback = None;
+                self.set_stage(Stage::Grading);
+                vec![Action::Reply(Reply::Answer(answer))]
+            }
+            KeyCode::Backspace => {
+                self.room.draft.pop();
+                Vec::new()
+            }
+            KeyCode::Char(c) if self.room.draft.chars().count() < crate::text::MAX_ANSWER_CHARS => {
+                self.room.draft.push(c);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn report_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        match key.code {
+            KeyCode::Char('q') | KeyCode::Esc => {
+                self.done = true;
+                vec![Action::Quit]
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.scroll = self.scroll.saturating_add(1);
+                Vec::new()
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.scroll = self.scroll.saturating_sub(1);
+                Vec::new()
+            }
+            KeyCode::PageDown | KeyCode::Char(' ') => {
+                self.scroll = self.scroll.saturating_add(10);
+                Vec::new()
+            }
+            KeyCode::PageUp => {
+                self.scroll = self.scroll.saturating_sub(10);
+                Vec::new()
+            }
+            KeyCode::Home | KeyCode::Char('g') => {
+                self.scroll = 0;
+                Vec::new()
+            }
+            KeyCode::Char('m') => vec![Action::Export { markdown: true }],
+            KeyCode::Char('J') | KeyCode::Char('x') => vec![Action::Export { markdown: false }],
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The terminal interview room (ratatui + crossterm): setup, live interview and report screens.
+//! The UI thread only draws and reacts to events; the interview runs on its own thread through
+//! the same session driver as scripted runs, talking to the UI over channels.
+
+pub mod app;
+pub mod draw;
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+
+use crate::bank::{Bank, Question};
+use crate::core::{Answer, Config, Line, Turn};
+use crate::grade::RubricGrader;
+use crate::report::{self, Report};
+use crate::session::{Candidate, Response, Session};
+use crate::store::Store;
+use app::{Action, App, AppEvent, Reply, SessionMsg, SetupForm, Stage};
+
+/// Frame interval while something moves (speaking, listening, thinking): 20 fps.
+const ANIMATION_TICK: Duration = Duration::from_millis(50);
+const IDLE_TICK: Duration = Duration::from_millis(250);
+
+/// How the room should begin.
+pub enum Start {
+    /// Show the setup screen, prefilled with this config.
+    Setup(Config),
+    /// Flags gave everything: go straight to the interview.
+    New(Config),
+    Resume(String),
+}
+
+/// What the room leaves behind when it closes.
+pub struct Closed {
+    pub session: Option<String>,
+    pub report: Option<Report>,
+}
+
+/// The candidate side of the session, played by the UI across a channel.
+struct RoomCandidate {
+    events: Sender<AppEvent>,
+    replies: Receiver<Reply>,
+    bank: Arc<Bank>,
+}
+
+impl RoomCandidate {
+    fn send(&self, msg: SessionMsg) {
+        let _ = self.events.send(AppEvent::Session(msg));
+    }
+}
+
+impl Candidate for RoomCandidate {
+    fn hear(&mut self, line: &Line, question: &Question) {
+        let skill = self.bank.skill_name(&question.skill).to_string();
+        self.send(SessionMsg::Asking {
+            line: line.clone(),
+            skill,
+        });
+    }
+
+    fn respond(&mut self, _line: &Line, _question: &Question) -> Response {
+        self.send(SessionMsg::Listening);
+        match self.replies.recv() {
+            Ok(Reply::Answer(text)) => {
+                self.send(SessionMsg::Grading);
+                Response::Answer(Answer::Text(text))
+            }
+            Ok(Reply::Skip) => Response::Skip,
+            Ok(Reply::Repeat) => Response::Repeat,
+            Ok(Reply::End) => Response::End,
+            // The room closed: stop here and leave the session open for `resume`.
+            Err(_) => Response::Leave,
+        }
+    }
+
+    fn feedback(&mut self, turn: &Turn) {
+        self.send(SessionMsg::Feedback(Box::new(turn.clone())));
+    }
+}
+
+fn spawn_interview(bank: Arc<Bank>, store: Store, start: Start, events: Sender<AppEvent>) -> Sender<Reply> {
+    let (reply_tx, reply_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let send = |m: SessionMsg| {
+            let _ = events.send(AppEvent::Session(m));
+        };
+        send(SessionMsg::Preparing("Loading the grader...".into()));
+        let t = Instant::now();
+        let grader = match RubricGrader::load(
+            Arc::clone(&bank),
+            &crate::paths::embedder_dir(),
+            &crate::paths::cache_dir(),
+            &mut |done, total| {
+                send(SessionMsg::Preparing(format!(
+                    "Preparing the grader: {done}/{total} texts"
+                )))
+            },
+        ) {
+            Ok(g) => g,
+            Err(e) => return send(SessionMsg::Failed(format!("{e:#}"))),
+        };
+        tracing::info!(ms = t.elapsed().as_millis() as u64, "grader loaded");
+        let session = match start {
+            Start::Resume(id) => Session::resume(store, Arc::clone(&bank), &id),
+            Start::New(config) | Start::Setup(config) => Session::start(store, Arc::clone(&bank), config),
+        };
+        let mut session = match session {
+            Ok(s) => s,
+            Err(e) => return send(SessionMsg::Failed(format!("{e:#}"))),
+        };
+        send(SessionMsg::Started {
+            session: session.id.clone(),
+        });
+        let mut candidate = RoomCandidate {
+            events: events.clone(),
+            replies: reply_rx,
+            bank,
+        };
+        match session.run(&mut candidate, &grader) {
+            Ok(outcome) if outcome.report.status != "in progress" => {
+                send(SessionMsg::Finished(Box::new(outcome.report)))
+            }
+            Ok(_) => {}
+            Err(e) => send(SessionMsg::Failed(format!("{e:#}"))),
+        }
+    });
+    reply_tx
+}
+
+/// Keys, resizes and termination signals, all into the one event channel.
+fn spawn_inputs(tx: Sender<AppEvent>) {
+    let keys = tx.clone();
+    std::thread::spawn(move || {
+        loop {
+            let sent = match event::read() {
+                Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => keys.send(AppEvent::Key(k)),
+                Ok(Event::Resize(..)) => keys.send(AppEvent::Resize),
+                Ok(_) => Ok(()),
+                Err(_) => break,
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+    });
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP]) {
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                let _ = tx.send(AppEvent::Terminate);
+            }
+        });
+    }
+}
+
+fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Opens the room full-screen; the terminal is restored however it closes (ratatui's panic hook
+/// covers panics; signals and Ctrl-C arrive as events).
+pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start) -> anyhow::Result<Closed> {
+    let (tx, rx) = mpsc::channel();
+    let (app, pending) = match start {
+        Start::Setup(config) => {
+            let form = SetupForm::new(&bank, &config, crate::doctor::checks());
+            (App::new(Some(form), config.questions, color()), None)
+        }
+        Start::New(ref config) => (App::new(None, config.questions, color()), Some(start)),
+        Start::Resume(_) => (App::new(None, 0, color()), Some(start)),
+    };
+    let mut app = app;
+    let mut replies = pending.map(|s| spawn_interview(Arc::clone(&bank), store.clone(), s, tx.clone()));
+    spawn_inputs(tx.clone());
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut app, &rx, &bank, |action, app| match action {
+        Action::Start(config) => {
+            replies = Some(spawn_interview(
+                Arc::clone(&bank),
+                store.clone(),
+                Start::New(config),
+                tx.clone(),
+            ));
+        }
+        Action::Reply(r) => {
+            if let Some(tx) = &replies {
+                let _ = tx.send(r);
+            }
+        }
+        Action::Export { markdown } => export(app, markdown),
+        Action::Quit => {}
+    });
+    ratatui::restore();
+    result?;
+    Ok(Closed {
+        session: app.room.session.clone(),
+        report: app.report.clone(),
+    })
+}
+
+/// Shows a saved report as the dashboard.
+pub fn show_report(bank: &Bank, report: Report) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel();
+    spawn_inputs(tx);
+    let mut app = App::for_report(report, color());
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut app, &rx, bank, |action, app| {
+        if let Action::Export { markdown } = action {
+            export(app, markdown);
+        }
+    });
+    ratatui::restore();
+    result
+}
+
+fn export(app: &mut App, markdown: bool) {
+    let Some(r) = &app.report else { return };
+    let (name, text) = if markdown {
+        (format!("dataready-report-{}.md", r.session), report::to_markdown(r))
+    } else {
+        (format!("dataready-report-{}.json", r.session), report::to_json(r))
+    };
+    app.notice = Some(
+        match crate::store::write_private(std::path::Path::new(&name), text.as_bytes()) {
+            Ok(()) => format!("Wrote {name}"),
+            Err(e) => format!("Could not write {name}: {e}"),
+        },
+    );
+}
+
+/// The one loop: draw, wait for the next event (or the next frame), update, act.
+pub fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &Receiver<AppEvent>,
+    bank: &Bank,
+    mut act: impl FnMut(Action, &mut App),
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let start = Instant::now();
+    let mut first = true;
+    while !app.done {
+        terminal.draw(|f| draw::draw(f, app))?;
+        if first {
+            tracing::info!(ms = crate::logging::since_start_ms(), "first frame drawn");
+            first = false;
+        }
+        let moving = matches!(
+            app.room.stage,
+            Stage::Asking | Stage::Listening | Stage::Grading | Stage::Preparing
+        ) && app.screen == app::Screen::Room;
+        let tick = if moving { ANIMATION_TICK } else { IDLE_TICK };
+        let event = match rx.recv_timeout(tick) {
+            Ok(e) => e,
+            Err(RecvTimeoutError::Timeout) => AppEvent::Tick(start.elapsed().as_millis() as u64),
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let is_tick = matches!(event, AppEvent::Tick(_));
+        if !is_tick {
+            app.update(AppEvent::Tick(start.elapsed().as_millis() as u64), bank);
+        }
+        for action in app.update(event, bank) {
+            act(action, app);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! Snapshots of every screen in its main states, drawn on ratatui's TestBackend (80×24 and 120×36),
+//! and the room's key handling.
+
+use std::sync::Arc;
+
+use dataready::bank::Bank;
+use dataready::core::{Config, Evaluation, Line, Mode, Scores, Turn, TurnKind};
+use dataready::tui::app::{Action, App, AppEvent, Reply, SessionMsg, SetupForm};
+use dataready::tui::draw;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn bank() -> Arc<Bank> {
+    Arc::new(Bank::builtin().unwrap())
+}
+
+fn config() -> Config {
+    Config {
+        role: "senior".into(),
+        skills: vec![],
+        questions: 10,
+        mode: Mode::Practice,
+        seed: 1,
+        years: Some(6),
+    }
+}
+
+fn checks() -> Vec<dataready::doctor::Check> {
+    vec![
+        dataready::doctor::Check {
+            name: "Grader model",
+            ok: true,
+            detail: "installed".into(),
+            fix: None,
+        },
+        dataready::doctor::Check {
+            name: "Microphone + Whisper",
+            ok: false,
+            detail: "not in this build yet".into(),
+            fix: None,
+        },
+    ]
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+fn key(code: KeyCode) -> AppEvent {
+    AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> AppEvent {
+    AppEvent::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn line() -> Line {
+    Line {
+        text: "How would you design a pipeline that reads change events from Kafka and keeps a warehouse table \
+               exactly in sync, including deletes?"
+            .into(),
+        question_id: "st-cdc-sync".into(),
+        kind: TurnKind::Main,
+        number: 3,
+        of: 10,
+    }
+}
+
+fn room_app(bank: &Bank) -> App {
+    let mut app = App::new(None, 10, false);
+    app.update(
+        AppEvent::Session(SessionMsg::Started {
+            session: "20261125-120000-senior-abcd".into(),
+        }),
+        bank,
+    );
+    app.update(
+        AppEvent::Session(SessionMsg::Asking {
+            line: line(),
+            skill: "Stream processing".into(),
+        }),
+        bank,
+    );
+    app
+}
+
+#[test]
+fn setup_screen() {
+    let bank = bank();
+    let app = App::new(Some(SetupForm::new(&bank, &config(), checks())), 10, false);
+    insta::assert_snapshot!("setup_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("setup_120x36", render(&app, 120, 36));
+}
+
+#[test]
+fn setup_keys_change_the_config() {
+    let bank = bank();
+    let mut app = App::new(Some(SetupForm::new(&bank, &config(), checks())), 10, false);
+    app.update(key(KeyCode::Right), &bank); // role: senior -> staff
+    for _ in 0..4 {
+        app.update(key(KeyCode::Down), &bank); // to Questions
+    }
+    app.update(key(KeyCode::Left), &bank);
+    app.update(key(KeyCode::Left), &bank);
+    app.update(key(KeyCode::Down), &bank);
+    app.update(key(KeyCode::Down), &bank); // Start
+    let actions = app.update(key(KeyCode::Enter), &bank);
+    let [Action::Start(c)] = actions.as_slice() else {
+        panic!("{actions:?}")
+    };
+    assert_eq!(c.role, "staff");
+    assert_eq!(c.questions, 8);
+    assert!(c.skills.is_empty(), "the role's own focus keeps its weights");
+}
+
+#[test]
+fn room_screens() {
+    let bank = bank();
+    let mut app = room_app(&bank);
+    insta::assert_snapshot!("room_asking_80x24", render(&app, 80, 24));
+    app.update(AppEvent::Session(SessionMsg::Listening), &bank);
+    for c in "We read the topic with a consumer that".chars() {
+        app.update(key(KeyCode::Char(c)), &bank);
+    }
+    insta::assert_snapshot!("room_listening_80x24", render(&app, 80, 24));
+    let actions = app.update(key(KeyCode::Enter), &bank);
+    assert_eq!(
+        actions,
+        vec![Action::Reply(Reply::Answer(
+            "We read the topic with a consumer that".into()
+        ))]
+    );
+    insta::assert_snapshot!("room_grading_80x24", render(&app, 80, 24));
+    let turn = Turn {
+        index: 2,
+        question_id: "st-cdc-sync".into(),
+        skill: "streaming".into(),
+        difficulty: 4,
+        kind: TurnKind::Main,
+        prompt: line().text,
+        answer: "We read the topic with a consumer that".into(),
+        audio: None,
+        truncated: false,
+        skipped: false,
+        asked_at_ms: 0,
+        answered_at_ms: 0,
+        evaluation: Evaluation {
+            scores: Scores::from_array([4.0, 3.0, 1.0, 6.0, 7.0]),
+            score: 38,
+            what_went_well: vec!["Covered: consuming change events in order per key.".into()],
+            what_was_missing: vec![
+                "Not covered: deletes arrive as tombstones and must become deletes downstream.".into(),
+            ],
+            red_flags: vec![],
+            seniority_signals: vec![],
+            grader: "offline-rubric/1".into(),
+        },
+    };
+    app.update(AppEvent::Session(SessionMsg::Feedback(Box::new(turn))), &bank);
+    app.update(
+        AppEvent::Session(SessionMsg::Asking {
+            line: line(),
+            skill: "Stream processing".into(),
+        }),
+        &bank,
+    );
+    app.update(AppEvent::Session(SessionMsg::Listening), &bank);
+    insta::assert_snapshot!("room_feedback_120x36", render(&app, 120, 36));
+    app.update(ctrl('e'), &bank);
+    insta::assert_snapshot!("room_confirm_end_80x24", render(&app, 80, 24));
+    assert_eq!(
+        app.update(key(KeyCode::Char('y')), &bank),
+        vec![Action::Reply(Reply::End)]
+    );
+}
+
+#[test]
+fn room_keys_skip_repeat_pause_and_quit() {
+    let bank = bank();
+    let mut app = room_app(&bank);
+    app.update(AppEvent::Session(SessionMsg::Listening), &bank);
+    assert_eq!(app.update(ctrl('r'), &bank), vec![Action::Reply(Reply::Repeat)]);
+    app.update(ctrl('p'), &bank);
+    assert!(app.paused);
+    app.update(key(KeyCode::Char('x')), &bank);
+    assert!(app.room.draft.is_empty(), "no typing while paused");
+    app.update(AppEvent::Tick(5_000), &bank);
+    assert_eq!(app.elapsed_ms, 0, "the clock stops while paused");
+    app.update(ctrl('p'), &bank);
+    assert_eq!(app.update(ctrl('s'), &bank), vec![Action::Reply(Reply::Skip)]);
+    assert_eq!(app.update(ctrl('c'), &bank), vec![Action::Quit]);
+    assert!(app.done);
+}
+
+#[test]
+fn report_dashboard() {
+    let report: dataready::report::Report = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/strong-candidate/report.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let bank = bank();
+    let mut app = App::for_report(report, false);
+    insta::assert_snapshot!("report_80x24", render(&app, 80, 24));
+    for _ in 0..3 {
+        app.update(key(KeyCode::PageDown), &bank);
+    }
+    insta::assert_snapshot!("report_scrolled_80x24", render(&app, 80, 24));
+    assert_eq!(
+        app.update(key(KeyCode::Char('m')), &bank),
+        vec![Action::Export { markdown: true }]
+    );
+    assert_eq!(app.update(key(KeyCode::Char('q')), &bank), vec![Action::Quit]);
+}
