@@ -193,9 +193,9 @@ fn grader_meets_its_devset_targets() {
     for f in &failures {
         println!("  miss: {f}");
     }
-    // Measured when tuned: pairwise 0.938, Spearman 0.860, adversarial 0.924. The grader is
+    // Measured when tuned: pairwise 0.944, Spearman 0.875, adversarial 0.952. The grader is
     // deterministic, so these floors sit just under those figures: any regression fails.
-    assert!(pairwise >= 0.93, "pairwise {pairwise:.3}");
-    assert!(rho >= 0.85, "spearman {rho:.3}");
-    assert!(adversarial >= 0.92, "adversarial {adversarial:.3}");
+    assert!(pairwise >= 0.94, "pairwise {pairwise:.3}");
+    assert!(rho >= 0.87, "spearman {rho:.3}");
+    assert!(adversarial >= 0.95, "adversarial {adversarial:.3}");
 }

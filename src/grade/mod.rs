@@ -160,6 +160,18 @@ impl RubricGrader {
             .map(signals::stem)
             .collect();
 
+        // Stories show the rubric's points indirectly, so their sentences sit further from its wording.
+        let story = req.kind == TurnKind::Example || signals::asks_for_story(&req.prompt) || q.skill == "org-impact";
+        let (kp_lo, kp_hi, on_point, off_topic) = if story {
+            (
+                tune::KP_LO - 0.08,
+                tune::KP_HI - 0.08,
+                tune::ON_POINT - 0.08,
+                tune::OFF_TOPIC - 0.06,
+            )
+        } else {
+            (tune::KP_LO, tune::KP_HI, tune::ON_POINT, tune::OFF_TOPIC)
+        };
         let mut coverage = vec![0f32; q.key_points.len()];
         let mut relevance: f32 = 0.0;
         let mut relevant_words = 0usize;
@@ -196,11 +208,11 @@ impl RubricGrader {
             if c.salad {
                 salad_words += c.words.len();
             }
-            if best_kp >= tune::ON_POINT {
+            if best_kp >= on_point {
                 relevant_words += c.words.len();
             }
             for (k, (_, phrasings)) in rows.key_points.iter().enumerate() {
-                let by_statement = ramp(kp_sims[k], tune::KP_LO, tune::KP_HI);
+                let by_statement = ramp(kp_sims[k], kp_lo, kp_hi);
                 let by_phrasing = phrasings
                     .iter()
                     .map(|r| ramp(cosine(v, self.index.vector(*r)), tune::PH_LO, tune::PH_HI))
@@ -209,6 +221,7 @@ impl RubricGrader {
                 coverage[k] = coverage[k].max(shown);
             }
             let negated = signals::negated(&c.words);
+            let contrast = signals::contrastive(&c.text.to_lowercase());
             for (m, r) in rows.misconceptions.iter().enumerate() {
                 let sim = cosine(v, self.index.vector(*r));
                 if sim > mis_best.0 {
@@ -216,7 +229,8 @@ impl RubricGrader {
                 }
                 let m_negated = signals::negated(&signals::words(&q.misconceptions[m]));
                 let states = (sim >= tune::MISCONCEPTION && sim - best_kp >= tune::MISCONCEPTION_GAP) || sim >= 0.9;
-                if states && negated == m_negated && !misconceptions.contains(&m) {
+                let refuting = contrast && !signals::contrastive(&q.misconceptions[m].to_lowercase());
+                if states && negated == m_negated && !refuting && !misconceptions.contains(&m) {
                     misconceptions.push(m);
                 }
             }
@@ -250,7 +264,7 @@ impl RubricGrader {
             coverage,
             relevance,
             words: all_words,
-            off_topic: evidence > 0 && relevance < tune::OFF_TOPIC,
+            off_topic: evidence > 0 && relevance < off_topic,
             echo_only: evidence == 0 && echo_chunks > 0,
             idk,
             injection,
@@ -331,7 +345,9 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
     let filler_rate = 100.0 * a.fillers as f32 / a.words.max(1) as f32;
     let mut clarity = 10.0 * (0.55 * a.density + 0.45 * (1.0 - a.salad_share));
     clarity -= (filler_rate / 4.0).min(3.0);
-    let rambling = a.words > 150 && a.density < 0.45;
+    // Long and mostly off the rubric, or long and hedging all the way: what interviewers call rambling.
+    let hedge_rate = 100.0 * a.hedges as f32 / a.words.max(1) as f32;
+    let rambling = a.words > 150 && (a.density < 0.45 || hedge_rate >= 1.8);
     if rambling {
         clarity -= 2.0;
     }
@@ -362,18 +378,18 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
     }
     if a.off_topic {
         red_flags.push("The answer was about something other than the question.".to_string());
-        cap = cap.min(8.0);
+        cap = cap.min(5.0);
     }
     if a.idk && cov < 0.5 {
         missing.push("Said they did not know; a reasoned guess shows more than a pass.".to_string());
         cap = cap.min(8.0);
     }
     if rambling {
-        cap = cap.min(35.0);
+        cap = cap.min(25.0);
     }
     if a.salad_share > 0.5 {
         red_flags.push("Listed terms without explaining how they work or connect.".to_string());
-        cap = cap.min(25.0);
+        cap = cap.min(15.0);
     }
     for &m in &a.misconceptions {
         red_flags.push(format!("Stated a misconception: \"{}\"", q.misconceptions[m]));

@@ -437,6 +437,16 @@ pub fn is_idk(lower: &str) -> bool {
         "no experience with",
         "not really sure",
         "skip this",
+        "don't really know",
+        "never written",
+        "never done",
+        "never really",
+        "can't think of",
+        "cannot think of",
+        "wasn't involved",
+        "haven't really",
+        "no real experience",
+        "not something i've",
     ]
     .iter()
     .any(|p| lower.contains(p))
@@ -645,6 +655,48 @@ pub fn negated(words: &[String]) -> bool {
             "not" | "no" | "never" | "none" | "nothing" | "neither" | "nor" | "without"
         ) || w.ends_with("n't")
     })
+}
+
+/// Words that set a claim against another ("not X but Y", "a common mistake is..."): a sentence
+/// with them is often refuting a misconception, not stating it.
+pub fn contrastive(lower: &str) -> bool {
+    [
+        " not ",
+        "n't ",
+        " instead",
+        "rather than",
+        " unlike ",
+        " mistake",
+        " myth",
+        " misconception",
+        "people think",
+        "people assume",
+        " wrong",
+        " actually",
+        " but ",
+        " however",
+        " never ",
+        " avoid ",
+        " no longer ",
+    ]
+    .iter()
+    .any(|m| format!(" {lower} ").contains(m))
+}
+
+/// A story-style question ("tell me about a time…"), answered with experience rather than definitions.
+pub fn asks_for_story(prompt: &str) -> bool {
+    let p = prompt.to_lowercase();
+    [
+        "tell me about a time",
+        "describe a time",
+        "walk me through a time",
+        "tell me about a situation",
+        "give me an example of a time",
+        "tell me about an",
+        "walk me through how you handled",
+    ]
+    .iter()
+    .any(|m| p.contains(m))
 }
 
 /// A crude English stem: enough to match "partitions"/"partitioning" with "partition".
