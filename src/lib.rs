@@ -6,6 +6,7 @@ pub mod core;
 pub mod embed;
 pub mod grade;
 pub mod input;
+pub mod llm;
 pub mod paths;
 pub mod report;
 pub mod script;

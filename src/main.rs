@@ -55,6 +55,8 @@ enum Command {
         /// Answers from a CSV instead of the prompt
         #[arg(long, value_name = "CSV")]
         script: Option<PathBuf>,
+        #[command(flatten)]
+        llm: dataready::llm::config::LlmArgs,
     },
     /// Grade answers to any question (from the bank or not)
     Grade(cli::GradeArgs),
@@ -82,6 +84,8 @@ enum Command {
         #[command(subcommand)]
         action: cli::BankAction,
     },
+    /// Check the LLM endpoint: settings (key masked) and a live request
+    Doctor(dataready::llm::config::LlmArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,12 +98,13 @@ fn main() -> ExitCode {
         Command::Roles { json } => cli::roles(&ctx, json),
         Command::Skills { role, json } => cli::skills(&ctx, role.as_deref(), json),
         Command::Interview(args) => cli::interview(&ctx, args),
-        Command::Resume { id, script } => cli::resume(&ctx, &id, script),
+        Command::Resume { id, script, llm } => cli::resume(&ctx, &id, script, &llm),
         Command::Grade(args) => cli::grade(&ctx, args),
         Command::Report { id, format, out } => cli::report(&ctx, &id, format, out),
         Command::Sessions { json } => cli::sessions(&ctx, json),
         Command::Bank { action } => cli::bank(&ctx, action),
         Command::Models { action } => cli::models(&ctx, action),
+        Command::Doctor(args) => cli::doctor(&args),
     };
     match result {
         Ok(code) => code,

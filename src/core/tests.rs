@@ -31,6 +31,8 @@ fn graded(score: u8) -> Evaluation {
         red_flags: vec![],
         seniority_signals: vec![],
         grader: "test".into(),
+        offline: None,
+        fallback: None,
     }
 }
 
