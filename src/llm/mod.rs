@@ -134,7 +134,7 @@ impl Llm {
             let reply = self
                 .client
                 .chat(&req, &budget, &mut |_: Stream<'_>| {})
-                .map_err(|e| format!("{}: {e}", e.kind()))?;
+                .map_err(|e| e.to_string())?;
             stat.attempts += reply.attempts;
             let why = match parse(&reply.text) {
                 Ok(v) => return Ok(v),
@@ -155,7 +155,7 @@ impl Llm {
             let reply = self
                 .client
                 .chat(&req, &budget, &mut |_: Stream<'_>| {})
-                .map_err(|e| format!("invalid reply ({why}), then {}: {e}", e.kind()))?;
+                .map_err(|e| format!("invalid reply ({why}), then {e}"))?;
             stat.attempts += reply.attempts;
             parse(&reply.text).map_err(|again| format!("invalid reply twice ({again})"))
         })();
