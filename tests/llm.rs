@@ -95,7 +95,7 @@ fn offline() -> &'static RubricGrader {
 fn grade_request(question_id: &str, answer: &str) -> GradeRequest {
     let q = bank_ref().question(question_id).unwrap();
     GradeRequest {
-        question: Arc::clone(&q),
+        question: Arc::clone(q),
         kind: TurnKind::Main,
         prompt: q.text.clone(),
         answer: answer.to_string(),
@@ -706,7 +706,7 @@ fn with_the_llm_failing_the_interview_goes_on_offline() {
     let took = start.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("fell back to the offline path"), "{stderr}");
+    assert!(stderr.contains("offline path used after"), "{stderr}");
     let report = report_json(home.path(), &server);
     let turns = report["turns"].as_array().unwrap();
     assert_eq!(turns.len(), 5);

@@ -80,7 +80,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Composed {
     /// A new opening question on the planned skill, with its own rubric (its id must not be a bank id).
-    Question { question: Question, by: String },
+    Question { question: Box<Question>, by: String },
     /// The follow-up worded by the model, which may pick another follow-up kind the rules allow.
     FollowUp { kind: TurnKind, text: String, by: String },
     /// The model judged the topic covered: drop the planned follow-up and open the next topic.
@@ -300,7 +300,7 @@ impl Interview {
             composed(
                 self,
                 Composed::Question {
-                    question: (**q).clone(),
+                    question: q.clone(),
                     by,
                 },
             )?;
@@ -629,7 +629,7 @@ impl Interview {
                 }
                 question.text = text.clone();
                 let moved_on = c.moved_on;
-                let effects = self.ask(Arc::new(question), TurnKind::Main, text, vec![TurnKind::Main]);
+                let effects = self.ask(Arc::new(*question), TurnKind::Main, text, vec![TurnKind::Main]);
                 let cur = self.current.as_mut()?;
                 cur.composable = false;
                 cur.generated = true;

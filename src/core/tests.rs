@@ -218,8 +218,8 @@ fn same_seed_same_interview_different_seed_different_questions() {
 }
 
 /// A question as an LLM would write it in place of `seed`.
-fn written(seed: &Question, n: usize) -> Question {
-    let mut q = seed.clone();
+fn written(seed: &Question, n: usize) -> Box<Question> {
+    let mut q = Box::new(seed.clone());
     q.id = format!("llm-{}-q{n}", seed.id);
     q.text = format!("Generated question {n} on {}?", seed.skill);
     q

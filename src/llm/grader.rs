@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Llm, answer_block, extract_json, nonce};
+use super::{JsonStep, Llm, answer_block, extract_json, nonce};
 use crate::core::{Evaluation, GradeRequest, Scores, TurnKind};
 use crate::grade::{Grader, weighted_score};
 use crate::text;
@@ -136,15 +136,15 @@ impl LlmGrader<'_> {
     pub fn evaluate(&self, req: &GradeRequest) -> Result<Evaluation, String> {
         let id = format!("llm:{}/{}", self.llm.config.deep_model, self.llm.prompts.evaluate.id());
         let prompt = evaluation_prompt(&self.llm, req, &nonce());
-        self.llm.ask_json(
-            "evaluate",
-            &self.llm.config.deep_model,
+        let step = JsonStep {
+            step: "evaluate",
+            model: &self.llm.config.deep_model,
             prompt,
-            &evaluation_schema(),
-            700,
-            0.0,
-            |reply| parse_evaluation(reply, &id),
-        )
+            schema: evaluation_schema(),
+            max_tokens: 700,
+            temperature: 0.0,
+        };
+        self.llm.ask_json(step, |reply| parse_evaluation(reply, &id))
     }
 }
 

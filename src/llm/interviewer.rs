@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Llm, answer_block, extract_json, nonce};
+use super::{JsonStep, Llm, answer_block, extract_json, nonce};
 use crate::bank::{FollowUps, KeyPoint, Question};
 use crate::core::{Composed, Interview, TurnKind};
 use crate::session::Composer;
@@ -212,12 +212,21 @@ impl LlmInterviewer {
         let model = &self.llm.config.deep_model;
         let id = format!("llm-{}-q{}", seed.id, line.number);
         let by = format!("llm:{model}/{}", self.llm.prompts.question.id());
-        let question = self
-            .llm
-            .ask_json("question", model, prompt, &question_schema(), 900, 0.7, |reply| {
-                parse_question(reply, seed, id.clone(), &config.role, &asked)
-            })?;
-        Ok(Composed::Question { question, by })
+        let step = JsonStep {
+            step: "question",
+            model,
+            prompt,
+            schema: question_schema(),
+            max_tokens: 900,
+            temperature: 0.7,
+        };
+        let question = self.llm.ask_json(step, |reply| {
+            parse_question(reply, seed, id.clone(), &config.role, &asked)
+        })?;
+        Ok(Composed::Question {
+            question: Box::new(question),
+            by,
+        })
     }
 
     fn follow_up(&self, iv: &Interview) -> Result<Composed, String> {
@@ -250,15 +259,15 @@ impl LlmInterviewer {
         ]);
         let model = &self.llm.config.fast_model;
         let by = format!("llm:{model}/{}", self.llm.prompts.follow_up.id());
-        self.llm.ask_json(
-            "follow_up",
+        let step = JsonStep {
+            step: "follow_up",
             model,
             prompt,
-            &follow_up_schema(&actions),
-            200,
-            0.3,
-            |reply| parse_follow_up(reply, &allowed, &by),
-        )
+            schema: follow_up_schema(&actions),
+            max_tokens: 200,
+            temperature: 0.3,
+        };
+        self.llm.ask_json(step, |reply| parse_follow_up(reply, &allowed, &by))
     }
 }
 

@@ -23,12 +23,24 @@ use prompts::{PromptError, Prompts};
 pub struct StepStat {
     /// `evaluate`, `question`, `follow_up`, ...
     pub step: &'static str,
-    pub ms: u64,
+    /// Wall time of the step, retries and repair included, in microseconds.
+    pub us: u64,
     pub ok: bool,
     pub attempts: u32,
     pub repaired: bool,
     /// Why the step fell back to the offline path.
     pub fallback: Option<String>,
+}
+
+/// One JSON-producing request: which step, which model, the rendered prompt and the reply's schema.
+pub struct JsonStep<'a> {
+    pub step: &'static str,
+    pub model: &'a str,
+    /// System and user prompt.
+    pub prompt: (String, String),
+    pub schema: Value,
+    pub max_tokens: u32,
+    pub temperature: f32,
 }
 
 /// A configured endpoint with its prompts: what the grader, the interviewer and `doctor` share.
@@ -67,47 +79,51 @@ impl Llm {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).push(stat);
     }
 
-    /// One line on how the LLM steps went: counts, fallbacks and latency.
+    /// One line on how the LLM steps went: per step kind, how many, latency, and fallbacks.
     pub fn summary(&self) -> Option<String> {
         let stats = self.stats();
         if stats.is_empty() {
             return None;
         }
-        let mut ms: Vec<u64> = stats.iter().map(|s| s.ms).collect();
-        ms.sort_unstable();
-        let ok = stats.iter().filter(|s| s.ok).count();
+        let mut kinds: Vec<&str> = stats.iter().map(|s| s.step).collect();
+        kinds.dedup();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let parts: Vec<String> = kinds
+            .iter()
+            .map(|kind| {
+                let mut us: Vec<u64> = stats.iter().filter(|s| s.step == *kind).map(|s| s.us).collect();
+                us.sort_unstable();
+                let ok = stats.iter().filter(|s| s.step == *kind && s.ok).count();
+                format!(
+                    "{kind} {ok}/{} ok, median {:.1} ms, max {:.1} ms",
+                    us.len(),
+                    us[us.len() / 2] as f64 / 1000.0,
+                    us[us.len() - 1] as f64 / 1000.0
+                )
+            })
+            .collect();
+        let mut line = format!("LLM ({}): {}", self.config.deep_model, parts.join(" · "));
         let mut reasons: Vec<String> = stats.iter().filter_map(|s| s.fallback.clone()).collect();
         reasons.sort();
         reasons.dedup();
-        let mut line = format!(
-            "LLM: {} step(s), {ok} answered by {}, median {:.2} s, slowest {:.2} s",
-            stats.len(),
-            self.config.deep_model,
-            ms[ms.len() / 2] as f64 / 1000.0,
-            ms[ms.len() - 1] as f64 / 1000.0
-        );
-        if ok < stats.len() {
-            line.push_str(&format!(
-                "; {} fell back to the offline path ({})",
-                stats.len() - ok,
-                reasons.join("; ")
-            ));
+        if !reasons.is_empty() {
+            line.push_str(&format!("; offline path used after: {}", reasons.join("; ")));
         }
         Some(line)
     }
 
     /// Asks for a JSON reply following `schema`, with one repair attempt, all within one step budget.
     /// `parse` turns the reply into a value or says what is wrong with it.
-    pub fn ask_json<T>(
-        &self,
-        step: &'static str,
-        model: &str,
-        (system, user): (String, String),
-        schema: &Value,
-        max_tokens: u32,
-        temperature: f32,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<T, String> {
+    pub fn ask_json<T>(&self, ask: JsonStep<'_>, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, String> {
+        let JsonStep {
+            step,
+            model,
+            prompt: (system, user),
+            schema,
+            max_tokens,
+            temperature,
+        } = ask;
         let budget = Budget::new(self.config.budget);
         let mut messages = Vec::new();
         if !system.is_empty() {
@@ -123,7 +139,7 @@ impl Llm {
         };
         let mut stat = StepStat {
             step,
-            ms: 0,
+            us: 0,
             ok: false,
             attempts: 0,
             repaired: false,
@@ -159,7 +175,7 @@ impl Llm {
             stat.attempts += reply.attempts;
             parse(&reply.text).map_err(|again| format!("invalid reply twice ({again})"))
         })();
-        stat.ms = started.elapsed().as_millis() as u64;
+        stat.us = started.elapsed().as_micros() as u64;
         stat.ok = result.is_ok();
         stat.fallback = result.as_ref().err().map(|e| text_short(e));
         self.record(stat);
