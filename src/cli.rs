@@ -11,11 +11,15 @@ use serde::Serialize;
 
 use dataready::bank::Bank;
 use dataready::core::{Config, Mode};
-use dataready::grade::RubricGrader;
+use dataready::grade::{Grader, RubricGrader};
 use dataready::input::{Scripted, Typed};
+use dataready::llm::config::{LlmArgs, LlmMode};
+use dataready::llm::grader::{LlmGrader, combine};
+use dataready::llm::interviewer::LlmInterviewer;
+use dataready::llm::{self, Llm};
 use dataready::report;
 use dataready::script::Script;
-use dataready::session::{self, Outcome, Session};
+use dataready::session::{self, Composer, Outcome, Session};
 use dataready::store::Store;
 use dataready::{doctor, paths, text, tui};
 
@@ -108,6 +112,8 @@ pub struct InterviewArgs {
     /// Line-by-line prompt instead of the full-screen room (automatic when not on a terminal)
     #[arg(long)]
     plain: bool,
+    #[command(flatten)]
+    llm: LlmArgs,
 }
 
 #[derive(Args)]
@@ -129,6 +135,8 @@ pub struct GradeArgs {
     out: Option<PathBuf>,
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    llm: LlmArgs,
 }
 
 #[derive(Subcommand)]
@@ -226,9 +234,11 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
         } else {
             tui::Start::Setup(config)
         };
-        return closed(tui::run_interview(bank, ctx.store(), start)?);
+        let llm = llm_setup(&a.llm)?;
+        return closed(tui::run_interview(bank, ctx.store(), start, llm)?);
     }
     let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
+    let llm = llm_setup(&a.llm)?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
     if script.is_none() {
@@ -239,7 +249,7 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
             session.id
         );
     }
-    let outcome = run_with(&mut session, script, &bank, &grader)?;
+    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref())?;
     finish(
         &session.id,
         outcome,
@@ -264,11 +274,11 @@ fn closed(c: tui::Closed) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>, llm_args: &LlmArgs) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
     let store = ctx.store();
     let id = store.resolve(id)?;
-    let mut session = Session::resume(store, Arc::clone(&bank), &id)?;
+    let mut session = Session::resume(store.clone(), Arc::clone(&bank), &id)?;
     if session.interview.phase() == dataready::core::Phase::Complete {
         let outcome = session.write_reports()?;
         println!(
@@ -277,6 +287,11 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Resul
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let llm = llm_setup(llm_args)?;
+    if script.is_none() && use_room(false) {
+        drop(session);
+        return closed(tui::run_interview(bank, store, tui::Start::Resume(id), llm)?);
+    }
     let script = script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     println!(
@@ -284,19 +299,58 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Resul
         session.interview.turns().len()
     );
     let scripted = script.is_some();
-    let outcome = run_with(&mut session, script, &bank, &grader)?;
+    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref())?;
     finish(&id, outcome, None, None, false, scripted)
 }
 
+/// The LLM set-up from flags, environment and config file; `None` when it is off. Prompt templates
+/// are loaded and checked here, before anything starts.
+fn llm_setup(args: &LlmArgs) -> anyhow::Result<Option<Arc<Llm>>> {
+    let mut args = args.clone();
+    // Checking the endpoint makes sense even when interviews run with the LLM off.
+    if args.llm.is_none() && llm::config::from_env(&args)?.is_none() {
+        args.llm = Some(LlmMode::Full);
+    }
+    let Some(config) = llm::config::from_env(&args)? else {
+        return Ok(None);
+    };
+    eprintln!(
+        "LLM {}: {} at {} (key {}); offline fallback after {:.1} s per step",
+        match config.mode {
+            LlmMode::Full => "questions, follow-ups and grading",
+            _ => "grading",
+        },
+        config.deep_model,
+        config.base_url,
+        config.key.as_ref().map_or("none".to_string(), |k| k.masked()),
+        config.budget.as_secs_f64()
+    );
+    Ok(Some(Arc::new(Llm::new(config)?)))
+}
+
 /// Runs the session with scripted answers when there is a script, else with answers typed at the prompt.
+/// With an LLM, it grades (the offline grade kept beside it) and, in full mode, writes the questions.
 fn run_with(
     session: &mut Session,
     script: Option<Script>,
     bank: &Bank,
-    grader: &RubricGrader,
+    offline: &RubricGrader,
+    llm: Option<&Arc<Llm>>,
 ) -> anyhow::Result<Outcome> {
-    match script {
-        Some(script) => session.run(&mut Scripted { script }, grader),
+    let llm_grader = llm.map(|l| LlmGrader {
+        offline,
+        llm: Arc::clone(l),
+    });
+    let grader: &dyn Grader = match &llm_grader {
+        Some(g) => g,
+        None => offline,
+    };
+    let interviewer = llm
+        .filter(|l| l.config.mode == LlmMode::Full)
+        .map(|l| LlmInterviewer { llm: Arc::clone(l) });
+    let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
+    let outcome = match script {
+        Some(script) => session.run_composed(&mut Scripted { script }, grader, composer),
         None => {
             let stdin = std::io::stdin();
             let mut typed = Typed {
@@ -304,9 +358,13 @@ fn run_with(
                 out: std::io::stdout(),
                 bank,
             };
-            session.run(&mut typed, grader)
+            session.run_composed(&mut typed, grader, composer)
         }
+    };
+    if let Some(line) = llm.and_then(|l| l.summary()) {
+        eprintln!("{line}");
     }
+    outcome
 }
 
 #[derive(Serialize)]
@@ -408,9 +466,10 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             if question.is_empty() {
                 bail!("--question is empty");
             }
+            let llm = llm_setup(&a.llm)?;
             let grader = ctx.grader(Arc::clone(&bank))?;
             let answer = a.answer.clone().unwrap_or_default();
-            let (e, matched, sim) = grader.grade_free(&question, &answer, a.skill.as_deref());
+            let (e, matched, sim) = grade_one(&grader, llm.as_ref(), &question, &answer, a.skill.as_deref());
             let [t, d, p, c, f] = e.scores.as_array();
             let out = GradeOut {
                 score: e.score,
@@ -450,12 +509,54 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        (None, Some(file)) => grade_file(ctx, bank, file, a.out.as_ref().context("--file needs --out")?),
+        (None, Some(file)) => grade_file(ctx, bank, file, a.out.as_ref().context("--file needs --out")?, &a.llm),
         _ => bail!("give either --question and --answer, or --file IN.csv --out OUT.csv"),
     }
 }
 
-fn grade_file(ctx: &Context, bank: Arc<Bank>, file: &PathBuf, out: &PathBuf) -> anyhow::Result<ExitCode> {
+/// Grades one answer to any question offline and, with an LLM, by the LLM too (both kept).
+fn grade_one(
+    grader: &RubricGrader,
+    llm: Option<&Arc<Llm>>,
+    question: &str,
+    answer: &str,
+    skill: Option<&str>,
+) -> (dataready::core::Evaluation, Arc<dataready::bank::Question>, f32) {
+    let (offline, matched, sim) = grader.grade_free(question, answer, skill);
+    let Some(llm) = llm else {
+        return (offline, matched, sim);
+    };
+    if offline.grader == "none" {
+        return (offline, matched, sim);
+    }
+    let request = dataready::core::GradeRequest {
+        question: Arc::clone(&matched),
+        kind: dataready::core::TurnKind::Main,
+        prompt: question.to_string(),
+        answer: text::clean(answer, text::MAX_ANSWER_CHARS).text,
+        role: String::new(),
+    };
+    let llm_grader = LlmGrader {
+        offline: grader,
+        llm: Arc::clone(llm),
+    };
+    let e = match llm_grader.evaluate(&request) {
+        Ok(e) => combine(e, offline),
+        Err(why) => dataready::core::Evaluation {
+            fallback: Some(format!("LLM grade unavailable ({why}); offline grade used")),
+            ..offline
+        },
+    };
+    (e, matched, sim)
+}
+
+fn grade_file(
+    ctx: &Context,
+    bank: Arc<Bank>,
+    file: &PathBuf,
+    out: &PathBuf,
+    llm_args: &LlmArgs,
+) -> anyhow::Result<ExitCode> {
     let name = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
     let mut reader = csv::ReaderBuilder::new()
@@ -502,6 +603,7 @@ fn grade_file(ctx: &Context, bank: Arc<Bank>, file: &PathBuf, out: &PathBuf) -> 
             skill,
         ));
     }
+    let llm = llm_setup(llm_args)?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut w = csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
     w.write_record([
@@ -516,7 +618,7 @@ fn grade_file(ctx: &Context, bank: Arc<Bank>, file: &PathBuf, out: &PathBuf) -> 
         "matched_question",
     ])?;
     for (id, question, answer, skill) in &rows {
-        let (e, matched, _) = grader.grade_free(question, answer, skill.as_deref());
+        let (e, matched, _) = grade_one(&grader, llm.as_ref(), question, answer, skill.as_deref());
         let s = e.scores.as_array();
         w.write_record([
             id.clone(),
@@ -532,6 +634,9 @@ fn grade_file(ctx: &Context, bank: Arc<Bank>, file: &PathBuf, out: &PathBuf) -> 
     }
     w.flush()?;
     eprintln!("graded {} answers → {}", rows.len(), out.display());
+    if let Some(line) = llm.and_then(|l| l.summary()) {
+        eprintln!("{line}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -680,7 +785,9 @@ pub fn models(ctx: &Context, action: ModelsAction) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn doctor(json: bool) -> anyhow::Result<ExitCode> {
+/// `dataready doctor`: what this machine can do and the fix for each missing piece, then the LLM
+/// endpoint's settings (key masked) and a live check when one is configured.
+pub fn doctor(json: bool, args: &LlmArgs) -> anyhow::Result<ExitCode> {
     let checks = doctor::checks();
     if json {
         println!("{}", serde_json::to_string_pretty(&checks)?);
@@ -692,5 +799,18 @@ pub fn doctor(json: bool) -> anyhow::Result<ExitCode> {
             println!("    fix: {fix}");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    let mut args = args.clone();
+    // Checking the endpoint makes sense even when interviews run with the LLM off.
+    if args.llm.is_none() && llm::config::from_env(&args)?.is_none() {
+        args.llm = Some(LlmMode::Full);
+    }
+    let Some(config) = llm::config::from_env(&args)? else {
+        println!("LLM: not configured. Interviews use the question bank and the offline grader (see README: LLM).");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let (lines, ok) = llm::doctor(&config);
+    for l in lines {
+        println!("{l}");
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -58,6 +58,11 @@ impl<R: BufRead, W: Write> Candidate for Typed<'_, R, W> {
             }
         }
     }
+
+    fn thinking(&mut self) {
+        let _ = writeln!(self.out, "  (thinking…)");
+        let _ = self.out.flush();
+    }
 }
 
 /// Answers from a script; silent, since scripted runs print one summary at the end.

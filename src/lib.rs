@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod embed;
 pub mod grade;
 pub mod input;
+pub mod llm;
 pub mod logging;
 pub mod paths;
 pub mod report;

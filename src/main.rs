@@ -55,6 +55,8 @@ enum Command {
         /// Answers from a CSV instead of the prompt
         #[arg(long, value_name = "CSV")]
         script: Option<PathBuf>,
+        #[command(flatten)]
+        llm: dataready::llm::config::LlmArgs,
     },
     /// Grade answers to any question (from the bank or not)
     Grade(cli::GradeArgs),
@@ -76,6 +78,8 @@ enum Command {
     Doctor {
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        llm: dataready::llm::config::LlmArgs,
     },
     /// Show installed models, or prepare the grader's caches
     Models {
@@ -100,13 +104,13 @@ fn main() -> ExitCode {
         Command::Roles { json } => cli::roles(&ctx, json),
         Command::Skills { role, json } => cli::skills(&ctx, role.as_deref(), json),
         Command::Interview(args) => cli::interview(&ctx, args),
-        Command::Resume { id, script } => cli::resume(&ctx, &id, script),
+        Command::Resume { id, script, llm } => cli::resume(&ctx, &id, script, &llm),
         Command::Grade(args) => cli::grade(&ctx, args),
         Command::Report { id, format, out } => cli::report(&ctx, &id, format, out),
         Command::Sessions { json } => cli::sessions(&ctx, json),
         Command::Bank { action } => cli::bank(&ctx, action),
         Command::Models { action } => cli::models(&ctx, action),
-        Command::Doctor { json } => cli::doctor(json),
+        Command::Doctor { json, llm } => cli::doctor(json, &llm),
     };
     match result {
         Ok(code) => code,

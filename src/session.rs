@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::bank::{Bank, Question};
-use crate::core::{Answer, Config, Effect, EndReason, Event, Interview, Line, Record, Turn};
+use crate::core::{Answer, Composed, Config, Effect, EndReason, Event, Interview, Line, Record, Turn};
 use crate::grade::Grader;
 use crate::report::{self, Report};
 use crate::store::{Journal, Store};
@@ -31,6 +31,14 @@ pub trait Candidate {
     fn hear(&mut self, line: &Line, question: &Question);
     fn respond(&mut self, line: &Line, question: &Question) -> Response;
     fn feedback(&mut self, turn: &Turn);
+    /// The interviewer is waiting on something slow (an LLM writing the next line): show that it is thinking.
+    fn thinking(&mut self) {}
+}
+
+/// Writes the interviewer's next line instead of the bank (an LLM). Called after the core plans a
+/// line and before it is spoken; `None` keeps the planned line.
+pub trait Composer {
+    fn compose(&self, interview: &Interview) -> Option<Composed>;
 }
 
 /// Milliseconds since the Unix epoch: the only clock the interview sees.
@@ -111,6 +119,16 @@ impl Session {
 
     /// Runs the interview to its end with this candidate and grader, writing the reports.
     pub fn run(&mut self, candidate: &mut dyn Candidate, grader: &dyn Grader) -> anyhow::Result<Outcome> {
+        self.run_composed(candidate, grader, None)
+    }
+
+    /// Like [`Session::run`], letting `composer` (an LLM) write questions and follow-ups.
+    pub fn run_composed(
+        &mut self,
+        candidate: &mut dyn Candidate,
+        grader: &dyn Grader,
+        composer: Option<&dyn Composer>,
+    ) -> anyhow::Result<Outcome> {
         let mut queue: VecDeque<Effect> = VecDeque::new();
         match self.interview.phase() {
             crate::core::Phase::Ready => queue.extend(self.interview.handle(Event::Begin { at_ms: now_ms() })?),
@@ -130,6 +148,17 @@ impl Session {
                     continue;
                 }
                 Effect::Speak(line) => {
+                    if let Some(composer) = composer.filter(|_| self.interview.composable()) {
+                        candidate.thinking();
+                        let composed = composer.compose(&self.interview);
+                        if let Some(effects) = composed.and_then(|c| self.interview.handle(Event::Composed(c)).ok()) {
+                            // The composed line replaces this one: carry out its effects instead.
+                            for e in effects.into_iter().rev() {
+                                queue.push_front(e);
+                            }
+                            continue;
+                        }
+                    }
                     let q = self.question()?;
                     candidate.hear(&line, &q);
                     self.interview.handle(Event::Spoken)?
@@ -160,6 +189,9 @@ impl Session {
                     anyhow::bail!("cannot transcribe {audio}: speech recognition is not part of this build yet")
                 }
                 Effect::Grade(request) => {
+                    if grader.may_be_slow() {
+                        candidate.thinking();
+                    }
                     let t = std::time::Instant::now();
                     let evaluation = grader.grade(&request);
                     tracing::info!(

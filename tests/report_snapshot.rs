@@ -24,6 +24,8 @@ fn evaluation(score: u8, flag: Option<&str>) -> Evaluation {
         red_flags: flag.map(|f| vec![f.to_string()]).unwrap_or_default(),
         seniority_signals: vec![],
         grader: "offline-rubric/1".into(),
+        offline: None,
+        fallback: None,
     }
 }
 

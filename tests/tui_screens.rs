@@ -157,7 +157,12 @@ fn room_screens() {
             red_flags: vec![],
             seniority_signals: vec![],
             grader: "offline-rubric/1".into(),
+            offline: None,
+            fallback: None,
         },
+        generated: None,
+        written_by: None,
+        moved_on: false,
     };
     app.update(AppEvent::Session(SessionMsg::Feedback(Box::new(turn))), &bank);
     app.update(

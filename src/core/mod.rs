@@ -71,7 +71,24 @@ pub enum Event {
         reason: EndReason,
         at_ms: u64,
     },
+    /// A line written elsewhere (an LLM) to ask instead of the planned one, before it is spoken.
+    Composed(Composed),
 }
+
+/// What a question writer (an LLM) offers in place of the planned line. The driver asks for it after
+/// a `Speak` and before `Spoken`; when none arrives, or the core rejects it, the bank's line stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Composed {
+    /// A new opening question on the planned skill, with its own rubric (its id must not be a bank id).
+    Question { question: Box<Question>, by: String },
+    /// The follow-up worded by the model, which may pick another follow-up kind the rules allow.
+    FollowUp { kind: TurnKind, text: String, by: String },
+    /// The model judged the topic covered: drop the planned follow-up and open the next topic.
+    MoveOn,
+}
+
+/// Longest line a composed question may have, in characters.
+pub const MAX_COMPOSED_CHARS: usize = 1_000;
 
 impl Event {
     pub fn name(&self) -> &'static str {
@@ -85,6 +102,7 @@ impl Event {
             Self::Graded { .. } => "graded",
             Self::Skip { .. } => "skip",
             Self::End { .. } => "end",
+            Self::Composed(_) => "composed",
         }
     }
 }
@@ -161,6 +179,12 @@ struct Current {
     topic: Vec<TurnKind>,
     asked_at_ms: u64,
     answer: Option<PendingAnswer>,
+    /// A composed line may still replace this one (it has not been spoken or replaced yet).
+    composable: bool,
+    /// The question was written for this interview, not taken from the bank.
+    generated: bool,
+    written_by: Option<String>,
+    moved_on: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -260,6 +284,36 @@ impl Interview {
     }
 
     fn replay_turn(&mut self, turn: &Turn) -> Result<(), CoreError> {
+        let composed = |me: &mut Self, c: Composed| {
+            me.handle(Event::Composed(c)).map_err(|_| {
+                CoreError::BadJournal(format!(
+                    "turn {} records a composed line the interview could not have asked",
+                    turn.index + 1
+                ))
+            })
+        };
+        if turn.moved_on {
+            composed(self, Composed::MoveOn)?;
+        }
+        if let Some(q) = &turn.generated {
+            let by = turn.written_by.clone().unwrap_or_default();
+            composed(
+                self,
+                Composed::Question {
+                    question: q.clone(),
+                    by,
+                },
+            )?;
+        } else if let (Some(by), true) = (&turn.written_by, turn.kind != TurnKind::Main) {
+            composed(
+                self,
+                Composed::FollowUp {
+                    kind: turn.kind,
+                    text: turn.prompt.clone(),
+                    by: by.clone(),
+                },
+            )?;
+        }
         let planned = match (&self.phase, &self.current) {
             (Phase::Asking, Some(c)) => (c.question.id.clone(), c.kind),
             _ => {
@@ -286,13 +340,21 @@ impl Interview {
             })?;
             return Ok(());
         }
-        let answer = Answer::Text(turn.answer.clone());
+        // Replay the answer the way it arrived: a recording and its transcript, or typed text.
+        let answer = match &turn.audio {
+            Some(path) => Answer::Audio(path.clone()),
+            None => Answer::Text(turn.answer.clone()),
+        };
         self.handle(Event::Answered {
             answer,
             at_ms: turn.answered_at_ms,
         })?;
+        if turn.audio.is_some() {
+            self.handle(Event::Transcribed {
+                text: turn.answer.clone(),
+            })?;
+        }
         if let Some(c) = self.current.as_mut().and_then(|c| c.answer.as_mut()) {
-            c.audio = turn.audio.clone();
             c.truncated |= turn.truncated;
         }
         if self.phase == Phase::Evaluating {
@@ -336,6 +398,23 @@ impl Interview {
         self.current.as_ref().map(|c| &c.question)
     }
 
+    /// Whether a composed line may still replace the current one (asked, not yet spoken).
+    pub fn composable(&self) -> bool {
+        self.phase == Phase::Asking && self.current.as_ref().is_some_and(|c| c.composable)
+    }
+
+    /// The follow-up kinds the rules allow in place of the current follow-up (empty for an opening question).
+    pub fn follow_up_options(&self) -> Vec<TurnKind> {
+        let Some(c) = self.current.as_ref().filter(|c| c.kind != TurnKind::Main) else {
+            return Vec::new();
+        };
+        let before = &c.topic[..c.topic.len() - 1];
+        [TurnKind::Deeper, TurnKind::Example, TurnKind::Harder]
+            .into_iter()
+            .filter(|k| follow_up_allowed(before, *k))
+            .collect()
+    }
+
     /// Feeds one event; returns the effects to carry out, in order. Invalid events change nothing.
     pub fn handle(&mut self, event: Event) -> Result<Vec<Effect>, CoreError> {
         let invalid = CoreError::InvalidEvent {
@@ -359,13 +438,20 @@ impl Interview {
                 self.now_ms = self.now_ms.max(at_ms);
                 Ok(self.next_topic())
             }
+            (Phase::Asking, Event::Composed(composed)) => self.compose(composed).ok_or(invalid),
             (Phase::Asking, Event::Spoken) => {
+                if let Some(c) = self.current.as_mut() {
+                    c.composable = false;
+                }
                 self.phase = Phase::Listening;
                 Ok(vec![Effect::Listen])
             }
             (Phase::Asking | Phase::Listening, Event::Repeat) => {
-                self.phase = Phase::Asking;
                 let line = self.current.as_ref().map(|c| c.line.clone()).ok_or(invalid)?;
+                self.phase = Phase::Asking;
+                if let Some(c) = self.current.as_mut() {
+                    c.composable = false;
+                }
                 Ok(vec![Effect::Speak(line)])
             }
             (Phase::Listening, Event::Skip { at_ms }) => {
@@ -468,6 +554,9 @@ impl Interview {
             asked_at_ms: c.asked_at_ms,
             answered_at_ms: answer.at_ms,
             evaluation,
+            generated: (c.generated && c.kind == TurnKind::Main).then(|| Box::new((*c.question).clone())),
+            written_by: c.written_by.clone(),
+            moved_on: c.moved_on,
         };
         let depth = Depth::of(&turn.evaluation);
         self.turns.push(turn.clone());
@@ -523,9 +612,66 @@ impl Interview {
             topic,
             asked_at_ms: self.now_ms,
             answer: None,
+            composable: true,
+            generated: false,
+            written_by: None,
+            moved_on: false,
         });
         self.phase = Phase::Asking;
         vec![Effect::Speak(line)]
+    }
+
+    /// ASKING → ASKING: a composed line replaces the planned one, if the rules allow it. `None` changes nothing.
+    fn compose(&mut self, composed: Composed) -> Option<Vec<Effect>> {
+        let c = self.current.as_ref().filter(|c| c.composable)?;
+        match composed {
+            Composed::Question { mut question, by } => {
+                let text = text::clean(&question.text, MAX_COMPOSED_CHARS).text;
+                let usable = c.kind == TurnKind::Main
+                    && question.skill == c.question.skill
+                    && !text.is_empty()
+                    && !question.key_points.is_empty()
+                    && self.bank.question(&question.id).is_none();
+                if !usable {
+                    return None;
+                }
+                question.text = text.clone();
+                let moved_on = c.moved_on;
+                let effects = self.ask(Arc::new(*question), TurnKind::Main, text, vec![TurnKind::Main]);
+                let cur = self.current.as_mut()?;
+                cur.composable = false;
+                cur.generated = true;
+                cur.written_by = Some(by);
+                cur.moved_on = moved_on;
+                Some(effects)
+            }
+            Composed::FollowUp { kind, text, by } => {
+                let text = text::clean(&text, MAX_COMPOSED_CHARS).text;
+                let before = &c.topic[..c.topic.len() - 1];
+                if c.kind == TurnKind::Main || text.is_empty() || !follow_up_allowed(before, kind) {
+                    return None;
+                }
+                let mut topic = before.to_vec();
+                topic.push(kind);
+                let (question, generated) = (Arc::clone(&c.question), c.generated);
+                let effects = self.ask(question, kind, text, topic);
+                let cur = self.current.as_mut()?;
+                cur.composable = false;
+                cur.generated = generated;
+                cur.written_by = Some(by);
+                Some(effects)
+            }
+            Composed::MoveOn => {
+                if c.kind == TurnKind::Main {
+                    return None;
+                }
+                let effects = self.next_topic();
+                if let Some(cur) = self.current.as_mut() {
+                    cur.moved_on = true;
+                }
+                Some(effects)
+            }
+        }
     }
 
     fn finish(&mut self, reason: EndReason, at_ms: u64) -> Vec<Effect> {
@@ -544,6 +690,12 @@ impl Interview {
             vec![Effect::Finish { reason }]
         }
     }
+}
+
+/// Whether a follow-up of `kind` may follow the kinds already asked on a topic.
+fn follow_up_allowed(asked: &[TurnKind], kind: TurnKind) -> bool {
+    let follow_ups = asked.iter().filter(|k| **k != TurnKind::Main).count();
+    kind != TurnKind::Main && follow_ups < plan::MAX_FOLLOW_UPS && !asked.contains(&kind)
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ fn graded(score: u8) -> Evaluation {
         red_flags: vec![],
         seniority_signals: vec![],
         grader: "test".into(),
+        offline: None,
+        fallback: None,
     }
 }
 
@@ -215,6 +217,230 @@ fn same_seed_same_interview_different_seed_different_questions() {
     assert_ne!(ids(1), ids(2));
 }
 
+/// A question as an LLM would write it in place of `seed`.
+fn written(seed: &Question, n: usize) -> Box<Question> {
+    let mut q = Box::new(seed.clone());
+    q.id = format!("llm-{}-q{n}", seed.id);
+    q.text = format!("Generated question {n} on {}?", seed.skill);
+    q
+}
+
+/// Drives an interview where a model writes every opening question and rewords or drops follow-ups.
+fn run_composed(iv: &mut Interview, scores: &[u8]) -> Vec<Effect> {
+    let mut all = iv.handle(Event::Start { at_ms: 1 }).unwrap();
+    all.extend(iv.handle(Event::Begin { at_ms: 2 }).unwrap());
+    let (mut i, mut follow_ups) = (0, 0);
+    while iv.phase() != Phase::Complete {
+        if iv.composable() {
+            let kind = iv.current_line().unwrap().kind;
+            if kind != TurnKind::Main {
+                follow_ups += 1;
+            }
+            let composed = match (kind, follow_ups % 2) {
+                (TurnKind::Main, _) => Composed::Question {
+                    question: written(iv.current_question().unwrap(), i),
+                    by: "llm:test".into(),
+                },
+                (_, 0) => Composed::MoveOn,
+                (_, _) => Composed::FollowUp {
+                    kind: *iv.follow_up_options().last().unwrap(),
+                    text: format!("Model follow-up {i}?"),
+                    by: "llm:fast".into(),
+                },
+            };
+            all.extend(iv.handle(Event::Composed(composed)).unwrap());
+            if iv.composable() {
+                // After a move-on, the next topic's question is written too.
+                let question = written(iv.current_question().unwrap(), i);
+                all.extend(
+                    iv.handle(Event::Composed(Composed::Question {
+                        question,
+                        by: "llm:test".into(),
+                    }))
+                    .unwrap(),
+                );
+            }
+        }
+        all.extend(iv.handle(Event::Spoken).unwrap());
+        all.extend(
+            iv.handle(Event::Answered {
+                answer: Answer::Text(format!("answer {i}")),
+                at_ms: 10 + i as u64,
+            })
+            .unwrap(),
+        );
+        all.extend(
+            iv.handle(Event::Graded {
+                evaluation: graded(scores[i % scores.len()]),
+            })
+            .unwrap(),
+        );
+        i += 1;
+    }
+    all
+}
+
+#[test]
+fn composed_questions_replace_the_bank_line_and_are_journaled() {
+    let mut iv = Interview::new(bank(), config(10, Mode::Mock)).unwrap();
+    iv.handle(Event::Start { at_ms: 0 }).unwrap();
+    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let seed = Arc::clone(iv.current_question().unwrap());
+    assert!(iv.composable());
+    let effects = iv
+        .handle(Event::Composed(Composed::Question {
+            question: written(&seed, 1),
+            by: "llm:m".into(),
+        }))
+        .unwrap();
+    assert!(
+        matches!(&effects[..], [Effect::Speak(l)] if l.text == "Generated question 1 on ".to_string() + &seed.skill + "?")
+    );
+    assert!(!iv.composable(), "one composed line per question");
+    let again = Event::Composed(Composed::Question {
+        question: written(&seed, 2),
+        by: "llm:m".into(),
+    });
+    assert!(iv.handle(again).is_err());
+    iv.handle(Event::Spoken).unwrap();
+    let effects = iv
+        .handle(Event::Answered {
+            answer: Answer::Text("an answer".into()),
+            at_ms: 5,
+        })
+        .unwrap();
+    let Effect::Grade(req) = &effects[0] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        req.question.id,
+        format!("llm-{}-q1", seed.id),
+        "graded against the written rubric"
+    );
+    iv.handle(Event::Graded { evaluation: graded(20) }).unwrap();
+    let t = &iv.turns()[0];
+    assert_eq!(t.generated.as_ref().unwrap().id, format!("llm-{}-q1", seed.id));
+    assert_eq!(t.written_by.as_deref(), Some("llm:m"));
+    // The follow-up to a written question comes from its own follow-ups.
+    assert_eq!(iv.current_line().unwrap().question_id, t.question_id);
+    assert_eq!(iv.current_line().unwrap().text, seed.follow_ups.deeper);
+}
+
+#[test]
+fn composed_lines_that_break_the_rules_are_rejected_without_change() {
+    let mut iv = Interview::new(bank(), config(10, Mode::Mock)).unwrap();
+    iv.handle(Event::Start { at_ms: 0 }).unwrap();
+    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let seed = Arc::clone(iv.current_question().unwrap());
+    let line = iv.current_line().unwrap().clone();
+    let mut other_skill = written(&seed, 1);
+    other_skill.skill = "git".into();
+    let mut bank_id = written(&seed, 1);
+    bank_id.id = seed.id.clone();
+    let mut empty = written(&seed, 1);
+    empty.text = " \u{1b}[2J ".into();
+    for bad in [
+        Composed::Question {
+            question: other_skill,
+            by: "m".into(),
+        },
+        Composed::Question {
+            question: bank_id,
+            by: "m".into(),
+        },
+        Composed::Question {
+            question: empty,
+            by: "m".into(),
+        },
+        Composed::MoveOn,
+        Composed::FollowUp {
+            kind: TurnKind::Deeper,
+            text: "Why?".into(),
+            by: "m".into(),
+        },
+    ] {
+        assert!(iv.handle(Event::Composed(bad.clone())).is_err(), "{bad:?}");
+        assert_eq!(iv.current_line(), Some(&line));
+        assert!(iv.composable());
+    }
+    iv.handle(Event::Spoken).unwrap();
+    iv.handle(Event::Answered {
+        answer: Answer::Text("shallow".into()),
+        at_ms: 1,
+    })
+    .unwrap();
+    iv.handle(Event::Graded { evaluation: graded(20) }).unwrap();
+    // Planned: deeper. Allowed instead: example or harder, worded by the model; never a second "main".
+    assert_eq!(
+        iv.follow_up_options(),
+        vec![TurnKind::Deeper, TurnKind::Example, TurnKind::Harder]
+    );
+    let main = Composed::FollowUp {
+        kind: TurnKind::Main,
+        text: "x".into(),
+        by: "m".into(),
+    };
+    assert!(iv.handle(Event::Composed(main)).is_err());
+    iv.handle(Event::Composed(Composed::FollowUp {
+        kind: TurnKind::Example,
+        text: "Give me an example from your last job.".into(),
+        by: "m".into(),
+    }))
+    .unwrap();
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Example);
+    iv.handle(Event::Spoken).unwrap();
+    assert!(
+        iv.handle(Event::Composed(Composed::MoveOn)).is_err(),
+        "too late once spoken"
+    );
+    iv.handle(Event::Answered {
+        answer: Answer::Text("moderate".into()),
+        at_ms: 2,
+    })
+    .unwrap();
+    iv.handle(Event::Graded { evaluation: graded(20) }).unwrap();
+    // Example was asked; a second follow-up may be deeper or harder, not example again.
+    assert_eq!(iv.follow_up_options(), vec![TurnKind::Deeper, TurnKind::Harder]);
+    iv.handle(Event::Composed(Composed::MoveOn)).unwrap();
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Main);
+    assert_ne!(iv.current_question().unwrap().id, seed.id);
+}
+
+#[test]
+fn restoring_a_composed_interview_continues_identically() {
+    let mut full = Interview::new(bank(), config(9, Mode::Mock)).unwrap();
+    let records = journal(&run_composed(&mut full, &[20, 55, 90, 40]));
+    assert!(full.turns().iter().any(|t| t.generated.is_some()));
+    assert!(full.turns().iter().any(|t| t.moved_on));
+    assert!(
+        full.turns()
+            .iter()
+            .any(|t| t.kind != TurnKind::Main && t.written_by.is_some())
+    );
+    for cut in 1..records.len() {
+        let restored = Interview::restore(bank(), &records[..cut]).unwrap();
+        assert_eq!(restored.turns(), &full.turns()[..restored.turns().len()], "cut {cut}");
+    }
+    // Through JSON too, as the journal stores it.
+    let json: Vec<Record> = records
+        .iter()
+        .map(|r| serde_json::from_str(&serde_json::to_string(r).unwrap()).unwrap())
+        .collect();
+    assert_eq!(Interview::restore(bank(), &json).unwrap().turns(), full.turns());
+}
+
+#[test]
+fn old_journal_records_without_the_new_fields_still_load() {
+    let old = r#"{"record":"turn","index":0,"question_id":"q","skill":"spark","difficulty":2,"kind":"main","prompt":"p","answer":"a","truncated":false,"skipped":false,"asked_at_ms":1,"answered_at_ms":2,"evaluation":{"scores":{"technical_correctness":1.0,"depth":1.0,"practical_experience":1.0,"communication_clarity":1.0,"confidence":1.0},"score":10,"what_went_well":[],"what_was_missing":[],"red_flags":[],"seniority_signals":[],"grader":"offline-rubric/1"}}"#;
+    let Record::Turn(t) = serde_json::from_str::<Record>(old).unwrap() else {
+        panic!()
+    };
+    assert!(t.generated.is_none() && t.written_by.is_none() && !t.moved_on);
+    assert!(t.evaluation.offline.is_none() && t.evaluation.fallback.is_none());
+    let again = serde_json::to_string(&Record::Turn(t)).unwrap();
+    assert_eq!(again, old, "records without LLM parts serialize exactly as before");
+}
+
 fn any_event() -> impl Strategy<Value = Event> {
     prop_oneof![
         (0u64..1000).prop_map(|at_ms| Event::Start { at_ms }),
@@ -235,6 +461,24 @@ fn any_event() -> impl Strategy<Value = Event> {
         (0u64..1000).prop_map(|at_ms| Event::End {
             reason: EndReason::EndedEarly,
             at_ms
+        }),
+        Just(Event::Composed(Composed::MoveOn)),
+        (0usize..4, ".{0,20}").prop_map(|(k, text)| Event::Composed(Composed::FollowUp {
+            kind: [TurnKind::Main, TurnKind::Deeper, TurnKind::Example, TurnKind::Harder][k],
+            text,
+            by: "llm:fast".into(),
+        })),
+        (0usize..176, "[a-z]{0,3}").prop_map(|(i, id)| {
+            // Usually a well-formed question, sometimes on another skill or with a bank id.
+            let seed = &bank().questions[i % bank().questions.len()];
+            let mut q = written(seed, i);
+            if !id.is_empty() {
+                q.id = format!("llm-{id}");
+            }
+            Event::Composed(Composed::Question {
+                question: q,
+                by: "llm:deep".into(),
+            })
         }),
     ]
 }
@@ -263,6 +507,44 @@ proptest! {
             }
             for t in iv.turns() {
                 prop_assert!(t.evaluation.score <= 100);
+            }
+        }
+        if !records.is_empty() {
+            let restored = Interview::restore(bank(), &records).unwrap();
+            prop_assert_eq!(restored.turns(), iv.turns());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Random events mixed with well-formed written questions (on the planned skill): the machine stays
+    /// valid and the journal restores to the same turns, generated questions included.
+    #[test]
+    fn random_sequences_with_written_questions_restore_identically(
+        steps in proptest::collection::vec(prop_oneof![any_event().prop_map(Some), Just(None)], 0..80),
+        n in 1usize..8,
+    ) {
+        let mut iv = Interview::new(bank(), config(n, Mode::Mock)).unwrap();
+        let mut records = Vec::new();
+        for (i, step) in steps.into_iter().enumerate() {
+            let event = match step {
+                Some(e) => e,
+                None => match iv.current_question() {
+                    Some(q) => Event::Composed(Composed::Question { question: written(q, i), by: "llm:deep".into() }),
+                    None => Event::Spoken,
+                },
+            };
+            let before = (iv.phase(), iv.turns().len(), iv.current_line().cloned());
+            match iv.handle(event) {
+                Ok(effects) => records.extend(journal(&effects)),
+                Err(_) => prop_assert_eq!(before, (iv.phase(), iv.turns().len(), iv.current_line().cloned())),
+            }
+            let asking = matches!(iv.phase(), Phase::Asking | Phase::Listening | Phase::Processing | Phase::Evaluating);
+            prop_assert_eq!(asking, iv.current_line().is_some());
+            for w in iv.turns().windows(3) {
+                prop_assert!(!(w.iter().all(|t| t.question_id == w[0].question_id && t.kind != TurnKind::Main)));
             }
         }
         if !records.is_empty() {

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bank::Question;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -102,6 +104,12 @@ pub struct Evaluation {
     pub seniority_signals: Vec<String>,
     /// Which grader produced this record, e.g. `offline-rubric/1`.
     pub grader: String,
+    /// The offline grader's record when another grader (an LLM) scored this answer: both are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<Box<Evaluation>>,
+    /// Why the intended grader did not score this answer and this one stood in (e.g. the LLM timed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 impl Evaluation {
@@ -115,6 +123,8 @@ impl Evaluation {
             red_flags: Vec::new(),
             seniority_signals: Vec::new(),
             grader: "none".into(),
+            offline: None,
+            fallback: None,
         }
     }
 }
@@ -140,6 +150,16 @@ pub struct Turn {
     pub asked_at_ms: u64,
     pub answered_at_ms: u64,
     pub evaluation: Evaluation,
+    /// A question written for this interview (by an LLM) instead of the bank's, with its rubric:
+    /// it is not in the bank, so the journal keeps it for resume and reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Box<Question>>,
+    /// Who wrote the line when the bank did not (e.g. `llm:gemini-2.5-flash`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<String>,
+    /// Just before this question, the planned follow-up was dropped because the model judged the topic covered.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved_on: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

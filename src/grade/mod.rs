@@ -20,6 +20,10 @@ pub const GRADER_ID: &str = "offline-rubric/1";
 /// Anything that can grade an answer: the offline rubric grader here, an LLM elsewhere.
 pub trait Grader {
     fn grade(&self, request: &GradeRequest) -> Evaluation;
+    /// Whether grading may take long enough (a network call) that the room should show it is thinking.
+    fn may_be_slow(&self) -> bool {
+        false
+    }
 }
 
 /// Tunable constants of the grader, kept together so the dev-set results can be traced to them.
@@ -310,6 +314,20 @@ impl Grader for RubricGrader {
 }
 
 /// Linear 0→1 between `lo` and `hi`.
+/// How much each dimension counts in an answer's 0–100 score (every grader uses these).
+pub const DIMENSION_WEIGHTS: [f32; 5] = [0.45, 0.25, 0.10, 0.10, 0.10];
+
+/// An answer's 0–100 score from its five 0–10 dimension scores.
+pub fn weighted_score(scores: &Scores) -> f32 {
+    scores
+        .as_array()
+        .iter()
+        .zip(DIMENSION_WEIGHTS)
+        .map(|(s, w)| s * w)
+        .sum::<f32>()
+        * 10.0
+}
+
 fn ramp(x: f32, lo: f32, hi: f32) -> f32 {
     ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
 }
@@ -359,8 +377,7 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
     let confidence = (9.0 - 1.2 * a.hedges as f32 - (filler_rate / 5.0).min(3.0)).min(technical + 4.0);
 
     let mut scores = Scores::from_array([technical, depth, practical, clarity, confidence]);
-    let weights = [0.45, 0.25, 0.10, 0.10, 0.10];
-    let mut score = scores.as_array().iter().zip(weights).map(|(s, w)| s * w).sum::<f32>() * 10.0;
+    let mut score = weighted_score(&scores);
 
     let mut red_flags = Vec::new();
     let mut missing = Vec::new();
@@ -452,5 +469,7 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
         red_flags,
         seniority_signals,
         grader: GRADER_ID.to_string(),
+        offline: None,
+        fallback: None,
     }
 }

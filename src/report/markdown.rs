@@ -117,7 +117,14 @@ pub fn to_markdown(r: &Report) -> String {
             t.difficulty,
             t.score
         );
-        let _ = writeln!(w, "**Q:** {}\n", t.question);
+        match &t.written_by {
+            Some(by) => {
+                let _ = writeln!(w, "**Q:** {} _(written by {by})_\n", t.question);
+            }
+            None => {
+                let _ = writeln!(w, "**Q:** {}\n", t.question);
+            }
+        }
         if t.skipped {
             let _ = writeln!(w, "_Skipped._\n");
         } else if t.answer.is_empty() {
@@ -134,6 +141,17 @@ pub fn to_markdown(r: &Report) -> String {
             "Correctness {:.1} · depth {:.1} · experience {:.1} · clarity {:.1} · confidence {:.1} · graded by {}\n",
             sc[0], sc[1], sc[2], sc[3], sc[4], t.grader
         );
+        if let Some(o) = &t.offline {
+            let oc = o.scores.as_array();
+            let _ = writeln!(
+                w,
+                "Offline grade beside it: {}/100 · correctness {:.1} · depth {:.1} · experience {:.1} · clarity {:.1} · confidence {:.1} · graded by {}\n",
+                o.score, oc[0], oc[1], oc[2], oc[3], oc[4], o.grader
+            );
+        }
+        if let Some(f) = &t.fallback {
+            let _ = writeln!(w, "_{f}_\n");
+        }
         for (label, items) in [
             ("Went well", &t.what_went_well),
             ("Missing", &t.what_was_missing),

@@ -132,6 +132,23 @@ pub struct TurnReport {
     pub red_flags: Vec<String>,
     pub seniority_signals: Vec<String>,
     pub grader: String,
+    /// The offline grader's score when an LLM graded this answer too, for comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<GradeSummary>,
+    /// Why the LLM did not grade this answer, when it was meant to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+    /// Who wrote the question when the bank did not (an LLM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<String>,
+}
+
+/// Another grader's view of the same answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GradeSummary {
+    pub grader: String,
+    pub score: u8,
+    pub scores: Scores,
 }
 
 /// The inputs a report is made from.
@@ -333,6 +350,13 @@ pub fn build(src: &Source<'_>) -> Report {
                 red_flags: t.evaluation.red_flags.clone(),
                 seniority_signals: t.evaluation.seniority_signals.clone(),
                 grader: t.evaluation.grader.clone(),
+                offline: t.evaluation.offline.as_ref().map(|o| GradeSummary {
+                    grader: o.grader.clone(),
+                    score: o.score,
+                    scores: o.scores,
+                }),
+                fallback: t.evaluation.fallback.clone(),
+                written_by: t.written_by.clone(),
             })
             .collect(),
     }

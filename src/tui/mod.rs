@@ -15,9 +15,13 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::bank::{Bank, Question};
 use crate::core::{Answer, Config, Line, Turn};
-use crate::grade::RubricGrader;
+use crate::grade::{Grader, RubricGrader};
+use crate::llm::Llm;
+use crate::llm::config::LlmMode;
+use crate::llm::grader::LlmGrader;
+use crate::llm::interviewer::LlmInterviewer;
 use crate::report::{self, Report};
-use crate::session::{Candidate, Response, Session};
+use crate::session::{Candidate, Composer, Response, Session};
 use crate::store::Store;
 use app::{Action, App, AppEvent, Reply, SessionMsg, SetupForm, Stage};
 
@@ -80,9 +84,19 @@ impl Candidate for RoomCandidate {
     fn feedback(&mut self, turn: &Turn) {
         self.send(SessionMsg::Feedback(Box::new(turn.clone())));
     }
+
+    fn thinking(&mut self) {
+        self.send(SessionMsg::Grading);
+    }
 }
 
-fn spawn_interview(bank: Arc<Bank>, store: Store, start: Start, events: Sender<AppEvent>) -> Sender<Reply> {
+fn spawn_interview(
+    bank: Arc<Bank>,
+    store: Store,
+    start: Start,
+    llm: Option<Arc<Llm>>,
+    events: Sender<AppEvent>,
+) -> Sender<Reply> {
     let (reply_tx, reply_rx) = mpsc::channel();
     std::thread::spawn(move || {
         let send = |m: SessionMsg| {
@@ -120,7 +134,20 @@ fn spawn_interview(bank: Arc<Bank>, store: Store, start: Start, events: Sender<A
             replies: reply_rx,
             bank,
         };
-        match session.run(&mut candidate, &grader) {
+        // With an LLM: it grades (the offline grade kept beside it) and, in full mode, writes the lines.
+        let llm_grader = llm.as_ref().map(|l| LlmGrader {
+            offline: &grader,
+            llm: Arc::clone(l),
+        });
+        let chosen: &dyn Grader = match &llm_grader {
+            Some(g) => g,
+            None => &grader,
+        };
+        let interviewer = llm
+            .filter(|l| l.config.mode == LlmMode::Full)
+            .map(|llm| LlmInterviewer { llm });
+        let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
+        match session.run_composed(&mut candidate, chosen, composer) {
             Ok(outcome) if outcome.report.status != "in progress" => {
                 send(SessionMsg::Finished(Box::new(outcome.report)))
             }
@@ -163,7 +190,7 @@ fn color() -> bool {
 
 /// Opens the room full-screen; the terminal is restored however it closes (ratatui's panic hook
 /// covers panics; signals and Ctrl-C arrive as events).
-pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start) -> anyhow::Result<Closed> {
+pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, llm: Option<Arc<Llm>>) -> anyhow::Result<Closed> {
     let (tx, rx) = mpsc::channel();
     let (app, pending) = match start {
         Start::Setup(config) => {
@@ -174,7 +201,7 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start) -> anyhow::Res
         Start::Resume(_) => (App::new(None, 0, color()), Some(start)),
     };
     let mut app = app;
-    let mut replies = pending.map(|s| spawn_interview(Arc::clone(&bank), store.clone(), s, tx.clone()));
+    let mut replies = pending.map(|s| spawn_interview(Arc::clone(&bank), store.clone(), s, llm.clone(), tx.clone()));
     spawn_inputs(tx.clone());
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, &mut app, &rx, &bank, |action, app| match action {
@@ -183,6 +210,7 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start) -> anyhow::Res
                 Arc::clone(&bank),
                 store.clone(),
                 Start::New(config),
+                llm.clone(),
                 tx.clone(),
             ));
         }

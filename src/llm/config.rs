@@ -1,0 +1,484 @@
+//! Where the LLM is and how to use it: flags, then environment variables, then the config file,
+//! over a preset's defaults (Databricks, Gemini, Ollama, llama.cpp, or a plain base URL).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::client::ClientSettings;
+
+/// How much of the interview the LLM runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmMode {
+    /// Offline only: bank questions, rubric grading.
+    #[default]
+    Off,
+    /// LLM grading (the offline grade is kept beside it).
+    Grade,
+    /// LLM questions, follow-ups and grading.
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// Databricks model serving: DATABRICKS_HOST + DATABRICKS_TOKEN
+    Databricks,
+    /// Gemini's OpenAI-compatible endpoint: GEMINI_API_KEY
+    Gemini,
+    /// Ollama on this machine (no key)
+    Ollama,
+    /// llama.cpp's server on this machine (no key)
+    Llamacpp,
+    /// Any OpenAI-compatible base URL (+ key): DATAREADY_LLM_URL, DATAREADY_LLM_KEY
+    Openai,
+}
+
+/// An API key: shown masked, never serialized, never in errors.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Option<Self> {
+        let s = s.into().trim().to_string();
+        (!s.is_empty()).then_some(Self(s))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// The last four characters, for recognizing which key is in use.
+    pub fn masked(&self) -> String {
+        let n = self.0.chars().count();
+        if n < 12 {
+            "****".into()
+        } else {
+            let tail: String = self.0.chars().skip(n - 4).collect();
+            format!("****{tail}")
+        }
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({})", self.masked())
+    }
+}
+
+/// The `--llm*` flags, shared by `interview`, `resume` and `grade`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LlmArgs {
+    /// Use an LLM: off, grade (grading only) or full (questions, follow-ups, grading)
+    /// [default: $DATAREADY_LLM, the config file, or off]
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub llm: Option<LlmMode>,
+    /// Endpoint preset [default: $DATAREADY_LLM_PRESET, the config file, databricks when DATABRICKS_HOST is set]
+    #[arg(long, value_enum, value_name = "PRESET")]
+    pub llm_preset: Option<Preset>,
+    /// OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1 [env: DATAREADY_LLM_URL]
+    #[arg(long, value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// Deep model (questions, grading) [env: DATAREADY_LLM_MODEL]
+    #[arg(long, value_name = "NAME")]
+    pub llm_model: Option<String>,
+    /// Fast model (follow-up decisions) [env: DATAREADY_LLM_FAST_MODEL; default: the deep model]
+    #[arg(long, value_name = "NAME")]
+    pub llm_fast_model: Option<String>,
+    /// Longest wait for the LLM per interview step before the offline path is used [env: DATAREADY_LLM_BUDGET; default 8s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub llm_budget: Option<Duration>,
+    /// Folder of edited prompt templates [env: DATAREADY_PROMPTS; default: the built-in ones]
+    #[arg(long, value_name = "DIR")]
+    pub prompts: Option<PathBuf>,
+}
+
+/// The `[llm]` table of the config file (`$DATAREADY_CONFIG` or `~/.config/dataready/config.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub mode: Option<LlmMode>,
+    pub preset: Option<Preset>,
+    pub url: Option<String>,
+    /// A key in the file itself (keep the file private), or better the name of a variable holding it.
+    pub key: Option<String>,
+    pub key_env: Option<String>,
+    pub model: Option<String>,
+    pub fast_model: Option<String>,
+    pub budget: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub retries: Option<u32>,
+    pub concurrency: Option<usize>,
+    pub json_schema: Option<bool>,
+    pub prompts: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FileRoot {
+    #[serde(default)]
+    llm: Option<FileConfig>,
+}
+
+/// A resolved LLM setup: everything needed to talk to the endpoint.
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub mode: LlmMode,
+    pub preset: Preset,
+    pub base_url: String,
+    pub key: Option<Secret>,
+    /// Where the key came from (a variable's name, "config file"), for `doctor`.
+    pub key_source: Option<String>,
+    pub deep_model: String,
+    pub fast_model: String,
+    pub budget: Duration,
+    pub client: ClientSettings,
+    pub prompts: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Missing(String),
+    #[error("{path}: {why}")]
+    File { path: String, why: String },
+    #[error("{what} {value:?} is not a duration such as 8s or 1500ms")]
+    Duration { what: String, value: String },
+}
+
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(8);
+
+/// The config file's location: `$DATAREADY_CONFIG`, else `$XDG_CONFIG_HOME/dataready/config.toml`.
+pub fn config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    if let Some(p) = env("DATAREADY_CONFIG") {
+        return Some(PathBuf::from(p));
+    }
+    directories::BaseDirs::new().map(|d| d.config_dir().join("dataready").join("config.toml"))
+}
+
+/// Reads the `[llm]` table; a missing file is an empty one.
+pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) => {
+            return Err(ConfigError::File {
+                path: path.display().to_string(),
+                why: e.to_string(),
+            });
+        }
+    };
+    let root: FileRoot = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(0, |s| text[..s.start].matches('\n').count() + 1);
+        ConfigError::File {
+            path: format!("{}:{line}", path.display()),
+            why: e.message().to_string(),
+        }
+    })?;
+    Ok(root.llm.unwrap_or_default())
+}
+
+fn duration(what: &str, value: &str) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(value.trim()).map_err(|_| ConfigError::Duration {
+        what: what.into(),
+        value: value.into(),
+    })
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// Resolves flags over environment over file. `None` when the LLM is off.
+pub fn resolve(
+    args: &LlmArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileConfig,
+) -> Result<Option<LlmConfig>, ConfigError> {
+    let env = |k: &str| non_empty(env(k));
+    let mode = match args.llm {
+        Some(m) => m,
+        None => match env("DATAREADY_LLM") {
+            Some(v) => match v.to_lowercase().as_str() {
+                "off" | "0" | "false" | "no" => LlmMode::Off,
+                "grade" => LlmMode::Grade,
+                "full" | "on" | "1" | "true" | "yes" => LlmMode::Full,
+                other => {
+                    return Err(ConfigError::Missing(format!(
+                        "DATAREADY_LLM={other:?} is not one of off, grade, full"
+                    )));
+                }
+            },
+            None => file.mode.unwrap_or_default(),
+        },
+    };
+    if mode == LlmMode::Off {
+        return Ok(None);
+    }
+    let preset = match args.llm_preset {
+        Some(p) => p,
+        None => match env("DATAREADY_LLM_PRESET") {
+            Some(v) => <Preset as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
+                ConfigError::Missing(format!(
+                    "DATAREADY_LLM_PRESET={v:?} is not one of databricks, gemini, ollama, llamacpp, openai"
+                ))
+            })?,
+            None => match file.preset {
+                Some(p) => p,
+                None if args.llm_url.is_some() || env("DATAREADY_LLM_URL").is_some() || file.url.is_some() => {
+                    Preset::Openai
+                }
+                None if env("DATABRICKS_HOST").is_some() => Preset::Databricks,
+                None if env("GEMINI_API_KEY").is_some() => Preset::Gemini,
+                None => Preset::Llamacpp,
+            },
+        },
+    };
+    let pick = |flag: &Option<String>, var: &str, file: &Option<String>| {
+        non_empty(flag.clone())
+            .or_else(|| env(var))
+            .or_else(|| non_empty(file.clone()))
+    };
+
+    // The preset's endpoint, key and model defaults.
+    let (preset_url, key_vars, deep, fast): (Option<String>, &[&str], &str, Option<&str>) = match preset {
+        Preset::Databricks => (
+            env("DATABRICKS_HOST").map(|h| {
+                let h = h.trim_end_matches('/');
+                let h = if h.starts_with("http") {
+                    h.to_string()
+                } else {
+                    format!("https://{h}")
+                };
+                format!("{h}/serving-endpoints")
+            }),
+            &["DATABRICKS_TOKEN"],
+            "databricks-gemini-2-5-pro",
+            Some("databricks-gemini-2-5-flash"),
+        ),
+        Preset::Gemini => (
+            Some("https://generativelanguage.googleapis.com/v1beta/openai".into()),
+            &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+            "gemini-2.5-pro",
+            Some("gemini-2.5-flash"),
+        ),
+        Preset::Ollama => (Some("http://127.0.0.1:11434/v1".into()), &[], "llama3.1", None),
+        Preset::Llamacpp => (Some("http://127.0.0.1:8080/v1".into()), &[], "local", None),
+        Preset::Openai => (None, &["OPENAI_API_KEY"], "gpt-4o-mini", None),
+    };
+    let base_url = pick(&args.llm_url, "DATAREADY_LLM_URL", &file.url)
+        .or(preset_url)
+        .ok_or_else(|| {
+            ConfigError::Missing(match preset {
+                Preset::Databricks => {
+                    "the databricks preset needs DATABRICKS_HOST (your workspace URL) and DATABRICKS_TOKEN".into()
+                }
+                _ => "no LLM endpoint: pass --llm-url URL or set DATAREADY_LLM_URL".into(),
+            })
+        })?;
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(ConfigError::Missing(format!(
+            "the LLM URL {base_url:?} must start with http:// or https://"
+        )));
+    }
+
+    // Key: DATAREADY_LLM_KEY, the file's key_env variable, the file's key, then the preset's variables.
+    let mut key = None;
+    let mut key_source = None;
+    let mut sources: Vec<(String, Option<String>)> = vec![("DATAREADY_LLM_KEY".into(), env("DATAREADY_LLM_KEY"))];
+    if let Some(var) = &file.key_env {
+        sources.push((var.clone(), env(var)));
+    }
+    sources.push(("config file".into(), non_empty(file.key.clone())));
+    for var in key_vars {
+        sources.push(((*var).into(), env(var)));
+    }
+    for (source, value) in sources {
+        if let Some(secret) = value.and_then(Secret::new) {
+            key = Some(secret);
+            key_source = Some(source);
+            break;
+        }
+    }
+    if key.is_none() && matches!(preset, Preset::Databricks | Preset::Gemini) {
+        return Err(ConfigError::Missing(format!(
+            "the {} preset needs a key: set {}",
+            match preset {
+                Preset::Databricks => "databricks",
+                _ => "gemini",
+            },
+            key_vars[0]
+        )));
+    }
+
+    let deep_model = pick(&args.llm_model, "DATAREADY_LLM_MODEL", &file.model).unwrap_or_else(|| deep.into());
+    let fast_model = pick(&args.llm_fast_model, "DATAREADY_LLM_FAST_MODEL", &file.fast_model)
+        .or_else(|| fast.map(String::from))
+        .unwrap_or_else(|| deep_model.clone());
+    let budget = match (args.llm_budget, env("DATAREADY_LLM_BUDGET"), &file.budget) {
+        (Some(b), _, _) => b,
+        (None, Some(v), _) => duration("DATAREADY_LLM_BUDGET", &v)?,
+        (None, None, Some(v)) => duration("budget", v)?,
+        _ => DEFAULT_BUDGET,
+    };
+    let mut client = ClientSettings::default();
+    if let Some(v) = &file.connect_timeout {
+        client.connect_timeout = duration("connect_timeout", v)?;
+    }
+    client.connect_timeout = client.connect_timeout.min(budget);
+    if let Some(r) = file.retries {
+        client.retries = r.min(10);
+    }
+    if let Some(c) = file.concurrency {
+        client.concurrency = c.clamp(1, 64);
+    }
+    let prompts = args
+        .prompts
+        .clone()
+        .or_else(|| env("DATAREADY_PROMPTS").map(PathBuf::from))
+        .or_else(|| file.prompts.clone());
+    Ok(Some(LlmConfig {
+        mode,
+        preset,
+        base_url,
+        key,
+        key_source,
+        deep_model,
+        fast_model,
+        budget,
+        client,
+        prompts,
+    }))
+}
+
+/// Resolves from the real environment and config file.
+pub fn from_env(args: &LlmArgs) -> Result<Option<LlmConfig>, ConfigError> {
+    let env = |k: &str| std::env::var(k).ok();
+    let file = match config_path(&env) {
+        Some(p) => read_file(&p)?,
+        None => FileConfig::default(),
+    };
+    resolve(args, &env, &file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    #[test]
+    fn off_unless_asked() {
+        assert!(
+            resolve(&LlmArgs::default(), &env_of(&[]), &FileConfig::default())
+                .unwrap()
+                .is_none()
+        );
+        let args = LlmArgs {
+            llm: Some(LlmMode::Off),
+            ..Default::default()
+        };
+        let env = env_of(&[("DATAREADY_LLM", "full")]);
+        assert!(
+            resolve(&args, &env, &FileConfig::default()).unwrap().is_none(),
+            "flag beats env"
+        );
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let file = FileConfig {
+            mode: Some(LlmMode::Grade),
+            url: Some("http://file:1/v1".into()),
+            model: Some("file-model".into()),
+            budget: Some("3s".into()),
+            ..Default::default()
+        };
+        let c = resolve(&LlmArgs::default(), &env_of(&[]), &file).unwrap().unwrap();
+        assert_eq!(
+            (c.mode, c.base_url.as_str(), c.deep_model.as_str()),
+            (LlmMode::Grade, "http://file:1/v1", "file-model")
+        );
+        assert_eq!(c.budget, Duration::from_secs(3));
+        let env = env_of(&[
+            ("DATAREADY_LLM_URL", "http://env:2/v1"),
+            ("DATAREADY_LLM_BUDGET", "1500ms"),
+        ]);
+        let c = resolve(&LlmArgs::default(), &env, &file).unwrap().unwrap();
+        assert_eq!(
+            (c.base_url.as_str(), c.budget),
+            ("http://env:2/v1", Duration::from_millis(1500))
+        );
+        let args = LlmArgs {
+            llm: Some(LlmMode::Full),
+            llm_url: Some("http://flag:3/v1".into()),
+            ..Default::default()
+        };
+        let c = resolve(&args, &env, &file).unwrap().unwrap();
+        assert_eq!(
+            (c.mode, c.base_url.as_str(), c.fast_model.as_str()),
+            (LlmMode::Full, "http://flag:3/v1", "file-model")
+        );
+    }
+
+    #[test]
+    fn presets() {
+        let args = LlmArgs {
+            llm: Some(LlmMode::Full),
+            ..Default::default()
+        };
+        let env = env_of(&[
+            ("DATABRICKS_HOST", "adb-123.azuredatabricks.net/"),
+            ("DATABRICKS_TOKEN", "dapi0123456789abcdef"),
+        ]);
+        let c = resolve(&args, &env, &FileConfig::default()).unwrap().unwrap();
+        assert_eq!(c.preset, Preset::Databricks);
+        assert_eq!(c.base_url, "https://adb-123.azuredatabricks.net/serving-endpoints");
+        assert_eq!(c.deep_model, "databricks-gemini-2-5-pro");
+        assert_eq!(c.fast_model, "databricks-gemini-2-5-flash");
+        assert_eq!(c.key.as_ref().unwrap().masked(), "****cdef");
+        assert_eq!(c.key_source.as_deref(), Some("DATABRICKS_TOKEN"));
+        assert!(!format!("{c:?}").contains("dapi0123"), "keys never print");
+
+        let err = resolve(&args, &env_of(&[("DATABRICKS_HOST", "x")]), &FileConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("DATABRICKS_TOKEN"), "{err}");
+
+        let env = env_of(&[("GEMINI_API_KEY", "AIzaSyExampleKey1234")]);
+        let c = resolve(&args, &env, &FileConfig::default()).unwrap().unwrap();
+        assert_eq!(c.preset, Preset::Gemini);
+        assert!(c.base_url.ends_with("/v1beta/openai"));
+
+        let a = LlmArgs {
+            llm: Some(LlmMode::Grade),
+            llm_preset: Some(Preset::Ollama),
+            ..Default::default()
+        };
+        let c = resolve(&a, &env_of(&[]), &FileConfig::default()).unwrap().unwrap();
+        assert_eq!(
+            (c.base_url.as_str(), c.key.is_none()),
+            ("http://127.0.0.1:11434/v1", true)
+        );
+        let c = resolve(&args, &env_of(&[]), &FileConfig::default()).unwrap().unwrap();
+        assert_eq!(
+            (c.preset, c.base_url.as_str()),
+            (Preset::Llamacpp, "http://127.0.0.1:8080/v1")
+        );
+    }
+
+    #[test]
+    fn bad_values_say_what_to_do() {
+        let env = env_of(&[("DATAREADY_LLM", "maybe")]);
+        assert!(resolve(&LlmArgs::default(), &env, &FileConfig::default()).is_err());
+        let env = env_of(&[("DATAREADY_LLM", "full"), ("DATAREADY_LLM_BUDGET", "soon")]);
+        let err = resolve(&LlmArgs::default(), &env, &FileConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("8s"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[llm]\nmode = \"full\"\nmodle = \"x\"\n").unwrap();
+        let err = read_file(&p).unwrap_err().to_string();
+        assert!(err.contains("config.toml:3"), "{err}");
+    }
+}

@@ -1,0 +1,353 @@
+//! LLM questions and follow-ups: writes a new opening question (with its rubric) on the skill and
+//! difficulty the planner chose, and decides and words follow-ups. Anything unusable or late keeps
+//! the bank's line.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::{JsonStep, Llm, answer_block, extract_json, nonce};
+use crate::bank::{FollowUps, KeyPoint, Question};
+use crate::core::{Composed, Interview, TurnKind};
+use crate::session::Composer;
+use crate::text;
+
+const MAX_QUESTION_CHARS: usize = 400;
+const MAX_POINT_CHARS: usize = 200;
+
+fn string_list(max_items: usize, max_len: usize, min_items: usize) -> Value {
+    json!({"type": "array", "items": {"type": "string", "maxLength": max_len}, "minItems": min_items, "maxItems": max_items})
+}
+
+/// The schema a generated question follows.
+pub fn question_schema() -> Value {
+    let line = json!({"type": "string", "maxLength": 300});
+    json!({
+        "type": "object",
+        "properties": {
+            "question": {"type": "string", "maxLength": MAX_QUESTION_CHARS},
+            "key_points": string_list(6, 160, 3),
+            "misconceptions": string_list(3, 160, 0),
+            "seniority_signals": string_list(3, 160, 0),
+            "follow_ups": {
+                "type": "object",
+                "properties": {"deeper": line, "example": line, "harder": line},
+                "required": ["deeper", "example", "harder"],
+                "additionalProperties": false
+            }
+        },
+        "required": ["question", "key_points", "misconceptions", "seniority_signals", "follow_ups"],
+        "additionalProperties": false
+    })
+}
+
+/// The schema a follow-up decision follows; `actions` are the follow-up kinds allowed plus `move_on`.
+pub fn follow_up_schema(actions: &[&str]) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "action": {"type": "string", "enum": actions},
+            "question": {"type": "string", "maxLength": 300}
+        },
+        "required": ["action", "question"],
+        "additionalProperties": false
+    })
+}
+
+fn kind_name(kind: TurnKind) -> &'static str {
+    match kind {
+        TurnKind::Main => "main",
+        TurnKind::Deeper => "deeper",
+        TurnKind::Example => "example",
+        TurnKind::Harder => "harder",
+    }
+}
+
+fn strings(v: &Value, max_items: usize) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(|s| text::one_line(s, MAX_POINT_CHARS))
+                .filter(|s| !s.is_empty())
+                .take(max_items)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Words compared case- and punctuation-blind, to catch a repeated question.
+fn normalized(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads a generated question; `seed` is the bank question it stands in for (skill, difficulty, fallbacks).
+pub fn parse_question(
+    reply: &str,
+    seed: &Question,
+    id: String,
+    role: &str,
+    asked: &[String],
+) -> Result<Question, String> {
+    let v = extract_json(reply)?;
+    let text = v["question"]
+        .as_str()
+        .map(|s| text::one_line(s, MAX_QUESTION_CHARS))
+        .unwrap_or_default();
+    if text.split_whitespace().count() < 4 {
+        return Err("`question` is missing or too short".into());
+    }
+    let n = normalized(&text);
+    if n == normalized(&seed.text) || asked.iter().any(|a| normalized(a) == n) {
+        return Err("the question repeats one already asked".into());
+    }
+    let points = strings(&v["key_points"], 6);
+    if points.len() < 2 {
+        return Err("`key_points` needs at least 2 items".into());
+    }
+    let follow = |name: &str, fallback: &str| {
+        v["follow_ups"][name]
+            .as_str()
+            .map(|s| text::one_line(s, 300))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| fallback.to_string())
+    };
+    Ok(Question {
+        id,
+        skill: seed.skill.clone(),
+        roles: vec![role.to_string()],
+        difficulty: seed.difficulty,
+        text,
+        key_points: points
+            .into_iter()
+            .map(|p| KeyPoint {
+                phrasings: Vec::new(),
+                text: p,
+                weight: 1,
+            })
+            .collect(),
+        misconceptions: strings(&v["misconceptions"], 3),
+        seniority_signals: strings(&v["seniority_signals"], 3),
+        follow_ups: FollowUps {
+            deeper: follow(
+                "deeper",
+                "Can you go one level deeper: how does that work underneath, and why?",
+            ),
+            example: follow(
+                "example",
+                "Can you walk me through a concrete example from a system you worked on?",
+            ),
+            harder: follow("harder", "How would your answer change at ten times the scale?"),
+        },
+    })
+}
+
+/// Reads a follow-up decision against the kinds the rules allow.
+pub fn parse_follow_up(reply: &str, allowed: &[TurnKind], by: &str) -> Result<Composed, String> {
+    let v = extract_json(reply)?;
+    let action = v["action"].as_str().unwrap_or_default().trim().to_lowercase();
+    if action == "move_on" {
+        return Ok(Composed::MoveOn);
+    }
+    let kind = allowed
+        .iter()
+        .copied()
+        .find(|k| kind_name(*k) == action)
+        .ok_or_else(|| format!("`action` {action:?} is not one of the allowed actions"))?;
+    let text = v["question"]
+        .as_str()
+        .map(|s| text::one_line(s, 300))
+        .unwrap_or_default();
+    if text.split_whitespace().count() < 3 {
+        return Err("`question` is missing or too short".into());
+    }
+    Ok(Composed::FollowUp {
+        kind,
+        text,
+        by: by.to_string(),
+    })
+}
+
+/// Writes questions (deep model) and follow-ups (fast model) for `--llm full`.
+pub struct LlmInterviewer {
+    pub llm: Arc<Llm>,
+}
+
+impl LlmInterviewer {
+    fn question(&self, iv: &Interview) -> Result<Composed, String> {
+        let seed = iv.current_question().ok_or("no question in play")?;
+        let line = iv.current_line().ok_or("no question in play")?;
+        let bank = iv.bank();
+        let config = iv.config();
+        let role = bank.role(&config.role);
+        let asked: Vec<String> = iv.turns().iter().map(|t| t.prompt.clone()).collect();
+        let asked_text = if asked.is_empty() {
+            "(nothing yet)".to_string()
+        } else {
+            asked.iter().map(|a| format!("- {a}\n")).collect::<String>()
+        };
+        let example_points: String = seed.key_points.iter().map(|k| format!("- {}\n", k.text)).collect();
+        let difficulty = seed.difficulty.to_string();
+        let years = config
+            .years
+            .map(|y| y.to_string())
+            .or_else(|| role.map(|r| r.years.clone()))
+            .unwrap_or_default();
+        let prompt = self.llm.prompts.question.render(&[
+            ("role", role.map_or(config.role.as_str(), |r| r.name.as_str())),
+            ("years", &years),
+            ("skill", &seed.skill),
+            ("skill_name", bank.skill_name(&seed.skill)),
+            ("difficulty", &difficulty),
+            ("example_question", &seed.text),
+            ("example_key_points", example_points.trim_end()),
+            ("asked", asked_text.trim_end()),
+        ]);
+        let model = &self.llm.config.deep_model;
+        let id = format!("llm-{}-q{}", seed.id, line.number);
+        let by = format!("llm:{model}/{}", self.llm.prompts.question.id());
+        let step = JsonStep {
+            step: "question",
+            model,
+            prompt,
+            schema: question_schema(),
+            max_tokens: 900,
+            temperature: 0.7,
+        };
+        let question = self.llm.ask_json(step, |reply| {
+            parse_question(reply, seed, id.clone(), &config.role, &asked)
+        })?;
+        Ok(Composed::Question {
+            question: Box::new(question),
+            by,
+        })
+    }
+
+    fn follow_up(&self, iv: &Interview) -> Result<Composed, String> {
+        let q = iv.current_question().ok_or("no question in play")?;
+        let line = iv.current_line().ok_or("no question in play")?;
+        let last = iv.turns().last().ok_or("no answer to follow up")?;
+        let allowed = iv.follow_up_options();
+        let mut actions: Vec<&str> = allowed.iter().map(|k| kind_name(*k)).collect();
+        actions.push("move_on");
+        let rubric: String = q.key_points.iter().map(|k| format!("- {}\n", k.text)).collect();
+        let nonce = nonce();
+        let answer = answer_block(&last.answer, &nonce, 4_000);
+        let score = last.evaluation.score.to_string();
+        let missing = if last.evaluation.what_was_missing.is_empty() {
+            "nothing noted".to_string()
+        } else {
+            last.evaluation.what_was_missing.join("; ")
+        };
+        let prompt = self.llm.prompts.follow_up.render(&[
+            ("role", &iv.config().role),
+            ("skill", &q.skill),
+            ("question", &last.prompt),
+            ("rubric", rubric.trim_end()),
+            ("nonce", &nonce),
+            ("answer", &answer),
+            ("score", &score),
+            ("missing", &missing),
+            ("planned", kind_name(line.kind)),
+            ("actions", &actions.join(", ")),
+        ]);
+        let model = &self.llm.config.fast_model;
+        let by = format!("llm:{model}/{}", self.llm.prompts.follow_up.id());
+        let step = JsonStep {
+            step: "follow_up",
+            model,
+            prompt,
+            schema: follow_up_schema(&actions),
+            max_tokens: 200,
+            temperature: 0.3,
+        };
+        self.llm.ask_json(step, |reply| parse_follow_up(reply, &allowed, &by))
+    }
+}
+
+impl Composer for LlmInterviewer {
+    fn compose(&self, iv: &Interview) -> Option<Composed> {
+        let kind = iv.current_line()?.kind;
+        let result = if kind == TurnKind::Main {
+            self.question(iv)
+        } else {
+            self.follow_up(iv)
+        };
+        result.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::Bank;
+
+    #[test]
+    fn generated_questions_are_checked_and_cleaned() {
+        let bank = Bank::builtin().unwrap();
+        let seed = &bank.questions[0];
+        let reply = r#"{"question": "How would you \u001b[2Jdesign late-data handling for a daily batch pipeline?",
+            "key_points": ["Watermarks bound lateness", "Reprocess affected partitions", ""],
+            "misconceptions": [], "seniority_signals": ["Mentions SLAs"],
+            "follow_ups": {"deeper": "Why partitions?", "example": "", "harder": "At hourly cadence?"}}"#;
+        let q = parse_question(reply, seed, "llm-x-q1".into(), "mid", &[]).unwrap();
+        assert_eq!(
+            q.text,
+            "How would you design late-data handling for a daily batch pipeline?"
+        );
+        assert_eq!((q.skill.as_str(), q.difficulty), (seed.skill.as_str(), seed.difficulty));
+        assert_eq!(q.key_points.len(), 2);
+        assert!(
+            q.follow_ups.example.contains("concrete example"),
+            "an empty follow-up gets a default"
+        );
+        let again = parse_question(reply, seed, "id".into(), "mid", &[q.text.to_uppercase()]);
+        assert!(again.unwrap_err().contains("repeats"));
+        assert!(
+            parse_question(
+                r#"{"question": "Why?", "key_points": []}"#,
+                seed,
+                "i".into(),
+                "mid",
+                &[]
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn follow_up_decisions_must_be_allowed() {
+        let allowed = [TurnKind::Deeper, TurnKind::Example];
+        let ok = parse_follow_up(
+            r#"{"action": "example", "question": "Tell me about a time you did that."}"#,
+            &allowed,
+            "m",
+        );
+        assert!(matches!(
+            ok,
+            Ok(Composed::FollowUp {
+                kind: TurnKind::Example,
+                ..
+            })
+        ));
+        assert_eq!(
+            parse_follow_up(r#"{"action": "move_on", "question": ""}"#, &allowed, "m"),
+            Ok(Composed::MoveOn)
+        );
+        assert!(
+            parse_follow_up(
+                r#"{"action": "harder", "question": "Go harder on this."}"#,
+                &allowed,
+                "m"
+            )
+            .is_err()
+        );
+        assert!(parse_follow_up(r#"{"action": "deeper", "question": ""}"#, &allowed, "m").is_err());
+    }
+}
