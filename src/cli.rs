@@ -17,6 +17,7 @@ use dataready::report;
 use dataready::script::Script;
 use dataready::session::{self, Outcome, Session};
 use dataready::store::Store;
+use dataready::voice::{InterviewVoice, Spoken};
 use dataready::{paths, text};
 
 pub struct Context {
@@ -105,6 +106,8 @@ pub struct InterviewArgs {
     /// Print the summary as JSON
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    voice: dataready::voice::InterviewVoiceArgs,
 }
 
 #[derive(Args)]
@@ -210,6 +213,7 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     // Validate everything before loading models or creating a session.
     dataready::core::Interview::new(Arc::clone(&bank), config.clone())?;
     let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
+    let voice = dataready::voice::open_for_interview(&a.voice, script.is_some())?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
     if script.is_none() {
@@ -220,7 +224,7 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
             session.id
         );
     }
-    let outcome = run_with(&mut session, script, &bank, &grader)?;
+    let outcome = run_with(&mut session, script, &bank, &grader, voice)?;
     finish(
         &session.id,
         outcome,
@@ -251,27 +255,33 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>) -> anyhow::Resul
         session.interview.turns().len()
     );
     let scripted = script.is_some();
-    let outcome = run_with(&mut session, script, &bank, &grader)?;
+    let outcome = run_with(&mut session, script, &bank, &grader, None)?;
     finish(&id, outcome, None, None, false, scripted)
 }
 
-/// Runs the session with scripted answers when there is a script, else with answers typed at the prompt.
+/// Runs the session with scripted answers when there is a script, else with answers typed at the
+/// prompt; with a voice, every line is also spoken.
 fn run_with(
     session: &mut Session,
     script: Option<Script>,
     bank: &Bank,
     grader: &RubricGrader,
+    voice: Option<InterviewVoice>,
 ) -> anyhow::Result<Outcome> {
-    match script {
-        Some(script) => session.run(&mut Scripted { script }, grader),
-        None => {
+    match (script, voice) {
+        (Some(script), None) => session.run(&mut Scripted { script }, grader),
+        (Some(script), Some(v)) => session.run(&mut Spoken::new(Scripted { script }, v), grader),
+        (None, voice) => {
             let stdin = std::io::stdin();
-            let mut typed = Typed {
+            let typed = Typed {
                 input: stdin.lock(),
                 out: std::io::stdout(),
                 bank,
             };
-            session.run(&mut typed, grader)
+            match voice {
+                Some(v) => session.run(&mut Spoken::new(typed, v), grader),
+                None => session.run(&mut { typed }, grader),
+            }
         }
     }
 }

@@ -12,3 +12,4 @@ pub mod script;
 pub mod session;
 pub mod store;
 pub mod text;
+pub mod voice;

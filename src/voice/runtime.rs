@@ -1,0 +1,91 @@
+//! Finding and loading ONNX Runtime, checked before ort is touched: a missing or wrong library must
+//! be a clear error, never the wait forever that ort falls into when its own lazy load fails.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use super::VoiceError;
+
+/// The version the setup installs (from the PyPI `onnxruntime` wheel); ort 2.0.0-rc.12 needs ≥ 1.24.
+pub const ORT_VERSION: &str = "1.24.2";
+
+/// The first load's outcome, kept for the life of the process.
+#[derive(Clone)]
+enum Loaded {
+    Ok(PathBuf),
+    Missing(String),
+    Bad(PathBuf, String),
+}
+
+static LOADED: OnceLock<Loaded> = OnceLock::new();
+
+/// Where to look, in order: `ORT_DYLIB_PATH`, then `<models>/onnxruntime/`.
+pub fn candidates() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        out.push(PathBuf::from(p));
+    }
+    let dir = crate::paths::models_dir().join("onnxruntime");
+    out.push(dir.join(format!("libonnxruntime.so.{ORT_VERSION}")));
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut others: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("libonnxruntime.so"))
+            })
+            .collect();
+        others.sort();
+        out.extend(others);
+    }
+    out
+}
+
+/// Loads ONNX Runtime once per process and commits ort's environment. Every later call returns the
+/// first outcome, so a failed load is never retried through ort's own (hanging) path.
+pub fn ensure() -> Result<PathBuf, VoiceError> {
+    let loaded = LOADED.get_or_init(|| {
+        let candidates = candidates();
+        let explicit = std::env::var_os("ORT_DYLIB_PATH").is_some_and(|p| !p.is_empty());
+        // An explicit ORT_DYLIB_PATH that is wrong is reported, not silently replaced.
+        let found = if explicit {
+            Some(candidates[0].clone()).filter(|p| p.is_file())
+        } else {
+            candidates.iter().find(|p| p.is_file()).cloned()
+        };
+        let Some(path) = found else {
+            let shown = if explicit { &candidates[..1] } else { &candidates[..] };
+            let searched = shown
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Loaded::Missing(searched);
+        };
+        match load(&path) {
+            Ok(()) => Loaded::Ok(path),
+            Err(reason) => Loaded::Bad(path, reason),
+        }
+    });
+    match loaded.clone() {
+        Loaded::Ok(p) => Ok(p),
+        Loaded::Missing(searched) => Err(VoiceError::RuntimeMissing { searched }),
+        Loaded::Bad(path, reason) => Err(VoiceError::RuntimeBad { path, reason }),
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<(), String> {
+    // ELF magic first: dlopen on a truncated download can take the process down in odd ways.
+    let mut head = [0u8; 4];
+    use std::io::Read;
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map_err(|e| format!("cannot read it ({e})"))?;
+    if &head != b"\x7fELF" {
+        return Err("it is not a shared library".into());
+    }
+    let builder = ort::init_from(path).map_err(|e| e.to_string())?;
+    builder.with_name("dataready").commit();
+    Ok(())
+}
