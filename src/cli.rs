@@ -213,7 +213,9 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     // Validate everything before loading models or creating a session.
     dataready::core::Interview::new(Arc::clone(&bank), config.clone())?;
     let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
-    let voice = dataready::voice::open_for_interview(&a.voice, script.is_some())?;
+    // Answers from a script or a pipe: no person listening unless a voice flag asks for speech.
+    let unattended = script.is_some() || !std::io::stdin().is_terminal();
+    let voice = dataready::voice::open_for_interview(&a.voice, unattended)?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
     if script.is_none() {

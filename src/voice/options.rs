@@ -148,10 +148,12 @@ pub struct InterviewVoice {
     pub wait: bool,
 }
 
-/// Sets up the voice for an interview. Interactive runs speak by default; scripted runs only when a
-/// voice flag asks. A voice that was asked for and can't load is an error; the default one missing is
-/// a notice. No sound device is always a notice: the questions are shown as text and the run goes on.
-pub fn open_for_interview(args: &InterviewVoiceArgs, scripted: bool) -> Result<Option<InterviewVoice>, VoiceError> {
+/// Sets up the voice for an interview. Runs with a person at the terminal speak by default;
+/// `unattended` ones (scripted or piped answers) only when a voice flag asks, and then each line plays
+/// to its end. A voice that was asked for and can't load is an error; the default one missing is a
+/// notice. No sound device is always a notice: the questions are shown as text and the run goes on.
+pub fn open_for_interview(args: &InterviewVoiceArgs, unattended: bool) -> Result<Option<InterviewVoice>, VoiceError> {
+    let scripted = unattended;
     if args.no_voice {
         return Ok(None);
     }

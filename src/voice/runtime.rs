@@ -76,7 +76,23 @@ pub fn ensure() -> Result<PathBuf, VoiceError> {
 }
 
 fn load(path: &std::path::Path) -> Result<(), String> {
-    // ELF magic first: dlopen on a truncated download can take the process down in odd ways.
+    check(path)?;
+    let builder = ort::init_from(path).map_err(|e| e.to_string())?;
+    builder.with_name("dataready").commit();
+    Ok(())
+}
+
+/// The ONNX Runtime C API's entry table (onnxruntime_c_api.h: `OrtApiBase`).
+#[repr(C)]
+struct OrtApiBase {
+    get_api: unsafe extern "C" fn(u32) -> *const std::ffi::c_void,
+    get_version_string: unsafe extern "C" fn() -> *const std::ffi::c_char,
+}
+
+/// Opens the library ourselves first: ort reports a bad library by building an error that needs the
+/// library, and deadlocks on its own load lock instead.
+fn check(path: &std::path::Path) -> Result<(), String> {
+    // ELF magic first: a truncated or mistaken file gives a clear message.
     let mut head = [0u8; 4];
     use std::io::Read;
     std::fs::File::open(path)
@@ -85,7 +101,32 @@ fn load(path: &std::path::Path) -> Result<(), String> {
     if &head != b"\x7fELF" {
         return Err("it is not a shared library".into());
     }
-    let builder = ort::init_from(path).map_err(|e| e.to_string())?;
-    builder.with_name("dataready").commit();
+    // SAFETY: loading a library runs its initializers; this is the library the user pointed us at.
+    let lib = unsafe { libloading::Library::new(path) }.map_err(|e| format!("cannot load it ({e})"))?;
+    // SAFETY: the symbol's type is the C API's `const OrtApiBase* OrtGetApiBase(void)`.
+    let get_base = unsafe { lib.get::<unsafe extern "C" fn() -> *const OrtApiBase>(b"OrtGetApiBase") }
+        .map_err(|_| "it has no OrtGetApiBase: not an ONNX Runtime library".to_string())?;
+    // SAFETY: a real ONNX Runtime returns a static table; checked for null.
+    let base = unsafe { get_base() };
+    if base.is_null() {
+        return Err("OrtGetApiBase returned nothing".into());
+    }
+    // SAFETY: `base` points at the library's static OrtApiBase; the version string is static too.
+    let version = unsafe { std::ffi::CStr::from_ptr(((*base).get_version_string)()) }
+        .to_string_lossy()
+        .into_owned();
+    let minor: u32 = version.split('.').nth(1).and_then(|m| m.parse().ok()).unwrap_or(0);
+    if minor < ort::MINOR_VERSION {
+        return Err(format!(
+            "it is version {version}, and 1.{}.0 or later is needed",
+            ort::MINOR_VERSION
+        ));
+    }
+    // SAFETY: as above; GetApi returns null for API versions the library does not provide.
+    if unsafe { ((*base).get_api)(ort::MINOR_VERSION) }.is_null() {
+        return Err(format!("version {version} does not provide API version {}", ort::MINOR_VERSION));
+    }
+    // Kept loaded: ort opens the same file next, and unloading ONNX Runtime is not safe.
+    std::mem::forget(lib);
     Ok(())
 }
