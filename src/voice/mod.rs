@@ -89,7 +89,9 @@ pub fn voices_dir() -> PathBuf {
     crate::paths::models_dir().join("voices")
 }
 
-/// The disk cache of synthesized sentences.
+/// The disk cache of synthesized sentences: `DATAREADY_TTS_CACHE`, else `<cache>/tts`.
 pub fn cache_dir() -> PathBuf {
-    crate::paths::cache_dir().join("tts")
+    std::env::var_os("DATAREADY_TTS_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::paths::cache_dir().join("tts"))
 }

@@ -56,7 +56,7 @@ pub(crate) fn open(speaker: Option<&str>, sample_rate: u32) -> Result<PlayerHand
                     return;
                 }
             };
-            run(&sink, &rx, sample_rate);
+            run(Some(sink), speaker.as_deref(), &rx, sample_rate);
             alive2.store(false, Ordering::SeqCst);
         })
         .map_err(|e| VoiceError::NoOutput(format!("cannot start the playback thread: {e}")))?;
@@ -134,17 +134,29 @@ fn describe(e: &rodio::DeviceSinkError) -> String {
     }
 }
 
-fn run(sink: &rodio::MixerDeviceSink, rx: &Receiver<Cmd>, sample_rate: u32) {
+/// How long the device stays open with nothing to play: closing it lets the system (and ALSA's
+/// clockless test devices) rest between questions; reopening costs a few milliseconds.
+const IDLE_CLOSE: Duration = Duration::from_secs(1);
+
+fn run(mut sink: Option<rodio::MixerDeviceSink>, speaker: Option<&str>, rx: &Receiver<Cmd>, sample_rate: u32) {
     let rate = NonZero::new(sample_rate).unwrap_or(NonZero::<u32>::MIN);
     let mono = NonZero::<u16>::MIN;
     let mut current: Option<(Arc<UtteranceState>, rodio::Player, bool)> = None;
+    let mut idle_since = std::time::Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_millis(5)) {
             Ok(Cmd::Begin(state)) => {
                 if let Some((old, _, _)) = current.take() {
                     old.mark_done();
                 }
-                current = Some((state, rodio::Player::connect_new(sink.mixer()), false));
+                if sink.is_none() {
+                    sink = open_sink(speaker).ok().map(|(s, _)| s);
+                }
+                match &sink {
+                    Some(s) => current = Some((state, rodio::Player::connect_new(s.mixer()), false)),
+                    // The device went away: this line is shown, not heard.
+                    None => state.mark_done(),
+                }
             }
             Ok(Cmd::Chunk(id, samples)) => {
                 if let Some((state, player, _)) = &current
@@ -174,6 +186,11 @@ fn run(sink: &rodio::MixerDeviceSink, rx: &Receiver<Cmd>, sample_rate: u32) {
             && let Some((state, _, _)) = current.take()
         {
             state.mark_done();
+        }
+        if current.is_some() {
+            idle_since = std::time::Instant::now();
+        } else if sink.is_some() && idle_since.elapsed() > IDLE_CLOSE {
+            sink = None;
         }
     }
     if let Some((state, player, _)) = current.take() {

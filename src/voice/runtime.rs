@@ -124,7 +124,10 @@ fn check(path: &std::path::Path) -> Result<(), String> {
     }
     // SAFETY: as above; GetApi returns null for API versions the library does not provide.
     if unsafe { ((*base).get_api)(ort::MINOR_VERSION) }.is_null() {
-        return Err(format!("version {version} does not provide API version {}", ort::MINOR_VERSION));
+        return Err(format!(
+            "version {version} does not provide API version {}",
+            ort::MINOR_VERSION
+        ));
     }
     // Kept loaded: ort opens the same file next, and unloading ONNX Runtime is not safe.
     std::mem::forget(lib);
