@@ -384,6 +384,20 @@ mod tests {
 mod espeak_tests {
     use super::*;
 
+    #[test]
+    fn clause_punctuation_survives_phonemization() {
+        // The piper-rs 0.2.0 bug: "teammate. How" became one run-on word with no pause marks.
+        let s = split_sentences("I asked my teammate. How did it go, and why?");
+        assert_eq!(s.len(), 2);
+        let first = phonemize(&s[0], "en-us").unwrap();
+        let second = phonemize(&s[1], "en-us").unwrap();
+        assert!(first.ends_with('.') && first.contains(' '), "{first}");
+        assert!(second.ends_with('?') && second.contains(", "), "{second}");
+        assert_eq!(second.matches(',').count(), 1, "{second}");
+        // Decomposed, as Piper's phoneme map expects (stress marks stay separate code points).
+        assert_eq!(first, first.nfd().collect::<String>());
+    }
+
     /// Prints phonemes for comparing with Python piper by hand: `cargo test -- --ignored show_phonemes`.
     #[test]
     #[ignore]
