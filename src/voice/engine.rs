@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::cache::{self, Cache};
-use super::phonemes::{Sentence, split_sentences};
+use super::phonemes::{Sentence, split_line};
 use super::player::{self, Cmd, PlayerHandle};
 use super::{Synth, VoiceError, VoiceFiles};
 
@@ -138,13 +138,14 @@ struct Delivery {
 }
 
 impl Delivery {
-    fn push(&self, samples: Vec<f32>) {
+    /// Hands over the next piece; `after_sentence` says whether the piece before it ended a sentence.
+    fn push(&self, samples: Vec<f32>, after_sentence: bool) {
         let mut p = self.state.inner.lock().unwrap_or_else(|e| e.into_inner());
         if samples.is_empty() {
             return;
         }
         let mut chunk = Vec::with_capacity(samples.len() + self.pause);
-        if p.sentences > 0 {
+        if p.sentences > 0 && after_sentence {
             chunk.resize(self.pause, 0.0);
         }
         chunk.extend_from_slice(&samples);
@@ -182,6 +183,8 @@ impl Delivery {
 struct Job {
     sentences: VecDeque<Sentence>,
     delivery: Delivery,
+    /// Whether the piece delivered last ended a sentence.
+    after_sentence: bool,
 }
 
 #[derive(Default)]
@@ -283,19 +286,25 @@ impl Voice {
             player: player_tx.clone(),
             pause: self.pause,
         };
-        let mut sentences: VecDeque<Sentence> = split_sentences(text).into();
+        let mut sentences: VecDeque<Sentence> = split_line(text).into();
+        let mut after_sentence = true;
         while let Some(audio) = sentences
             .front()
             .and_then(|s| self.shared.cache.get(self.shared.rate, &s.text))
         {
-            sentences.pop_front();
-            delivery.push(audio);
+            let s = sentences.pop_front().expect("front exists");
+            delivery.push(audio, after_sentence);
+            after_sentence = s.ends_sentence();
         }
         if sentences.is_empty() {
             delivery.finish();
         } else {
             let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
-            q.urgent.push_back(Job { sentences, delivery });
+            q.urgent.push_back(Job {
+                sentences,
+                delivery,
+                after_sentence,
+            });
             self.shared.wake.notify_all();
         }
         Utterance {
@@ -312,7 +321,7 @@ impl Voice {
     pub fn prefetch<S: AsRef<str>>(&self, texts: &[S]) {
         let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
         for t in texts {
-            for s in split_sentences(t.as_ref()) {
+            for s in split_line(t.as_ref()) {
                 if !q.ahead.iter().any(|a| a.text == s.text) && !self.shared.cache.contains(self.shared.rate, &s.text) {
                     q.ahead.push_back(s);
                 }
@@ -357,12 +366,16 @@ impl Voice {
             player: None,
             pause: self.pause,
         };
-        let sentences: VecDeque<Sentence> = split_sentences(text).into();
+        let sentences: VecDeque<Sentence> = split_line(text).into();
         if sentences.is_empty() {
             delivery.finish();
         } else {
             let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
-            q.urgent.push_back(Job { sentences, delivery });
+            q.urgent.push_back(Job {
+                sentences,
+                delivery,
+                after_sentence: true,
+            });
             self.shared.wake.notify_all();
         }
         Utterance { state, player: None }
@@ -433,9 +446,10 @@ fn work(shared: &Shared, synth: &mut Synth) {
             Task::Line(mut job) => {
                 while let Some(s) = job.sentences.pop_front() {
                     match audio_for(shared, synth, &s) {
-                        Ok(a) => job.delivery.push(a),
+                        Ok(a) => job.delivery.push(a, job.after_sentence),
                         Err(e) => job.delivery.fail(format!("{:?}: {e}", s.text)),
                     }
+                    job.after_sentence = s.ends_sentence();
                 }
                 job.delivery.finish();
             }

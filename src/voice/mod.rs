@@ -24,7 +24,7 @@ pub use commands::{SayArgs, VoicesAction, say, voices};
 pub use engine::{Utterance, Voice, VoiceOptions};
 pub use manifest::{Manifest, VoiceEntry};
 pub use options::{InterviewVoice, InterviewVoiceArgs, VoiceArgs, VoiceFiles, open_for_interview, resolve_voice};
-pub use phonemes::{Sentence, split_sentences};
+pub use phonemes::{Sentence, split_line, split_sentences};
 pub use player::output_devices;
 pub use spoken::Spoken;
 pub use synth::Synth;

@@ -67,6 +67,33 @@ pub fn split_sentences(text: &str) -> Vec<Sentence> {
     sentences.into_iter().flat_map(cut_long).collect()
 }
 
+/// Sentences for speaking a line: as [`split_sentences`], except that a long first sentence's first
+/// clause is a piece of its own, so the first sound comes after synthesizing a few words, not a
+/// whole question. Deterministic, so pre-synthesis and speaking agree on the pieces.
+pub fn split_line(text: &str) -> Vec<Sentence> {
+    let mut sentences = split_sentences(text);
+    let words = |c: &[(String, Option<char>)]| c.iter().map(|(t, _)| t.split_whitespace().count()).sum::<usize>();
+    if let Some(first) = sentences.first()
+        && first.clauses.len() > 1
+        && words(&first.clauses[..1]) >= 3
+        && words(&first.clauses[1..]) >= 3
+    {
+        let mut rest = sentences.remove(0);
+        let head = rest.clauses.remove(0);
+        let rest = piece_sentence(rest.clauses);
+        sentences.insert(0, rest);
+        sentences.insert(0, piece_sentence(vec![head]));
+    }
+    sentences
+}
+
+impl Sentence {
+    /// Whether this piece ends a sentence (a pause follows), rather than a clause.
+    pub fn ends_sentence(&self) -> bool {
+        !matches!(self.clauses.last(), Some((_, Some(',' | ';' | ':'))))
+    }
+}
+
 fn is_break(c: char) -> bool {
     matches!(c, '.' | '?' | '!' | ',' | ';' | ':')
 }
@@ -364,6 +391,24 @@ mod tests {
         let s = split_sentences("Great 👍 answer.\u{0} Next\u{1b}[0m one");
         assert_eq!(s[0].text, "Great answer.");
         assert_eq!(s[1].text, "Next[0m one");
+    }
+
+    #[test]
+    fn a_long_first_sentence_starts_with_its_first_clause() {
+        let s = split_line("What is a shuffle in Spark, and when does it happen? Give an example.");
+        let texts: Vec<&str> = s.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "What is a shuffle in Spark,",
+                "and when does it happen?",
+                "Give an example."
+            ]
+        );
+        assert!(!s[0].ends_sentence() && s[1].ends_sentence() && s[2].ends_sentence());
+        // Short openers stay whole.
+        assert_eq!(split_line("Thanks, that helps a lot.").len(), 1);
+        assert_eq!(split_line("No clauses here at all.").len(), 1);
     }
 
     #[test]

@@ -35,7 +35,16 @@ impl Synth {
             path: files.model.clone(),
             reason,
         };
+        let threads = std::env::var("DATAREADY_TTS_THREADS")
+            .ok()
+            .and_then(|t| t.parse::<usize>().ok())
+            .unwrap_or(0);
+        let spin = std::env::var("DATAREADY_TTS_SPIN").is_ok_and(|v| v == "1");
         let session = ort::session::Session::builder()
+            .map_err(|e| bad_model(e.to_string()))?
+            .with_intra_threads(threads)
+            .map_err(|e| bad_model(e.to_string()))?
+            .with_intra_op_spinning(spin)
             .map_err(|e| bad_model(e.to_string()))?
             .commit_from_file(&files.model)
             .map_err(|e| bad_model(first_line(&e.to_string())))?;
