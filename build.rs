@@ -1,9 +1,12 @@
-//! Compiles the question bank's files into the binary (they stay editable data files in `bank/`).
+//! Compiles the question bank's files into the binary (they stay editable data files in `bank/`),
+//! and links libsonic for the voice's espeak-ng.
 
 use std::{env, fs, path::Path};
 
 fn main() {
     println!("cargo:rerun-if-changed=bank");
+    // espeak-ng (bundled by espeak-rs-sys, used by the voice) calls into libsonic but does not link it.
+    println!("cargo:rustc-link-lib=sonic");
     let mut files = vec!["roles.toml".to_string(), "skills.toml".to_string()];
     let mut questions: Vec<String> = fs::read_dir("bank/questions")
         .expect("bank/questions exists")

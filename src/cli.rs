@@ -21,6 +21,7 @@ use dataready::report;
 use dataready::script::Script;
 use dataready::session::{self, Composer, Outcome, Session};
 use dataready::store::Store;
+use dataready::voice::{InterviewVoice, Spoken};
 use dataready::{doctor, paths, text, tui};
 
 pub struct Context {
@@ -114,6 +115,8 @@ pub struct InterviewArgs {
     plain: bool,
     #[command(flatten)]
     llm: LlmArgs,
+    #[command(flatten)]
+    voice: dataready::voice::InterviewVoiceArgs,
 }
 
 #[derive(Args)]
@@ -235,10 +238,14 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
             tui::Start::Setup(config)
         };
         let llm = llm_setup(&a.llm)?;
-        return closed(tui::run_interview(bank, ctx.store(), start, llm)?);
+        let voice = dataready::voice::open_for_interview(&a.voice, false)?;
+        return closed(tui::run_interview(bank, ctx.store(), start, llm, voice)?);
     }
     let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
     let llm = llm_setup(&a.llm)?;
+    // Answers from a script or a pipe: no person listening unless a voice flag asks for speech.
+    let unattended = script.is_some() || !std::io::stdin().is_terminal();
+    let voice = dataready::voice::open_for_interview(&a.voice, unattended)?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
     if script.is_none() {
@@ -249,7 +256,7 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
             session.id
         );
     }
-    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref())?;
+    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref(), voice)?;
     finish(
         &session.id,
         outcome,
@@ -290,7 +297,17 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>, llm_args: &LlmAr
     let llm = llm_setup(llm_args)?;
     if script.is_none() && use_room(false) {
         drop(session);
-        return closed(tui::run_interview(bank, store, tui::Start::Resume(id), llm)?);
+        let voice_args = dataready::voice::InterviewVoiceArgs {
+            voice: dataready::voice::VoiceArgs {
+                voice: None,
+                rate: 1.0,
+                speaker: None,
+            },
+            tts_out: None,
+            no_voice: false,
+        };
+        let voice = dataready::voice::open_for_interview(&voice_args, false)?;
+        return closed(tui::run_interview(bank, store, tui::Start::Resume(id), llm, voice)?);
     }
     let script = script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
     let grader = ctx.grader(Arc::clone(&bank))?;
@@ -299,7 +316,7 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>, llm_args: &LlmAr
         session.interview.turns().len()
     );
     let scripted = script.is_some();
-    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref())?;
+    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref(), None)?;
     finish(&id, outcome, None, None, false, scripted)
 }
 
@@ -336,6 +353,7 @@ fn run_with(
     bank: &Bank,
     offline: &RubricGrader,
     llm: Option<&Arc<Llm>>,
+    voice: Option<InterviewVoice>,
 ) -> anyhow::Result<Outcome> {
     let llm_grader = llm.map(|l| LlmGrader {
         offline,
@@ -349,16 +367,20 @@ fn run_with(
         .filter(|l| l.config.mode == LlmMode::Full)
         .map(|l| LlmInterviewer { llm: Arc::clone(l) });
     let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
-    let outcome = match script {
-        Some(script) => session.run_composed(&mut Scripted { script }, grader, composer),
-        None => {
+    let outcome = match (script, voice) {
+        (Some(script), None) => session.run_composed(&mut Scripted { script }, grader, composer),
+        (Some(script), Some(v)) => session.run_composed(&mut Spoken::new(Scripted { script }, v), grader, composer),
+        (None, voice) => {
             let stdin = std::io::stdin();
-            let mut typed = Typed {
+            let typed = Typed {
                 input: stdin.lock(),
                 out: std::io::stdout(),
                 bank,
             };
-            session.run_composed(&mut typed, grader, composer)
+            match voice {
+                Some(v) => session.run_composed(&mut Spoken::new(typed, v), grader, composer),
+                None => session.run_composed(&mut { typed }, grader, composer),
+            }
         }
     };
     if let Some(line) = llm.and_then(|l| l.summary()) {

@@ -91,6 +91,13 @@ enum Command {
         #[command(subcommand)]
         action: cli::BankAction,
     },
+    /// Speak a line with the interviewer's voice, or write it to a WAV file (for trying voices)
+    Say(dataready::voice::SayArgs),
+    /// Install and list the interviewer's voices
+    Voices {
+        #[command(subcommand)]
+        action: dataready::voice::VoicesAction,
+    },
 }
 
 fn main() -> ExitCode {
@@ -111,6 +118,8 @@ fn main() -> ExitCode {
         Command::Bank { action } => cli::bank(&ctx, action),
         Command::Models { action } => cli::models(&ctx, action),
         Command::Doctor { json, llm } => cli::doctor(json, &llm),
+        Command::Say(args) => dataready::voice::say(args),
+        Command::Voices { action } => dataready::voice::voices(action),
     };
     match result {
         Ok(code) => code,

@@ -23,6 +23,7 @@ use crate::llm::interviewer::LlmInterviewer;
 use crate::report::{self, Report};
 use crate::session::{Candidate, Composer, Response, Session};
 use crate::store::Store;
+use crate::voice::{InterviewVoice, Spoken};
 use app::{Action, App, AppEvent, Reply, SessionMsg, SetupForm, Stage};
 
 /// Frame interval while something moves (speaking, listening, thinking): 20 fps.
@@ -95,6 +96,7 @@ fn spawn_interview(
     store: Store,
     start: Start,
     llm: Option<Arc<Llm>>,
+    voice: Option<InterviewVoice>,
     events: Sender<AppEvent>,
 ) -> Sender<Reply> {
     let (reply_tx, reply_rx) = mpsc::channel();
@@ -147,7 +149,11 @@ fn spawn_interview(
             .filter(|l| l.config.mode == LlmMode::Full)
             .map(|llm| LlmInterviewer { llm });
         let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
-        match session.run_composed(&mut candidate, chosen, composer) {
+        let result = match voice {
+            Some(v) => session.run_composed(&mut Spoken::new(candidate, v), chosen, composer),
+            None => session.run_composed(&mut candidate, chosen, composer),
+        };
+        match result {
             Ok(outcome) if outcome.report.status != "in progress" => {
                 send(SessionMsg::Finished(Box::new(outcome.report)))
             }
@@ -190,7 +196,13 @@ fn color() -> bool {
 
 /// Opens the room full-screen; the terminal is restored however it closes (ratatui's panic hook
 /// covers panics; signals and Ctrl-C arrive as events).
-pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, llm: Option<Arc<Llm>>) -> anyhow::Result<Closed> {
+pub fn run_interview(
+    bank: Arc<Bank>,
+    store: Store,
+    start: Start,
+    llm: Option<Arc<Llm>>,
+    voice: Option<InterviewVoice>,
+) -> anyhow::Result<Closed> {
     let (tx, rx) = mpsc::channel();
     let (app, pending) = match start {
         Start::Setup(config) => {
@@ -201,7 +213,17 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, llm: Option<Ar
         Start::Resume(_) => (App::new(None, 0, color()), Some(start)),
     };
     let mut app = app;
-    let mut replies = pending.map(|s| spawn_interview(Arc::clone(&bank), store.clone(), s, llm.clone(), tx.clone()));
+    let mut voice = voice;
+    let mut replies = pending.map(|s| {
+        spawn_interview(
+            Arc::clone(&bank),
+            store.clone(),
+            s,
+            llm.clone(),
+            voice.take(),
+            tx.clone(),
+        )
+    });
     spawn_inputs(tx.clone());
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, &mut app, &rx, &bank, |action, app| match action {
@@ -211,6 +233,7 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, llm: Option<Ar
                 store.clone(),
                 Start::New(config),
                 llm.clone(),
+                voice.take(),
                 tx.clone(),
             ));
         }
