@@ -18,6 +18,8 @@ pub(crate) enum Cmd {
     Chunk(u64, Vec<f32>),
     End(u64),
     Stop(u64),
+    /// Finish what is playing, then close the device and end the thread.
+    Shutdown,
 }
 
 pub(crate) struct PlayerHandle {
@@ -180,7 +182,7 @@ fn run(mut sink: Option<rodio::MixerDeviceSink>, speaker: Option<&str>, rx: &Rec
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+            Ok(Cmd::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
         }
         if current.as_ref().is_some_and(|(_, p, ended)| *ended && p.empty())
             && let Some((state, _, _)) = current.take()
