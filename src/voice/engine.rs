@@ -401,9 +401,9 @@ impl Drop for Voice {
         if let Some(w) = self.worker.take() {
             let _ = w.join();
         }
-        // Dropping the sender ends the player thread after what it is playing; the stream closes cleanly.
+        // The player finishes what it is playing and closes the stream cleanly (a WAV device gets its header).
         if let Some(p) = self.player.take() {
-            drop(p.tx);
+            let _ = p.tx.send(Cmd::Shutdown);
             let deadline = Instant::now() + Duration::from_secs(30);
             while p.alive.load(Ordering::SeqCst) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));

@@ -30,8 +30,8 @@ pub struct InterviewVoiceArgs {
     /// Write every spoken line as a WAV file into DIR (scripted runs, CI)
     #[arg(long, value_name = "DIR")]
     pub tts_out: Option<PathBuf>,
-    /// Text only: the interviewer does not speak
-    #[arg(long, conflicts_with_all = ["voice", "speaker", "tts_out"])]
+    /// Text only: the interviewer does not speak (also DATAREADY_NO_VOICE=1)
+    #[arg(long, env = "DATAREADY_NO_VOICE", value_parser = clap::builder::BoolishValueParser::new(), conflicts_with_all = ["speaker", "tts_out"])]
     pub no_voice: bool,
 }
 

@@ -372,10 +372,12 @@ mod tests {
     #[test]
     fn punctuation_runs_and_quotes() {
         let s = split_sentences("Really?! \"Yes.\" Well... maybe");
-        assert_eq!(s.len(), 3);
+        assert_eq!(s.len(), 4);
         assert_eq!(s[0].clauses[0].1, Some('!'));
         assert_eq!(s[1].clauses[0], ("\"Yes".to_string(), Some('.')));
+        assert_eq!(s[1].text, "\"Yes.\"");
         assert_eq!(s[2].clauses[0], ("Well".to_string(), Some('.')));
+        assert_eq!(s[3].clauses[0], ("maybe".to_string(), None));
     }
 
     #[test]

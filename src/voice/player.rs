@@ -18,6 +18,8 @@ pub(crate) enum Cmd {
     Chunk(u64, Vec<f32>),
     End(u64),
     Stop(u64),
+    /// Finish what is playing, then close the device and end the thread.
+    Shutdown,
 }
 
 pub(crate) struct PlayerHandle {
@@ -28,6 +30,7 @@ pub(crate) struct PlayerHandle {
 
 /// Names of the output devices, for `--speaker` and error messages.
 pub fn output_devices() -> Vec<String> {
+    quiet_alsa();
     let host = rodio::cpal::default_host();
     match host.output_devices() {
         Ok(devices) => devices.map(|d| d.to_string()).collect(),
@@ -45,6 +48,7 @@ pub(crate) fn open(speaker: Option<&str>, sample_rate: u32) -> Result<PlayerHand
     std::thread::Builder::new()
         .name("voice-player".into())
         .spawn(move || {
+            quiet_alsa();
             let sink = match open_sink(speaker.as_deref()) {
                 Ok((sink, name)) => {
                     let _ = ready_tx.send(Ok(name));
@@ -126,6 +130,35 @@ fn open_sink(speaker: Option<&str>) -> Result<(rodio::MixerDeviceSink, String), 
     Ok((sink.0, sink.1))
 }
 
+/// ALSA prints its own errors to stderr ("cannot find card '0'" and eight more lines) when there is no
+/// sound card; ours says it in one line. Silences them for the calling thread.
+#[cfg(target_os = "linux")]
+fn quiet_alsa() {
+    use std::ffi::{c_char, c_int, c_void};
+    type LocalHandler =
+        Option<unsafe extern "C" fn(*const c_char, c_int, *const c_char, c_int, *const c_char, *mut c_void)>;
+    #[link(name = "asound")]
+    unsafe extern "C" {
+        fn snd_lib_error_set_local(handler: LocalHandler) -> LocalHandler;
+    }
+    unsafe extern "C" fn ignore(
+        _: *const c_char,
+        _: c_int,
+        _: *const c_char,
+        _: c_int,
+        _: *const c_char,
+        _: *mut c_void,
+    ) {
+    }
+    // SAFETY: alsa-lib's documented per-thread error hook; the handler ignores every argument.
+    unsafe {
+        snd_lib_error_set_local(Some(ignore));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quiet_alsa() {}
+
 fn describe(e: &rodio::DeviceSinkError) -> String {
     use std::error::Error;
     match e.source() {
@@ -180,7 +213,7 @@ fn run(mut sink: Option<rodio::MixerDeviceSink>, speaker: Option<&str>, rx: &Rec
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+            Ok(Cmd::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
         }
         if current.as_ref().is_some_and(|(_, p, ended)| *ended && p.empty())
             && let Some((state, _, _)) = current.take()
