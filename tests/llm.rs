@@ -442,8 +442,13 @@ fn every_fault_falls_back_to_the_offline_grade_within_the_budget() {
         assert_eq!(e.grader, "offline-rubric/1", "{name}");
         let note = e.fallback.clone().unwrap_or_default();
         assert!(note.contains("offline grade used"), "{name}: {note}");
-        assert!(took < budget + Duration::from_millis(400), "{name}: took {took:?}");
-        let StepStat { attempts, .. } = l.stats()[0].clone();
+        let StepStat { attempts, us, .. } = l.stats()[0].clone();
+        // The LLM step keeps to its budget; the whole grade (offline grading alongside) has slack for a busy machine.
+        assert!(
+            us < (budget + Duration::from_millis(300)).as_micros() as u64,
+            "{name}: LLM step took {us} µs"
+        );
+        assert!(took < budget + Duration::from_secs(2), "{name}: took {took:?}");
         eprintln!(
             "fault {name:10} → offline grade after {:.2} s, {} request(s): {note}",
             took.as_secs_f64(),
@@ -534,7 +539,7 @@ fn interviewer_server(fault_every: Option<usize>) -> (Server, Arc<Mutex<Vec<Stri
                     .unwrap_or_default();
                 stream(
                     &json!({
-                        "question": format!("Request {n}: walk me through how you would make a {skill} job safe to re-run after a failure."),
+                        "question": format!("Request {n}: how would you make a {skill} job safe to re-run after a failure?"),
                         "key_points": [
                             "Writes are idempotent, keyed by a natural or business key",
                             "Partitions are overwritten rather than appended",

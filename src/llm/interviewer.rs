@@ -87,6 +87,18 @@ fn normalized(s: &str) -> String {
         .join(" ")
 }
 
+/// A line an interviewer can ask: a question, or a request such as "Walk me through…".
+fn is_question(text: &str) -> bool {
+    const ASKS: [&str; 12] = [
+        "how", "what", "why", "when", "which", "walk", "explain", "describe", "tell", "design", "compare", "imagine",
+    ];
+    let first = text.split_whitespace().next().unwrap_or_default().to_lowercase();
+    text.contains('?')
+        || ASKS
+            .iter()
+            .any(|a| first.trim_matches(|c: char| !c.is_alphabetic()) == *a)
+}
+
 /// Reads a generated question; `seed` is the bank question it stands in for (skill, difficulty, fallbacks).
 pub fn parse_question(
     reply: &str,
@@ -102,6 +114,9 @@ pub fn parse_question(
         .unwrap_or_default();
     if text.split_whitespace().count() < 4 {
         return Err("`question` is missing or too short".into());
+    }
+    if !is_question(&text) {
+        return Err("`question` is a statement, not a question to ask".into());
     }
     let n = normalized(&text);
     if n == normalized(&seed.text) || asked.iter().any(|a| normalized(a) == n) {
@@ -319,6 +334,14 @@ mod tests {
             )
             .is_err()
         );
+        // What SmolLM2-135M wrote once: a statement, not a question.
+        let statement = r#"{"question": "You can use the RANK function but only if you want to keep a tie.",
+            "key_points": ["RANK keeps ties", "ROW_NUMBER does not"]}"#;
+        let err = parse_question(statement, seed, "i".into(), "mid", &[]).unwrap_err();
+        assert!(err.contains("statement"), "{err}");
+        let request = r#"{"question": "Walk me through choosing between RANK and ROW_NUMBER for deduplication.",
+            "key_points": ["RANK keeps ties", "ROW_NUMBER does not"]}"#;
+        assert!(parse_question(request, seed, "i".into(), "mid", &[]).is_ok());
     }
 
     #[test]
