@@ -164,7 +164,7 @@ pub fn parse_question(
 }
 
 /// Reads a follow-up decision against the kinds the rules allow.
-pub fn parse_follow_up(reply: &str, allowed: &[TurnKind], by: &str) -> Result<Composed, String> {
+pub fn parse_follow_up(reply: &str, allowed: &[TurnKind], by: &str, asked: &[String]) -> Result<Composed, String> {
     let v = extract_json(reply)?;
     let action = v["action"].as_str().unwrap_or_default().trim().to_lowercase();
     if action == "move_on" {
@@ -181,6 +181,9 @@ pub fn parse_follow_up(reply: &str, allowed: &[TurnKind], by: &str) -> Result<Co
         .unwrap_or_default();
     if text.split_whitespace().count() < 3 {
         return Err("`question` is missing or too short".into());
+    }
+    if asked.iter().any(|a| normalized(a) == normalized(&text)) {
+        return Err("the follow-up repeats a question already asked".into());
     }
     Ok(Composed::FollowUp {
         kind,
@@ -282,7 +285,9 @@ impl LlmInterviewer {
             max_tokens: 200,
             temperature: 0.3,
         };
-        self.llm.ask_json(step, |reply| parse_follow_up(reply, &allowed, &by))
+        let asked: Vec<String> = iv.turns().iter().map(|t| t.prompt.clone()).collect();
+        self.llm
+            .ask_json(step, |reply| parse_follow_up(reply, &allowed, &by, &asked))
     }
 }
 
@@ -351,6 +356,7 @@ mod tests {
             r#"{"action": "example", "question": "Tell me about a time you did that."}"#,
             &allowed,
             "m",
+            &[],
         );
         assert!(matches!(
             ok,
@@ -360,17 +366,23 @@ mod tests {
             })
         ));
         assert_eq!(
-            parse_follow_up(r#"{"action": "move_on", "question": ""}"#, &allowed, "m"),
+            parse_follow_up(r#"{"action": "move_on", "question": ""}"#, &allowed, "m", &[]),
             Ok(Composed::MoveOn)
         );
         assert!(
             parse_follow_up(
                 r#"{"action": "harder", "question": "Go harder on this."}"#,
                 &allowed,
-                "m"
+                "m",
+                &[]
             )
             .is_err()
         );
-        assert!(parse_follow_up(r#"{"action": "deeper", "question": ""}"#, &allowed, "m").is_err());
+        // SmolLM2-135M once "followed up" by asking the opening question again.
+        let asked = ["When would you use repartition versus coalesce in Spark?".to_string()];
+        let repeat = r#"{"action": "deeper", "question": "When would you use repartition versus coalesce in Spark?"}"#;
+        let err = parse_follow_up(repeat, &allowed, "m", &asked).unwrap_err();
+        assert!(err.contains("repeats"), "{err}");
+        assert!(parse_follow_up(r#"{"action": "deeper", "question": ""}"#, &allowed, "m", &[]).is_err());
     }
 }
