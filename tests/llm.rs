@@ -862,3 +862,60 @@ fn a_real_local_server_grades_writes_questions_and_decides_follow_ups() {
         eprintln!("step {s:?}");
     }
 }
+
+#[test]
+fn grading_a_file_with_an_llm_runs_a_bounded_number_of_requests_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (f, p) = (Arc::clone(&in_flight), Arc::clone(&peak));
+    let server = Server::start(move |_, _| {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = f.fetch_add(1, SeqCst) + 1;
+        p.fetch_max(now, SeqCst);
+        std::thread::sleep(Duration::from_millis(300));
+        f.fetch_sub(1, SeqCst);
+        stream(&evaluation_json(7))
+    });
+    let input = home.path().join("in.csv");
+    let mut csv = String::from("id,question,answer\n");
+    for i in 0..10 {
+        csv.push_str(&format!("r{i},What is a broadcast join?,\"{MODERATE} Row {i}.\"\n"));
+    }
+    std::fs::write(&input, csv).unwrap();
+    let out = home.path().join("graded.csv");
+    let start = Instant::now();
+    let result = cmd(home.path(), &server)
+        .args(["grade", "--llm", "grade", "--file"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let graded = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = graded.lines().collect();
+    assert!(
+        lines[0].ends_with("matched_question,grader,offline_score"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 11);
+    for (i, line) in lines[1..].iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("r{i},70,")),
+            "rows stay in file order: {line}"
+        );
+        assert!(line.contains(",llm:loopback-deep/evaluate-v1,"), "{line}");
+    }
+    let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (2..=4).contains(&peak),
+        "at most 4 requests in flight, and more than one: {peak}"
+    );
+    eprintln!(
+        "10 rows, 300 ms per LLM reply: {:.2} s with {peak} in flight",
+        took.as_secs_f64()
+    );
+}
