@@ -302,9 +302,11 @@ fn run_with(
         Some(g) => g,
         None => offline,
     };
+    // Typed answers take a while: write the next topic's question meanwhile. Scripted answers are instant.
+    let prefetch = script.is_none();
     let interviewer = llm
         .filter(|l| l.config.mode == LlmMode::Full)
-        .map(|l| LlmInterviewer { llm: Arc::clone(l) });
+        .map(|l| LlmInterviewer::new(Arc::clone(l), prefetch));
     let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
     let outcome = match script {
         Some(script) => session.run_composed(&mut Scripted { script }, grader, composer),

@@ -801,6 +801,51 @@ fn a_killed_llm_interview_resumes_with_its_generated_questions() {
     );
 }
 
+#[test]
+fn typed_interviews_write_the_next_question_while_the_candidate_answers() {
+    let home = tempfile::tempdir().unwrap();
+    let (server, _) = interviewer_server(None);
+    let answers = "We overwrite partitions and merge on the business key so re-runs are safe.\n".repeat(8);
+    let out = cmd(home.path(), &server)
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--seed",
+            "9",
+            "--questions",
+            "6",
+            "--llm",
+            "full",
+        ])
+        .write_stdin(answers)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("question (prefetched) "), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("(thinking…)"),
+        "the room shows it is thinking: {stdout}"
+    );
+    let report = report_json(home.path(), &server);
+    assert_eq!(report["status"], "completed");
+    let mains: Vec<&Value> = report["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "main")
+        .collect();
+    assert!(mains.len() >= 2);
+    for t in &mains {
+        assert!(t["question_id"].as_str().unwrap().starts_with("llm-"), "{t}");
+    }
+    // Each written question is new to the interview.
+    let texts: std::collections::HashSet<&str> = mains.iter().map(|t| t["question"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), mains.len());
+}
+
 // ---------------------------------------------------------------- a real local server (opt-in)
 
 /// Against a real llama.cpp server (README: "Testing against a real model"):
@@ -854,7 +899,7 @@ fn a_real_local_server_grades_writes_questions_and_decides_follow_ups() {
     .unwrap();
     iv.handle(dataready::core::Event::Start { at_ms: 0 }).unwrap();
     iv.handle(dataready::core::Event::Begin { at_ms: 0 }).unwrap();
-    let writer = dataready::llm::interviewer::LlmInterviewer { llm: Arc::clone(&l) };
+    let writer = dataready::llm::interviewer::LlmInterviewer::new(Arc::clone(&l), false);
     let start = Instant::now();
     let composed = dataready::session::Composer::compose(&writer, &iv);
     eprintln!("question in {:.1} s: {composed:?}", start.elapsed().as_secs_f64());
