@@ -824,6 +824,7 @@ fn typed_interviews_write_the_next_question_while_the_candidate_answers() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("question (prefetched) "), "{stderr}");
+    eprintln!("{}", stderr.lines().last().unwrap_or_default());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("(thinking…)"),
