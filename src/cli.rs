@@ -363,9 +363,11 @@ fn run_with(
         Some(g) => g,
         None => offline,
     };
+    // Typed answers take a while: write the next topic's question meanwhile. Scripted answers are instant.
+    let prefetch = script.is_none();
     let interviewer = llm
         .filter(|l| l.config.mode == LlmMode::Full)
-        .map(|l| LlmInterviewer { llm: Arc::clone(l) });
+        .map(|l| LlmInterviewer::new(Arc::clone(l), prefetch));
     let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
     let outcome = match (script, voice) {
         (Some(script), None) => session.run_composed(&mut Scripted { script }, grader, composer),
@@ -628,7 +630,7 @@ fn grade_file(
     let llm = llm_setup(llm_args)?;
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut w = csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
-    w.write_record([
+    let mut header = vec![
         "id",
         "score",
         "technical_correctness",
@@ -638,11 +640,48 @@ fn grade_file(
         "confidence",
         "red_flags",
         "matched_question",
-    ])?;
-    for (id, question, answer, skill) in &rows {
-        let (e, matched, _) = grade_one(&grader, llm.as_ref(), question, answer, skill.as_deref());
+    ];
+    if llm.is_some() {
+        // With an LLM: who scored each row, and the offline score beside it.
+        header.extend(["grader", "offline_score"]);
+    }
+    w.write_record(&header)?;
+    let grade_row = |(_, question, answer, skill): &(String, String, String, Option<String>)| {
+        grade_one(&grader, llm.as_ref(), question, answer, skill.as_deref())
+    };
+    let graded: Vec<_> = match &llm {
+        // Rows go to the endpoint a few at a time (its `concurrency`), and come back in file order.
+        Some(l) => {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let workers = l.config.client.concurrency.clamp(1, rows.len().max(1));
+            let mut slots: Vec<std::sync::Mutex<Option<_>>> =
+                rows.iter().map(|_| std::sync::Mutex::new(None)).collect();
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(|| {
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(row) = rows.get(i) else { break };
+                            *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(grade_row(row));
+                        }
+                    });
+                }
+            });
+            slots
+                .iter_mut()
+                .map(|s| {
+                    s.get_mut()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .take()
+                        .expect("every row graded")
+                })
+                .collect()
+        }
+        None => rows.iter().map(grade_row).collect(),
+    };
+    for ((id, ..), (e, matched, _)) in rows.iter().zip(graded) {
         let s = e.scores.as_array();
-        w.write_record([
+        let mut record = vec![
             id.clone(),
             e.score.to_string(),
             format!("{:.1}", s[0]),
@@ -652,7 +691,12 @@ fn grade_file(
             format!("{:.1}", s[4]),
             e.red_flags.join(" | "),
             matched.id.clone(),
-        ])?;
+        ];
+        if llm.is_some() {
+            record.push(e.grader.clone());
+            record.push(e.offline.as_ref().map_or(String::new(), |o| o.score.to_string()));
+        }
+        w.write_record(&record)?;
     }
     w.flush()?;
     eprintln!("graded {} answers → {}", rows.len(), out.display());

@@ -39,6 +39,8 @@ pub trait Candidate {
 /// line and before it is spoken; `None` keeps the planned line.
 pub trait Composer {
     fn compose(&self, interview: &Interview) -> Option<Composed>;
+    /// The candidate has started answering: work that does not depend on the answer may start now.
+    fn prefetch(&self, _interview: &Interview) {}
 }
 
 /// Milliseconds since the Unix epoch: the only clock the interview sees.
@@ -164,6 +166,9 @@ impl Session {
                     self.interview.handle(Event::Spoken)?
                 }
                 Effect::Listen => {
+                    if let Some(composer) = composer {
+                        composer.prefetch(&self.interview);
+                    }
                     let (line, q) = (self.interview.current_line().cloned(), self.question()?);
                     let line = line.context("listening without a question")?;
                     let event = match candidate.respond(&line, &q) {

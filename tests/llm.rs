@@ -442,8 +442,13 @@ fn every_fault_falls_back_to_the_offline_grade_within_the_budget() {
         assert_eq!(e.grader, "offline-rubric/1", "{name}");
         let note = e.fallback.clone().unwrap_or_default();
         assert!(note.contains("offline grade used"), "{name}: {note}");
-        assert!(took < budget + Duration::from_millis(400), "{name}: took {took:?}");
-        let StepStat { attempts, .. } = l.stats()[0].clone();
+        let StepStat { attempts, us, .. } = l.stats()[0].clone();
+        // The LLM step keeps to its budget; the whole grade (offline grading alongside) has slack for a busy machine.
+        assert!(
+            us < (budget + Duration::from_millis(300)).as_micros() as u64,
+            "{name}: LLM step took {us} µs"
+        );
+        assert!(took < budget + Duration::from_secs(2), "{name}: took {took:?}");
         eprintln!(
             "fault {name:10} → offline grade after {:.2} s, {} request(s): {note}",
             took.as_secs_f64(),
@@ -534,7 +539,7 @@ fn interviewer_server(fault_every: Option<usize>) -> (Server, Arc<Mutex<Vec<Stri
                     .unwrap_or_default();
                 stream(
                     &json!({
-                        "question": format!("Request {n}: walk me through how you would make a {skill} job safe to re-run after a failure."),
+                        "question": format!("Request {n}: how would you make a {skill} job safe to re-run after a failure?"),
                         "key_points": [
                             "Writes are idempotent, keyed by a natural or business key",
                             "Partitions are overwritten rather than appended",
@@ -796,6 +801,52 @@ fn a_killed_llm_interview_resumes_with_its_generated_questions() {
     );
 }
 
+#[test]
+fn typed_interviews_write_the_next_question_while_the_candidate_answers() {
+    let home = tempfile::tempdir().unwrap();
+    let (server, _) = interviewer_server(None);
+    let answers = "We overwrite partitions and merge on the business key so re-runs are safe.\n".repeat(8);
+    let out = cmd(home.path(), &server)
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--seed",
+            "9",
+            "--questions",
+            "6",
+            "--llm",
+            "full",
+        ])
+        .write_stdin(answers)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("question (prefetched) "), "{stderr}");
+    eprintln!("{}", stderr.lines().last().unwrap_or_default());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("(thinking…)"),
+        "the room shows it is thinking: {stdout}"
+    );
+    let report = report_json(home.path(), &server);
+    assert_eq!(report["status"], "completed");
+    let mains: Vec<&Value> = report["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "main")
+        .collect();
+    assert!(mains.len() >= 2);
+    for t in &mains {
+        assert!(t["question_id"].as_str().unwrap().starts_with("llm-"), "{t}");
+    }
+    // Each written question is new to the interview.
+    let texts: std::collections::HashSet<&str> = mains.iter().map(|t| t["question"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), mains.len());
+}
+
 // ---------------------------------------------------------------- a real local server (opt-in)
 
 /// Against a real llama.cpp server (README: "Testing against a real model"):
@@ -849,11 +900,68 @@ fn a_real_local_server_grades_writes_questions_and_decides_follow_ups() {
     .unwrap();
     iv.handle(dataready::core::Event::Start { at_ms: 0 }).unwrap();
     iv.handle(dataready::core::Event::Begin { at_ms: 0 }).unwrap();
-    let writer = dataready::llm::interviewer::LlmInterviewer { llm: Arc::clone(&l) };
+    let writer = dataready::llm::interviewer::LlmInterviewer::new(Arc::clone(&l), false);
     let start = Instant::now();
     let composed = dataready::session::Composer::compose(&writer, &iv);
     eprintln!("question in {:.1} s: {composed:?}", start.elapsed().as_secs_f64());
     for s in l.stats() {
         eprintln!("step {s:?}");
     }
+}
+
+#[test]
+fn grading_a_file_with_an_llm_runs_a_bounded_number_of_requests_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let peak = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (f, p) = (Arc::clone(&in_flight), Arc::clone(&peak));
+    let server = Server::start(move |_, _| {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = f.fetch_add(1, SeqCst) + 1;
+        p.fetch_max(now, SeqCst);
+        std::thread::sleep(Duration::from_millis(300));
+        f.fetch_sub(1, SeqCst);
+        stream(&evaluation_json(7))
+    });
+    let input = home.path().join("in.csv");
+    let mut csv = String::from("id,question,answer\n");
+    for i in 0..10 {
+        csv.push_str(&format!("r{i},What is a broadcast join?,\"{MODERATE} Row {i}.\"\n"));
+    }
+    std::fs::write(&input, csv).unwrap();
+    let out = home.path().join("graded.csv");
+    let start = Instant::now();
+    let result = cmd(home.path(), &server)
+        .args(["grade", "--llm", "grade", "--file"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let graded = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = graded.lines().collect();
+    assert!(
+        lines[0].ends_with("matched_question,grader,offline_score"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 11);
+    for (i, line) in lines[1..].iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("r{i},70,")),
+            "rows stay in file order: {line}"
+        );
+        assert!(line.contains(",llm:loopback-deep/evaluate-v1,"), "{line}");
+    }
+    let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (2..=4).contains(&peak),
+        "at most 4 requests in flight, and more than one: {peak}"
+    );
+    eprintln!(
+        "10 rows, 300 ms per LLM reply: {:.2} s with {peak} in flight",
+        took.as_secs_f64()
+    );
 }

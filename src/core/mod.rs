@@ -340,19 +340,23 @@ impl Interview {
             })?;
             return Ok(());
         }
-        // Replay the answer the way it arrived: a recording and its transcript, or typed text.
-        let answer = match &turn.audio {
-            Some(path) => Answer::Audio(path.clone()),
-            None => Answer::Text(turn.answer.clone()),
-        };
-        self.handle(Event::Answered {
-            answer,
-            at_ms: turn.answered_at_ms,
-        })?;
-        if turn.audio.is_some() {
-            self.handle(Event::Transcribed {
-                text: turn.answer.clone(),
-            })?;
+        match &turn.audio {
+            // A spoken answer replays as spoken, so an inaudible one keeps its recording too.
+            Some(path) => {
+                self.handle(Event::Answered {
+                    answer: Answer::Audio(path.clone()),
+                    at_ms: turn.answered_at_ms,
+                })?;
+                self.handle(Event::Transcribed {
+                    text: turn.answer.clone(),
+                })?;
+            }
+            None => {
+                self.handle(Event::Answered {
+                    answer: Answer::Text(turn.answer.clone()),
+                    at_ms: turn.answered_at_ms,
+                })?;
+            }
         }
         if let Some(c) = self.current.as_mut().and_then(|c| c.answer.as_mut()) {
             c.truncated |= turn.truncated;
@@ -401,6 +405,13 @@ impl Interview {
     /// Whether a composed line may still replace the current one (asked, not yet spoken).
     pub fn composable(&self) -> bool {
         self.phase == Phase::Asking && self.current.as_ref().is_some_and(|c| c.composable)
+    }
+
+    /// The opening question the next topic would get if it started now (the planner is not moved).
+    /// Its skill is what the planner will pick next; its difficulty can still move with the current answer.
+    pub fn peek_next_topic(&self) -> Option<Arc<Question>> {
+        let (mut planner, mut rng) = (self.planner.clone(), self.rng.clone());
+        planner.next_question(&self.bank, &mut rng)
     }
 
     /// The follow-up kinds the rules allow in place of the current follow-up (empty for an opening question).

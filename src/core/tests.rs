@@ -407,6 +407,26 @@ fn composed_lines_that_break_the_rules_are_rejected_without_change() {
 }
 
 #[test]
+fn peeking_at_the_next_topic_changes_nothing_and_predicts_it() {
+    let mut iv = Interview::new(bank(), config(10, Mode::Mock)).unwrap();
+    iv.handle(Event::Start { at_ms: 0 }).unwrap();
+    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    iv.handle(Event::Spoken).unwrap();
+    let peeked = iv.peek_next_topic().unwrap();
+    assert_eq!(iv.peek_next_topic().unwrap(), peeked, "peeking moves nothing");
+    iv.handle(Event::Answered {
+        answer: Answer::Text("a moderate answer".into()),
+        at_ms: 1,
+    })
+    .unwrap();
+    // A moderate answer keeps the level, so the prediction holds through the follow-up.
+    iv.handle(Event::Graded { evaluation: graded(55) }).unwrap();
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Example);
+    iv.handle(Event::Composed(Composed::MoveOn)).unwrap();
+    assert_eq!(iv.current_question().unwrap(), &peeked);
+}
+
+#[test]
 fn restoring_a_composed_interview_continues_identically() {
     let mut full = Interview::new(bank(), config(9, Mode::Mock)).unwrap();
     let records = journal(&run_composed(&mut full, &[20, 55, 90, 40]));

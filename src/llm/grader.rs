@@ -127,7 +127,7 @@ pub fn evaluation_prompt(llm: &Llm, req: &GradeRequest, nonce: &str) -> (String,
 
 /// Grades with the LLM and keeps the offline grade; falls back to the offline grade alone.
 pub struct LlmGrader<'a> {
-    pub offline: &'a dyn Grader,
+    pub offline: &'a (dyn Grader + Sync),
     pub llm: Arc<Llm>,
 }
 
@@ -179,8 +179,14 @@ pub fn combine(mut llm: Evaluation, offline: Evaluation) -> Evaluation {
 
 impl Grader for LlmGrader<'_> {
     fn grade(&self, req: &GradeRequest) -> Evaluation {
-        let offline = self.offline.grade(req);
-        match self.evaluate(req) {
+        // The offline grade runs while the model thinks, so the step takes the longer of the two, not the sum.
+        let (offline, llm) = std::thread::scope(|s| {
+            let offline = s.spawn(|| self.offline.grade(req));
+            let llm = self.evaluate(req);
+            (offline.join(), llm)
+        });
+        let offline = offline.unwrap_or_else(|p| std::panic::resume_unwind(p));
+        match llm {
             Ok(llm) => combine(llm, offline),
             Err(why) => Evaluation {
                 fallback: Some(format!("LLM grade unavailable ({why}); offline grade used")),

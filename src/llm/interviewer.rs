@@ -2,7 +2,7 @@
 //! difficulty the planner chose, and decides and words follow-ups. Anything unusable or late keeps
 //! the bank's line.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
@@ -87,6 +87,18 @@ fn normalized(s: &str) -> String {
         .join(" ")
 }
 
+/// A line an interviewer can ask: a question, or a request such as "Walk me through…".
+fn is_question(text: &str) -> bool {
+    const ASKS: [&str; 12] = [
+        "how", "what", "why", "when", "which", "walk", "explain", "describe", "tell", "design", "compare", "imagine",
+    ];
+    let first = text.split_whitespace().next().unwrap_or_default().to_lowercase();
+    text.contains('?')
+        || ASKS
+            .iter()
+            .any(|a| first.trim_matches(|c: char| !c.is_alphabetic()) == *a)
+}
+
 /// Reads a generated question; `seed` is the bank question it stands in for (skill, difficulty, fallbacks).
 pub fn parse_question(
     reply: &str,
@@ -102,6 +114,9 @@ pub fn parse_question(
         .unwrap_or_default();
     if text.split_whitespace().count() < 4 {
         return Err("`question` is missing or too short".into());
+    }
+    if !is_question(&text) {
+        return Err("`question` is a statement, not a question to ask".into());
     }
     let n = normalized(&text);
     if n == normalized(&seed.text) || asked.iter().any(|a| normalized(a) == n) {
@@ -149,7 +164,7 @@ pub fn parse_question(
 }
 
 /// Reads a follow-up decision against the kinds the rules allow.
-pub fn parse_follow_up(reply: &str, allowed: &[TurnKind], by: &str) -> Result<Composed, String> {
+pub fn parse_follow_up(reply: &str, allowed: &[TurnKind], by: &str, asked: &[String]) -> Result<Composed, String> {
     let v = extract_json(reply)?;
     let action = v["action"].as_str().unwrap_or_default().trim().to_lowercase();
     if action == "move_on" {
@@ -167,6 +182,9 @@ pub fn parse_follow_up(reply: &str, allowed: &[TurnKind], by: &str) -> Result<Co
     if text.split_whitespace().count() < 3 {
         return Err("`question` is missing or too short".into());
     }
+    if asked.iter().any(|a| normalized(a) == normalized(&text)) {
+        return Err("the follow-up repeats a question already asked".into());
+    }
     Ok(Composed::FollowUp {
         kind,
         text,
@@ -174,55 +192,129 @@ pub fn parse_follow_up(reply: &str, allowed: &[TurnKind], by: &str) -> Result<Co
     })
 }
 
-/// Writes questions (deep model) and follow-ups (fast model) for `--llm full`.
-pub struct LlmInterviewer {
-    pub llm: Arc<Llm>,
+/// What a question is written from: the planned seed question and the interview so far.
+struct QuestionBrief {
+    seed: Arc<Question>,
+    role_id: String,
+    role_name: String,
+    years: String,
+    skill_name: String,
+    asked: Vec<String>,
 }
 
-impl LlmInterviewer {
-    fn question(&self, iv: &Interview) -> Result<Composed, String> {
-        let seed = iv.current_question().ok_or("no question in play")?;
-        let line = iv.current_line().ok_or("no question in play")?;
+impl QuestionBrief {
+    fn of(iv: &Interview, seed: Arc<Question>, also_asked: Option<&str>) -> Self {
         let bank = iv.bank();
         let config = iv.config();
         let role = bank.role(&config.role);
-        let asked: Vec<String> = iv.turns().iter().map(|t| t.prompt.clone()).collect();
-        let asked_text = if asked.is_empty() {
-            "(nothing yet)".to_string()
-        } else {
-            asked.iter().map(|a| format!("- {a}\n")).collect::<String>()
-        };
-        let example_points: String = seed.key_points.iter().map(|k| format!("- {}\n", k.text)).collect();
-        let difficulty = seed.difficulty.to_string();
-        let years = config
-            .years
-            .map(|y| y.to_string())
-            .or_else(|| role.map(|r| r.years.clone()))
-            .unwrap_or_default();
-        let prompt = self.llm.prompts.question.render(&[
-            ("role", role.map_or(config.role.as_str(), |r| r.name.as_str())),
-            ("years", &years),
-            ("skill", &seed.skill),
-            ("skill_name", bank.skill_name(&seed.skill)),
-            ("difficulty", &difficulty),
-            ("example_question", &seed.text),
-            ("example_key_points", example_points.trim_end()),
-            ("asked", asked_text.trim_end()),
-        ]);
-        let model = &self.llm.config.deep_model;
+        let mut asked: Vec<String> = iv.turns().iter().map(|t| t.prompt.clone()).collect();
+        asked.extend(also_asked.map(str::to_string));
+        Self {
+            skill_name: bank.skill_name(&seed.skill).to_string(),
+            seed,
+            role_id: config.role.clone(),
+            role_name: role.map_or_else(|| config.role.clone(), |r| r.name.clone()),
+            years: config
+                .years
+                .map(|y| y.to_string())
+                .or_else(|| role.map(|r| r.years.clone()))
+                .unwrap_or_default(),
+            asked,
+        }
+    }
+}
+
+/// Asks the deep model for a new opening question (its id is set by the caller).
+fn write_question(llm: &Llm, brief: &QuestionBrief) -> Result<Question, String> {
+    let seed = &brief.seed;
+    let asked_text = if brief.asked.is_empty() {
+        "(nothing yet)".to_string()
+    } else {
+        brief.asked.iter().map(|a| format!("- {a}\n")).collect::<String>()
+    };
+    let example_points: String = seed.key_points.iter().map(|k| format!("- {}\n", k.text)).collect();
+    let difficulty = seed.difficulty.to_string();
+    let prompt = llm.prompts.question.render(&[
+        ("role", &brief.role_name),
+        ("years", &brief.years),
+        ("skill", &seed.skill),
+        ("skill_name", &brief.skill_name),
+        ("difficulty", &difficulty),
+        ("example_question", &seed.text),
+        ("example_key_points", example_points.trim_end()),
+        ("asked", asked_text.trim_end()),
+    ]);
+    let step = JsonStep {
+        step: "question",
+        model: &llm.config.deep_model,
+        prompt,
+        schema: question_schema(),
+        max_tokens: 900,
+        temperature: 0.7,
+    };
+    llm.ask_json(step, |reply| {
+        parse_question(reply, seed, String::new(), &brief.role_id, &brief.asked)
+    })
+}
+
+/// A question being written ahead for the next topic.
+struct Ahead {
+    skill: String,
+    difficulty: u8,
+    job: std::thread::JoinHandle<Result<Question, String>>,
+}
+
+/// Writes questions (deep model) and follow-ups (fast model) for `--llm full`.
+pub struct LlmInterviewer {
+    llm: Arc<Llm>,
+    /// Write the next topic's question while the candidate answers. Off for scripted runs, whose answers
+    /// arrive at once, so the prefetch would only compete with grading.
+    prefetch: bool,
+    ahead: Mutex<Option<Ahead>>,
+}
+
+impl LlmInterviewer {
+    pub fn new(llm: Arc<Llm>, prefetch: bool) -> Self {
+        Self {
+            llm,
+            prefetch,
+            ahead: Mutex::new(None),
+        }
+    }
+
+    fn question(&self, iv: &Interview) -> Result<Composed, String> {
+        let seed = Arc::clone(iv.current_question().ok_or("no question in play")?);
+        let line = iv.current_line().ok_or("no question in play")?;
         let id = format!("llm-{}-q{}", seed.id, line.number);
-        let by = format!("llm:{model}/{}", self.llm.prompts.question.id());
-        let step = JsonStep {
-            step: "question",
-            model,
-            prompt,
-            schema: question_schema(),
-            max_tokens: 900,
-            temperature: 0.7,
-        };
-        let question = self.llm.ask_json(step, |reply| {
-            parse_question(reply, seed, id.clone(), &config.role, &asked)
-        })?;
+        let by = format!("llm:{}/{}", self.llm.config.deep_model, self.llm.prompts.question.id());
+        let brief = QuestionBrief::of(iv, Arc::clone(&seed), None);
+        let ahead = self.ahead.lock().unwrap_or_else(|p| p.into_inner()).take();
+        // A question written ahead is used when the planner kept to the skill and difficulty it was written for.
+        if let Some(ahead) = ahead.filter(|a| a.skill == seed.skill && a.difficulty == seed.difficulty) {
+            let waited = std::time::Instant::now();
+            let ready = ahead.job.join().unwrap_or_else(|_| Err("the prefetch panicked".into()));
+            let fresh = ready.as_ref().is_ok_and(|q| {
+                let n = normalized(&q.text);
+                !brief.asked.iter().any(|a| normalized(a) == n)
+            });
+            self.llm.record(super::StepStat {
+                step: "question (prefetched)",
+                us: waited.elapsed().as_micros() as u64,
+                ok: fresh,
+                attempts: 0,
+                repaired: false,
+                fallback: (!fresh).then(|| "the prefetched question was unusable".to_string()),
+            });
+            if let (true, Ok(mut question)) = (fresh, ready) {
+                question.id = id;
+                return Ok(Composed::Question {
+                    question: Box::new(question),
+                    by,
+                });
+            }
+        }
+        let mut question = write_question(&self.llm, &brief)?;
+        question.id = id;
         Ok(Composed::Question {
             question: Box::new(question),
             by,
@@ -267,11 +359,38 @@ impl LlmInterviewer {
             max_tokens: 200,
             temperature: 0.3,
         };
-        self.llm.ask_json(step, |reply| parse_follow_up(reply, &allowed, &by))
+        let asked: Vec<String> = iv.turns().iter().map(|t| t.prompt.clone()).collect();
+        self.llm
+            .ask_json(step, |reply| parse_follow_up(reply, &allowed, &by, &asked))
     }
 }
 
 impl Composer for LlmInterviewer {
+    fn prefetch(&self, iv: &Interview) {
+        if !self.prefetch {
+            return;
+        }
+        let Some(next) = iv.peek_next_topic() else {
+            return;
+        };
+        let mut ahead = self.ahead.lock().unwrap_or_else(|p| p.into_inner());
+        if ahead
+            .as_ref()
+            .is_some_and(|a| a.skill == next.skill && a.difficulty == next.difficulty)
+        {
+            return;
+        }
+        let current = iv.current_line().map(|l| l.text.clone());
+        let brief = QuestionBrief::of(iv, Arc::clone(&next), current.as_deref());
+        let llm = Arc::clone(&self.llm);
+        // A stale prefetch is left to finish on its own; its step budget bounds it.
+        *ahead = Some(Ahead {
+            skill: next.skill.clone(),
+            difficulty: next.difficulty,
+            job: std::thread::spawn(move || write_question(&llm, &brief)),
+        });
+    }
+
     fn compose(&self, iv: &Interview) -> Option<Composed> {
         let kind = iv.current_line()?.kind;
         let result = if kind == TurnKind::Main {
@@ -319,6 +438,14 @@ mod tests {
             )
             .is_err()
         );
+        // What SmolLM2-135M wrote once: a statement, not a question.
+        let statement = r#"{"question": "You can use the RANK function but only if you want to keep a tie.",
+            "key_points": ["RANK keeps ties", "ROW_NUMBER does not"]}"#;
+        let err = parse_question(statement, seed, "i".into(), "mid", &[]).unwrap_err();
+        assert!(err.contains("statement"), "{err}");
+        let request = r#"{"question": "Walk me through choosing between RANK and ROW_NUMBER for deduplication.",
+            "key_points": ["RANK keeps ties", "ROW_NUMBER does not"]}"#;
+        assert!(parse_question(request, seed, "i".into(), "mid", &[]).is_ok());
     }
 
     #[test]
@@ -328,6 +455,7 @@ mod tests {
             r#"{"action": "example", "question": "Tell me about a time you did that."}"#,
             &allowed,
             "m",
+            &[],
         );
         assert!(matches!(
             ok,
@@ -337,17 +465,23 @@ mod tests {
             })
         ));
         assert_eq!(
-            parse_follow_up(r#"{"action": "move_on", "question": ""}"#, &allowed, "m"),
+            parse_follow_up(r#"{"action": "move_on", "question": ""}"#, &allowed, "m", &[]),
             Ok(Composed::MoveOn)
         );
         assert!(
             parse_follow_up(
                 r#"{"action": "harder", "question": "Go harder on this."}"#,
                 &allowed,
-                "m"
+                "m",
+                &[]
             )
             .is_err()
         );
-        assert!(parse_follow_up(r#"{"action": "deeper", "question": ""}"#, &allowed, "m").is_err());
+        // SmolLM2-135M once "followed up" by asking the opening question again.
+        let asked = ["When would you use repartition versus coalesce in Spark?".to_string()];
+        let repeat = r#"{"action": "deeper", "question": "When would you use repartition versus coalesce in Spark?"}"#;
+        let err = parse_follow_up(repeat, &allowed, "m", &asked).unwrap_err();
+        assert!(err.contains("repeats"), "{err}");
+        assert!(parse_follow_up(r#"{"action": "deeper", "question": ""}"#, &allowed, "m", &[]).is_err());
     }
 }

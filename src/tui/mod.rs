@@ -147,7 +147,7 @@ fn spawn_interview(
         };
         let interviewer = llm
             .filter(|l| l.config.mode == LlmMode::Full)
-            .map(|llm| LlmInterviewer { llm });
+            .map(|llm| LlmInterviewer::new(llm, true));
         let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
         let result = match voice {
             Some(v) => session.run_composed(&mut Spoken::new(candidate, v), chosen, composer),
