@@ -33,6 +33,10 @@ impl Context {
         Ok(Arc::new(bank))
     }
 
+    pub fn bank_ref(&self) -> anyhow::Result<Arc<Bank>> {
+        self.bank()
+    }
+
     fn store(&self) -> Store {
         Store::new(&paths::data_dir(self.data_dir.clone()))
     }
@@ -137,6 +141,8 @@ pub enum ModelsAction {
     List,
     /// Build the grader's cached embeddings of the question bank (done on first use otherwise)
     Prepare,
+    /// Install a Whisper speech-recognition model (verified by sha256)
+    Install(crate::cli_listen::InstallArgs),
 }
 
 #[derive(Subcommand)]
@@ -664,7 +670,9 @@ pub fn models(ctx: &Context, action: ModelsAction) -> anyhow::Result<ExitCode> {
                     "all-MiniLM-L6-v2 sentence embeddings (grading)  not installed; run scripts/setup-models.sh"
                 ),
             }
+            crate::cli_listen::list();
         }
+        ModelsAction::Install(args) => return crate::cli_listen::install(args),
         ModelsAction::Prepare => {
             let bank = ctx.bank()?;
             let t = std::time::Instant::now();

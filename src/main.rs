@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cli;
+mod cli_listen;
 
 #[derive(Parser)]
 #[command(
@@ -82,6 +83,10 @@ enum Command {
         #[command(subcommand)]
         action: cli::ModelsAction,
     },
+    /// Print the transcript of a recorded answer (any WAV), with --json the segments and speech facts
+    Transcribe(cli_listen::TranscribeArgs),
+    /// Record one answer from the microphone until its end, then print the transcript
+    Listen(cli_listen::ListenArgs),
     /// Question bank tools
     Bank {
         #[command(subcommand)]
@@ -107,6 +112,8 @@ fn main() -> ExitCode {
         Command::Bank { action } => cli::bank(&ctx, action),
         Command::Models { action } => cli::models(&ctx, action),
         Command::Doctor { json } => cli::doctor(json),
+        Command::Transcribe(args) => ctx.bank_ref().and_then(|b| cli_listen::transcribe_cmd(&b, args)),
+        Command::Listen(args) => ctx.bank_ref().and_then(|b| cli_listen::listen_cmd(&b, args)),
     };
     match result {
         Ok(code) => code,
