@@ -1,4 +1,5 @@
 //! Scripted answers from a CSV (`answer`, optional `audio`, `skill`, `question_id`), for CI and batch runs.
+//! A row with `audio` is answered by that recording (transcribed like a spoken answer); its `answer` is ignored.
 
 use std::path::Path;
 
@@ -91,12 +92,14 @@ impl Script {
                     ));
                 }
             }
-            if row.audio.is_some() && row.answer.trim().is_empty() {
-                return Err(err(
-                    line,
-                    "audio answers need speech recognition, which this build does not have yet; give the answer as text"
-                        .into(),
-                ));
+            let mut row = row;
+            if let Some(a) = &row.audio {
+                // Recorded answers are found relative to the script, and checked before the interview starts.
+                let file = path.parent().unwrap_or(Path::new(".")).join(a);
+                if let Err(e) = crate::listen::wav::read(&file) {
+                    return Err(err(line, format!("audio: {e}")));
+                }
+                row.audio = Some(file.display().to_string());
             }
             rows.push(row);
         }

@@ -9,31 +9,70 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error(
-        "no microphone found{}. Answers can still be typed: run without --voice, or check `dataready doctor`",
+        "no microphone found{}; answers can be typed instead (the default). `dataready doctor` shows the devices",
         .0.as_deref().map(|n| format!(" named {n:?}")).unwrap_or_default()
     )]
     NoDevice(Option<String>),
-    #[error("the microphone {device} cannot record: {why}. Answers can still be typed: run without --voice")]
+    #[error("the microphone {device:?} cannot record ({why}); answers can be typed instead (the default)")]
     Open { device: String, why: String },
 }
 
 /// An open, running input stream.
 pub struct Microphone {
-    _stream: cpal::Stream,
+    // Dropped before the stream, so a callback waiting on a full channel is released and the
+    // stream's thread can be joined.
     pub chunks: Receiver<Vec<f32>>,
+    _stream: cpal::Stream,
     pub rate: u32,
     pub name: String,
 }
 
 /// Input devices this machine offers, by name.
 pub fn devices() -> Vec<String> {
-    cpal::default_host()
-        .input_devices()
-        .map(|d| d.map(|d| d.to_string()).collect())
-        .unwrap_or_default()
+    quiet_stderr(|| {
+        cpal::default_host()
+            .input_devices()
+            .map(|d| d.map(|d| d.to_string()).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// Whether the default (or named) input can be opened, without recording.
+pub fn probe(name: Option<&str>) -> Result<String, CaptureError> {
+    open(name).map(|m| m.name)
+}
+
+/// Runs `f` with file descriptor 2 pointed at /dev/null: ALSA prints its probing errors there,
+/// which would tear the terminal room's screen. Our own errors are returned, not printed.
+fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(unix)]
+    // SAFETY: plain fd juggling with error checks; fd 2 is restored before returning.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        let saved = libc::dup(2);
+        if null >= 0 && saved >= 0 {
+            libc::dup2(null, 2);
+            let out = f();
+            libc::dup2(saved, 2);
+            libc::close(saved);
+            libc::close(null);
+            return out;
+        }
+        if null >= 0 {
+            libc::close(null);
+        }
+        if saved >= 0 {
+            libc::close(saved);
+        }
+    }
+    f()
 }
 
 pub fn open(name: Option<&str>) -> Result<Microphone, CaptureError> {
+    quiet_stderr(|| open_loud(name))
+}
+
+fn open_loud(name: Option<&str>) -> Result<Microphone, CaptureError> {
     let host = cpal::default_host();
     let device = match name {
         None => host.default_input_device(),
@@ -44,17 +83,33 @@ pub fn open(name: Option<&str>) -> Result<Microphone, CaptureError> {
     }
     .ok_or_else(|| CaptureError::NoDevice(name.map(str::to_string)))?;
     let label = device.to_string();
-    let open_err = |e: cpal::Error| CaptureError::Open {
-        device: label.clone(),
-        why: e.to_string(),
+    let open_err = |e: cpal::Error| match e.kind() {
+        cpal::ErrorKind::DeviceNotAvailable => CaptureError::NoDevice(name.map(str::to_string)),
+        _ => CaptureError::Open {
+            device: label.clone(),
+            why: e.to_string().trim_end_matches('.').to_string(),
+        },
     };
-    let supported = device.default_input_config().map_err(open_err)?;
+    let mut supported = device.default_input_config().map_err(open_err)?;
+    // A rate override (tests, or devices whose default rate misbehaves): use it if the device offers it.
+    if let Some(rate) = std::env::var("DATAREADY_MIC_RATE").ok().and_then(|r| r.parse::<u32>().ok())
+        && let Ok(configs) = device.supported_input_configs()
+    {
+        let mut configs: Vec<_> = configs
+            .filter(|c| c.min_sample_rate() <= rate && rate <= c.max_sample_rate())
+            .collect();
+        configs.sort_by_key(|c| (c.channels(), c.sample_format() != cpal::SampleFormat::I16));
+        if let Some(c) = configs.into_iter().next() {
+            supported = c.with_sample_rate(rate);
+        }
+    }
     let channels = usize::from(supported.channels().max(1));
     let rate = supported.sample_rate();
     let format = supported.sample_format();
     let config: cpal::StreamConfig = supported.into();
-    // Bounded so a stalled consumer cannot grow memory without limit (about 40 s of 10 ms chunks).
-    let (tx, rx) = sync_channel::<Vec<f32>>(4096);
+    // Bounded, and the callback waits when it is full: the consumer only pushes samples into the
+    // detector, so a real device never waits, and a clockless test device is paced instead of dropping audio.
+    let (tx, rx) = sync_channel::<Vec<f32>>(512);
 
     fn build<T: SizedSample + Send + 'static>(
         device: &cpal::Device,
@@ -72,7 +127,7 @@ pub fn open(name: Option<&str>) -> Result<Microphone, CaptureError> {
                     .chunks(channels)
                     .map(|f| f.iter().map(|s| s.to_sample::<f32>()).sum::<f32>() / f.len() as f32)
                     .collect();
-                let _ = tx.try_send(mono);
+                let _ = tx.send(mono);
             },
             |e| tracing::warn!("microphone stream error: {e}"),
             None,

@@ -287,3 +287,40 @@ mod tests {
         assert!(p.contains("Advanced SQL") && p.contains("Window functions") && !p.contains("ROW_NUMBER"));
     }
 }
+
+/// Word error rate of `hypothesis` against `reference`, after lower-casing and dropping punctuation
+/// (Levenshtein distance over words / reference words).
+pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let norm = |s: &str| -> Vec<String> {
+        s.to_lowercase()
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (r, h) = (norm(reference), norm(hypothesis));
+    if r.is_empty() {
+        return if h.is_empty() { 0.0 } else { 1.0 };
+    }
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(rw != hw)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len() as f64
+}
+
+#[cfg(test)]
+mod wer_tests {
+    #[test]
+    fn wer_counts_edits_per_reference_word() {
+        use super::word_error_rate as wer;
+        assert_eq!(wer("A watermark, bounds lateness.", "a watermark bounds lateness"), 0.0);
+        assert_eq!(wer("make it idempotent", "make it item potent"), 2.0 / 3.0);
+        assert_eq!(wer("one two three four", "one three four"), 0.25);
+        assert_eq!(wer("", ""), 0.0);
+    }
+}
