@@ -140,7 +140,8 @@ pub fn install(a: InstallArgs) -> anyhow::Result<ExitCode> {
     let path = model::model_path(&a.model);
     model::catalog(&a.model)?;
     if !a.force && path.is_file() {
-        if let Some(m) = model::manifest(&a.model) {
+        let wanted = format!("{:?}", a.weights).to_lowercase();
+        if let Some(m) = model::manifest(&a.model).filter(|m| m.weights == wanted) {
             if model::sha256_file(&path)? == m.sha256 {
                 println!("Whisper {}: installed and verified ({})", a.model, path.display());
                 return Ok(ExitCode::SUCCESS);

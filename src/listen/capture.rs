@@ -92,7 +92,9 @@ fn open_loud(name: Option<&str>) -> Result<Microphone, CaptureError> {
     };
     let mut supported = device.default_input_config().map_err(open_err)?;
     // A rate override (tests, or devices whose default rate misbehaves): use it if the device offers it.
-    if let Some(rate) = std::env::var("DATAREADY_MIC_RATE").ok().and_then(|r| r.parse::<u32>().ok())
+    if let Some(rate) = std::env::var("DATAREADY_MIC_RATE")
+        .ok()
+        .and_then(|r| r.parse::<u32>().ok())
         && let Ok(configs) = device.supported_input_configs()
     {
         let mut configs: Vec<_> = configs

