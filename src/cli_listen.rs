@@ -114,7 +114,16 @@ pub fn listen_cmd(bank: &dataready::bank::Bank, a: ListenArgs) -> anyhow::Result
             a.silence
         );
     }
-    let stop = AtomicBool::new(false);
+    // Enter ends the answer at once (the explicit end key).
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    if std::io::stdin().is_terminal() {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
     let mut show = |e: ListenEvent| match e {
         ListenEvent::Warning { remaining_ms } => eprintln!("\n{} s left for this answer", remaining_ms / 1000),
         ListenEvent::Partial(t) if live => eprintln!("… {t}"),

@@ -94,7 +94,9 @@ impl Vad {
             self.at = (self.at + 1) % Self::WINDOW;
         }
         let floor = self.recent_db.iter().copied().fold(f32::INFINITY, f32::min).max(-75.0);
-        db > (floor + 15.0).max(-50.0)
+        // 15 dB over the room's floor; anything louder than -32 dBFS is speech even before the floor is
+        // known (a candidate who starts talking at once has no silence in the window yet).
+        db > (floor + 15.0).clamp(-50.0, -32.0)
     }
 }
 

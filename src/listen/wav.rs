@@ -205,7 +205,7 @@ impl Resample16k {
         let mut first = Some(pending);
         while self.produced < expected {
             let Some(r) = self.inner.as_mut() else { break };
-            let res = match first.take() {
+            let res = match first.take().filter(|p| !p.is_empty()) {
                 Some(p) => r.process_partial(Some(&[p.as_slice()]), None),
                 None => r.process_partial(None::<&[&[f32]]>, None),
             }
@@ -253,6 +253,13 @@ mod tests {
         }
         out.extend(r.finish().unwrap());
         assert_eq!(out.len(), 32_000);
+    }
+
+    #[test]
+    fn input_of_whole_resampler_chunks_flushes() {
+        // No samples left over for the final partial chunk (a bug once).
+        let out = to_mono_16k(&vec![0.1; 1024 * 20], 22050, 1).unwrap();
+        assert_eq!(out.len(), 1024 * 20 * 16000 / 22050);
     }
 
     #[test]
