@@ -403,10 +403,10 @@ struct GradeOut {
 
 pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
-    if let Some(s) = &a.skill {
-        if bank.skill(s).is_none() {
-            bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
-        }
+    if let Some(s) = &a.skill
+        && bank.skill(s).is_none()
+    {
+        bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
     }
     match (&a.question, &a.file) {
         (Some(q), None) => {
@@ -489,13 +489,13 @@ fn grade_file(ctx: &Context, bank: Arc<Bank>, file: &PathBuf, out: &PathBuf) -> 
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(String::from);
-        if let Some(s) = &skill {
-            if bank.skill(s).is_none() {
-                bail!(
-                    "{name}:{line}: unknown skill {s:?}; valid skills: {}",
-                    bank.skill_ids().join(", ")
-                );
-            }
+        if let Some(s) = &skill
+            && bank.skill(s).is_none()
+        {
+            bail!(
+                "{name}:{line}: unknown skill {s:?}; valid skills: {}",
+                bank.skill_ids().join(", ")
+            );
         }
         let question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
         if question.is_empty() {

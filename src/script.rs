@@ -76,21 +76,21 @@ impl Script {
                 question_id: get(qid),
                 used: false,
             };
-            if let Some(s) = &row.skill {
-                if bank.skill(s).is_none() {
-                    return Err(err(
-                        line,
-                        format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", ")),
-                    ));
-                }
+            if let Some(s) = &row.skill
+                && bank.skill(s).is_none()
+            {
+                return Err(err(
+                    line,
+                    format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", ")),
+                ));
             }
-            if let Some(q) = &row.question_id {
-                if bank.question(q).is_none() {
-                    return Err(err(
-                        line,
-                        format!("unknown question_id {q:?}; list ids with: dataready questions"),
-                    ));
-                }
+            if let Some(q) = &row.question_id
+                && bank.question(q).is_none()
+            {
+                return Err(err(
+                    line,
+                    format!("unknown question_id {q:?}; list ids with: dataready questions"),
+                ));
             }
             let mut row = row;
             if let Some(a) = &row.audio {

@@ -189,7 +189,7 @@ impl Endpoint {
         self.frames += 1;
         let now = self.now_ms();
         self.level_acc = self.level_acc.max(((db + 60.0) / 60.0).clamp(0.0, 1.0));
-        if self.frames % 5 == 0 {
+        if self.frames.is_multiple_of(5) {
             cues.push(Cue::Level(self.level_acc));
             self.level_acc = 0.0;
         }

@@ -259,6 +259,9 @@ fn dims(vars: &HashMap<String, Var<'_>>) -> Result<Dims, ConvertError> {
     })
 }
 
+/// Copies one CT2 variable into the output under a whisper.cpp name.
+type Copier<'c> = dyn FnMut(&mut Vec<Tensor>, &str, &str) -> Result<(), ConvertError> + 'c;
+
 /// Collects the whisper.cpp tensors from the CT2 variables (fused projections split into q/k/v).
 fn tensors(vars: &HashMap<String, Var<'_>>, d: &Dims) -> Result<Vec<Tensor>, ConvertError> {
     let get = |n: &str| vars.get(n).ok_or_else(|| ConvertError::Missing(n.into()));
@@ -302,19 +305,11 @@ fn tensors(vars: &HashMap<String, Var<'_>>, d: &Dims) -> Result<Vec<Tensor>, Con
         }
         Ok(())
     };
-    let linear = |out: &mut Vec<Tensor>,
-                  copy: &mut dyn FnMut(&mut Vec<Tensor>, &str, &str) -> Result<(), ConvertError>,
-                  from: &str,
-                  to: &str|
-     -> Result<(), ConvertError> {
+    let linear = |out: &mut Vec<Tensor>, copy: &mut Copier, from: &str, to: &str| -> Result<(), ConvertError> {
         copy(out, &format!("{from}/weight"), &format!("{to}.weight"))?;
         copy(out, &format!("{from}/bias"), &format!("{to}.bias"))
     };
-    let norm = |out: &mut Vec<Tensor>,
-                copy: &mut dyn FnMut(&mut Vec<Tensor>, &str, &str) -> Result<(), ConvertError>,
-                from: &str,
-                to: &str|
-     -> Result<(), ConvertError> {
+    let norm = |out: &mut Vec<Tensor>, copy: &mut Copier, from: &str, to: &str| -> Result<(), ConvertError> {
         copy(out, &format!("{from}/gamma"), &format!("{to}.weight"))?;
         copy(out, &format!("{from}/beta"), &format!("{to}.bias"))
     };
