@@ -3,6 +3,10 @@
 # Idempotent: a verified install is left alone (use --force to reinstall). Needs python3 + pip.
 set -euo pipefail
 
+# Build tools and audio libraries first (the Whisper model itself is installed by the binary, after the build:
+# `dataready models install`, which scripts/run and scripts/test call).
+"$(dirname "$0")/setup-system.sh"
+
 force=0
 [[ "${1:-}" == "--force" ]] && force=1
 

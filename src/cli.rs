@@ -38,6 +38,10 @@ impl Context {
         Ok(Arc::new(bank))
     }
 
+    pub fn bank_ref(&self) -> anyhow::Result<Arc<Bank>> {
+        self.bank()
+    }
+
     fn store(&self) -> Store {
         Store::new(&paths::data_dir(self.data_dir.clone()))
     }
@@ -148,6 +152,8 @@ pub enum ModelsAction {
     List,
     /// Build the grader's cached embeddings of the question bank (done on first use otherwise)
     Prepare,
+    /// Install a Whisper speech-recognition model (verified by sha256)
+    Install(crate::cli_listen::InstallArgs),
 }
 
 #[derive(Subcommand)]
@@ -479,10 +485,10 @@ struct GradeOut {
 
 pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
-    if let Some(s) = &a.skill {
-        if bank.skill(s).is_none() {
-            bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
-        }
+    if let Some(s) = &a.skill
+        && bank.skill(s).is_none()
+    {
+        bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
     }
     match (&a.question, &a.file) {
         (Some(q), None) => {
@@ -608,13 +614,13 @@ fn grade_file(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(String::from);
-        if let Some(s) = &skill {
-            if bank.skill(s).is_none() {
-                bail!(
-                    "{name}:{line}: unknown skill {s:?}; valid skills: {}",
-                    bank.skill_ids().join(", ")
-                );
-            }
+        if let Some(s) = &skill
+            && bank.skill(s).is_none()
+        {
+            bail!(
+                "{name}:{line}: unknown skill {s:?}; valid skills: {}",
+                bank.skill_ids().join(", ")
+            );
         }
         let question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
         if question.is_empty() {
@@ -835,7 +841,9 @@ pub fn models(ctx: &Context, action: ModelsAction) -> anyhow::Result<ExitCode> {
                     "all-MiniLM-L6-v2 sentence embeddings (grading)  not installed; run scripts/setup-models.sh"
                 ),
             }
+            crate::cli_listen::list();
         }
+        ModelsAction::Install(args) => return crate::cli_listen::install(args),
         ModelsAction::Prepare => {
             let bank = ctx.bank()?;
             let t = std::time::Instant::now();

@@ -28,12 +28,7 @@ pub fn checks() -> Vec<Check> {
             },
             fix: (!grader_ok).then(|| "scripts/setup-models.sh".into()),
         },
-        Check {
-            name: "Microphone + Whisper",
-            ok: false,
-            detail: "speech recognition is not in this build yet; answers are typed".into(),
-            fix: None,
-        },
+        listening(),
         Check {
             name: "Speaker + voice",
             ok: false,
@@ -47,4 +42,35 @@ pub fn checks() -> Vec<Check> {
             fix: None,
         },
     ]
+}
+
+/// Speech recognition needs both an installed Whisper model and a microphone that opens.
+fn listening() -> Check {
+    use crate::transcribe::model;
+    let whisper = model::find(None);
+    let mic = crate::listen::capture::probe(None);
+    let (ok, detail, fix) = match (&whisper, &mic) {
+        (Ok((name, _)), Ok(dev)) => (true, format!("Whisper {name} installed; microphone {dev}"), None),
+        (Err(_), Ok(dev)) => (
+            false,
+            format!("microphone {dev}, but no Whisper model"),
+            Some(format!("dataready models install --model {}", model::DEFAULT_MODEL)),
+        ),
+        (Ok((name, _)), Err(e)) => (
+            false,
+            format!("Whisper {name} installed (`dataready transcribe FILE.wav` works); {e}"),
+            Some("connect a microphone, or pick one with --mic NAME".into()),
+        ),
+        (Err(_), Err(_)) => (
+            false,
+            "no Whisper model and no microphone: answers are typed".into(),
+            Some(format!("dataready models install --model {}", model::DEFAULT_MODEL)),
+        ),
+    };
+    Check {
+        name: "Microphone + Whisper",
+        ok,
+        detail,
+        fix,
+    }
 }

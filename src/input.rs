@@ -75,7 +75,10 @@ impl Candidate for Scripted {
 
     fn respond(&mut self, line: &Line, q: &Question) -> Response {
         match self.script.take(line, q) {
-            Some(row) => Response::Answer(Answer::Text(row.answer)),
+            Some(row) => Response::Answer(match row.audio {
+                Some(path) => Answer::Audio(path),
+                None => Answer::Text(row.answer),
+            }),
             None => Response::Exhausted,
         }
     }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cli;
+mod cli_listen;
 
 #[derive(Parser)]
 #[command(
@@ -86,6 +87,10 @@ enum Command {
         #[command(subcommand)]
         action: cli::ModelsAction,
     },
+    /// Print the transcript of a recorded answer (any WAV), with --json the segments and speech facts
+    Transcribe(cli_listen::TranscribeArgs),
+    /// Record one answer from the microphone until its end, then print the transcript
+    Listen(cli_listen::ListenArgs),
     /// Question bank tools
     Bank {
         #[command(subcommand)]
@@ -120,6 +125,8 @@ fn main() -> ExitCode {
         Command::Doctor { json, llm } => cli::doctor(json, &llm),
         Command::Say(args) => dataready::voice::say(args),
         Command::Voices { action } => dataready::voice::voices(action),
+        Command::Transcribe(args) => ctx.bank_ref().and_then(|b| cli_listen::transcribe_cmd(&b, args)),
+        Command::Listen(args) => ctx.bank_ref().and_then(|b| cli_listen::listen_cmd(&b, args)),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,5 @@
 //! Scripted answers from a CSV (`answer`, optional `audio`, `skill`, `question_id`), for CI and batch runs.
+//! A row with `audio` is answered by that recording (transcribed like a spoken answer); its `answer` is ignored.
 
 use std::path::Path;
 
@@ -75,28 +76,30 @@ impl Script {
                 question_id: get(qid),
                 used: false,
             };
-            if let Some(s) = &row.skill {
-                if bank.skill(s).is_none() {
-                    return Err(err(
-                        line,
-                        format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", ")),
-                    ));
-                }
-            }
-            if let Some(q) = &row.question_id {
-                if bank.question(q).is_none() {
-                    return Err(err(
-                        line,
-                        format!("unknown question_id {q:?}; list ids with: dataready questions"),
-                    ));
-                }
-            }
-            if row.audio.is_some() && row.answer.trim().is_empty() {
+            if let Some(s) = &row.skill
+                && bank.skill(s).is_none()
+            {
                 return Err(err(
                     line,
-                    "audio answers need speech recognition, which this build does not have yet; give the answer as text"
-                        .into(),
+                    format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", ")),
                 ));
+            }
+            if let Some(q) = &row.question_id
+                && bank.question(q).is_none()
+            {
+                return Err(err(
+                    line,
+                    format!("unknown question_id {q:?}; list ids with: dataready questions"),
+                ));
+            }
+            let mut row = row;
+            if let Some(a) = &row.audio {
+                // Recorded answers are found relative to the script, and checked before the interview starts.
+                let file = path.parent().unwrap_or(Path::new(".")).join(a);
+                if let Err(e) = crate::listen::wav::read(&file) {
+                    return Err(err(line, format!("audio: {e}")));
+                }
+                row.audio = Some(file.display().to_string());
             }
             rows.push(row);
         }

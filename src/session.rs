@@ -13,6 +13,7 @@ use crate::core::{Answer, Composed, Config, Effect, EndReason, Event, Interview,
 use crate::grade::Grader;
 use crate::report::{self, Report};
 use crate::store::{Journal, Store};
+use crate::transcribe::{self, Transcriber};
 
 /// What a candidate does when the interviewer stops talking.
 pub enum Response {
@@ -68,6 +69,8 @@ pub struct Session {
     pub interview: Interview,
     journal: Journal,
     store: Store,
+    /// Speech recognition for recorded answers, loaded on the first one.
+    transcriber: Option<Box<dyn Transcriber>>,
 }
 
 /// The result of a finished (or interrupted) run.
@@ -89,6 +92,7 @@ impl Session {
             interview,
             journal,
             store,
+            transcriber: None,
         };
         let effects = s.interview.handle(Event::Start { at_ms: at })?;
         for e in effects {
@@ -116,7 +120,36 @@ impl Session {
             interview,
             journal,
             store,
+            transcriber: None,
         })
+    }
+
+    /// Uses this speech recognizer for recorded answers instead of loading the installed Whisper model.
+    pub fn set_transcriber(&mut self, t: Box<dyn Transcriber>) {
+        self.transcriber = Some(t);
+    }
+
+    /// A recorded answer's text, biased toward the question's skill vocabulary.
+    fn transcribe(&mut self, audio: &str, question: &Question) -> anyhow::Result<String> {
+        let t = match &mut self.transcriber {
+            Some(t) => t,
+            None => self.transcriber.insert(Box::new(transcribe::Whisper::load(None)?)),
+        };
+        let prompt = self
+            .interview
+            .bank()
+            .skill(&question.skill)
+            .map(|s| transcribe::prompt_for(&s.name, &s.summary))
+            .unwrap_or_default();
+        let heard = transcribe::transcribe_file(t.as_mut(), std::path::Path::new(audio), &prompt)
+            .with_context(|| format!("cannot transcribe the recorded answer {audio}"))?;
+        tracing::info!(
+            audio,
+            ms = heard.transcribe_ms,
+            facts = %heard.speech.describe(),
+            "transcribed"
+        );
+        Ok(heard.text)
     }
 
     /// Runs the interview to its end with this candidate and grader, writing the reports.
@@ -191,7 +224,9 @@ impl Session {
                     self.interview.handle(event)?
                 }
                 Effect::Transcribe { audio } => {
-                    anyhow::bail!("cannot transcribe {audio}: speech recognition is not part of this build yet")
+                    let q = self.question()?;
+                    let text = self.transcribe(&audio, &q)?;
+                    self.interview.handle(Event::Transcribed { text })?
                 }
                 Effect::Grade(request) => {
                     if grader.may_be_slow() {

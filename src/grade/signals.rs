@@ -702,10 +702,10 @@ pub fn asks_for_story(prompt: &str) -> bool {
 /// A crude English stem: enough to match "partitions"/"partitioning" with "partition".
 pub fn stem(w: &str) -> &str {
     for suffix in ["ing", "ed", "es", "s", "ly"] {
-        if let Some(s) = w.strip_suffix(suffix) {
-            if s.len() >= 4 {
-                return s;
-            }
+        if let Some(s) = w.strip_suffix(suffix)
+            && s.len() >= 4
+        {
+            return s;
         }
     }
     w

@@ -246,10 +246,10 @@ impl Client {
         budget: &Budget,
         on_stream: &mut dyn FnMut(Stream<'_>),
     ) -> Result<Reply, LlmError> {
-        if let Some(until) = *self.resting_until.lock().unwrap_or_else(|p| p.into_inner()) {
-            if Instant::now() < until {
-                return Err(LlmError::Resting(self.failed_steps.load(Ordering::Relaxed)));
-            }
+        if let Some(until) = *self.resting_until.lock().unwrap_or_else(|p| p.into_inner())
+            && Instant::now() < until
+        {
+            return Err(LlmError::Resting(self.failed_steps.load(Ordering::Relaxed)));
         }
         let result = self.chat_with_retries(req, budget, on_stream);
         if result.is_ok() {
@@ -426,12 +426,12 @@ impl Client {
                     return Err(LlmError::BadReply(text::one_line(&message, 300)));
                 }
                 let choice = &chunk["choices"][0];
-                if let Some(delta) = choice["delta"]["content"].as_str() {
-                    if !delta.is_empty() {
-                        first_text.get_or_insert_with(|| started.elapsed());
-                        text.push_str(delta);
-                        on_stream(Stream::Text(delta));
-                    }
+                if let Some(delta) = choice["delta"]["content"].as_str()
+                    && !delta.is_empty()
+                {
+                    first_text.get_or_insert_with(|| started.elapsed());
+                    text.push_str(delta);
+                    on_stream(Stream::Text(delta));
                 }
                 if let Some(reason) = choice["finish_reason"].as_str() {
                     finish_reason = Some(reason.to_string());

@@ -462,10 +462,10 @@ fn next_steps(dims: &[DimensionScore], roadmap: &[RoadmapItem], role: &str) -> V
                 .map_or("the roadmap below", String::as_str)
         ));
     }
-    if let Some(d) = dims.iter().min_by(|a, b| a.score.total_cmp(&b.score)) {
-        if d.score < 7.0 {
-            out.push(format!("Practise {}: {}", d.name.to_lowercase(), advice(&d.name)));
-        }
+    if let Some(d) = dims.iter().min_by(|a, b| a.score.total_cmp(&b.score))
+        && d.score < 7.0
+    {
+        out.push(format!("Practise {}: {}", d.name.to_lowercase(), advice(&d.name)));
     }
     if !roadmap.is_empty() {
         let ids: Vec<String> = roadmap.iter().take(3).map(|r| r.skill.clone()).collect();

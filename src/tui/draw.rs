@@ -183,7 +183,11 @@ pub fn avatar(stage: Stage, frame: u64) -> [&'static str; 6] {
             " .-------. ",
             eyes,
             "|    ^    |",
-            if frame % 2 == 0 { "|   \\_/   |" } else { "|   ---   |" },
+            if frame.is_multiple_of(2) {
+                "|   \\_/   |"
+            } else {
+                "|   ---   |"
+            },
             " '-------' ",
             "  speaking ",
         ],

@@ -1,0 +1,222 @@
+//! The listening subcommands: `transcribe`, `listen`, `models install` and the Whisper part of `models list`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use clap::Args;
+
+use dataready::listen::{self, EndpointConfig, ListenConfig, ListenEvent};
+use dataready::transcribe::convert::Weights;
+use dataready::transcribe::{self, Transcriber, Whisper, model};
+
+#[derive(Args)]
+pub struct TranscribeArgs {
+    /// A WAV file: any rate, channel count and bit depth
+    file: PathBuf,
+    /// Whisper model [default: tiny.en, or DATAREADY_WHISPER_MODEL]
+    #[arg(long)]
+    model: Option<String>,
+    /// Bias recognition toward a skill's vocabulary (a skill id, e.g. streaming)
+    #[arg(long)]
+    skill: Option<String>,
+    /// Print the transcript, segments and speech facts as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ListenArgs {
+    /// Input device name (or part of it) [default: the system's default input]
+    #[arg(long, value_name = "NAME")]
+    mic: Option<String>,
+    #[arg(long)]
+    model: Option<String>,
+    /// Silence (seconds) after speech that ends the answer
+    #[arg(long, default_value_t = 2.5, value_name = "SECONDS")]
+    silence: f32,
+    /// Longest answer in seconds (a warning comes 15 s before)
+    #[arg(long, default_value_t = 180, value_name = "SECONDS")]
+    max: u64,
+    /// Bias recognition toward a skill's vocabulary (a skill id)
+    #[arg(long)]
+    skill: Option<String>,
+    /// Keep the recording as this WAV
+    #[arg(long, value_name = "WAV")]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct InstallArgs {
+    /// tiny.en or base
+    #[arg(long, default_value = model::DEFAULT_MODEL)]
+    model: String,
+    /// How the weights are stored: q8_0 (default; smaller and faster) or f16 (as shipped)
+    #[arg(long, value_enum, default_value = "q8_0")]
+    weights: Weights,
+    /// Reinstall even when a model is already there
+    #[arg(long)]
+    force: bool,
+}
+
+fn skill_prompt(bank: &dataready::bank::Bank, skill: Option<&str>) -> anyhow::Result<String> {
+    Ok(match skill {
+        None => transcribe::prompt_for(
+            "data engineering",
+            "pipelines, SQL, Spark, Kafka, Airflow and data quality.",
+        ),
+        Some(id) => {
+            let s = bank.skill(id).ok_or_else(|| {
+                anyhow::anyhow!("unknown skill {id:?}; valid skills: {}", bank.skill_ids().join(", "))
+            })?;
+            transcribe::prompt_for(&s.name, &s.summary)
+        }
+    })
+}
+
+pub fn transcribe_cmd(bank: &dataready::bank::Bank, a: TranscribeArgs) -> anyhow::Result<ExitCode> {
+    let prompt = skill_prompt(bank, a.skill.as_deref())?;
+    // Read the audio first: a bad file is reported without waiting for the model.
+    let clip = listen::wav::read(&a.file)?;
+    let mut whisper = Whisper::load(a.model.as_deref())?;
+    let heard = transcribe::transcribe_clip(&mut whisper, &clip.samples, &prompt)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&heard)?);
+    } else if heard.text.is_empty() {
+        eprintln!("no speech recognised in {}", a.file.display());
+    } else {
+        println!("{}", heard.text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn listen_cmd(bank: &dataready::bank::Bank, a: ListenArgs) -> anyhow::Result<ExitCode> {
+    let prompt = skill_prompt(bank, a.skill.as_deref())?;
+    let whisper = Whisper::load(a.model.as_deref())?;
+    let mut mic = listen::MicSource::open(a.mic.as_deref())?;
+    let cfg = ListenConfig {
+        endpoint: EndpointConfig {
+            silence_limit_ms: (a.silence.max(0.3) * 1000.0) as u64,
+            max_answer_ms: a.max.max(5) * 1000,
+            ..EndpointConfig::default()
+        },
+        prompt,
+        keep_audio: a.out.clone(),
+    };
+    let live = std::io::stderr().is_terminal();
+    if live {
+        eprintln!(
+            "Listening on {} — speak; {} s of silence ends the answer.",
+            mic.name(),
+            a.silence
+        );
+    }
+    // Enter ends the answer at once (the explicit end key).
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    if std::io::stdin().is_terminal() {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+    let mut show = |e: ListenEvent| match e {
+        ListenEvent::Warning { remaining_ms } => eprintln!("\n{} s left for this answer", remaining_ms / 1000),
+        ListenEvent::Partial(t) if live => eprintln!("… {t}"),
+        ListenEvent::Level(l) if live => eprint!("\r[{:<20}]", "#".repeat((l * 20.0) as usize)),
+        _ => {}
+    };
+    let (answer, _) = listen::hear_answer(&mut mic, Box::new(whisper), &cfg, &stop, &mut show)?;
+    if live {
+        eprintln!();
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else if answer.text.is_empty() {
+        println!("I didn't catch that — please answer again.");
+    } else {
+        println!("{}", answer.text);
+        eprintln!("({})", answer.speech.describe());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn install(a: InstallArgs) -> anyhow::Result<ExitCode> {
+    let path = model::model_path(&a.model);
+    model::catalog(&a.model)?;
+    if !a.force && path.is_file() {
+        let wanted = format!("{:?}", a.weights).to_lowercase();
+        if let Some(m) = model::manifest(&a.model).filter(|m| m.weights == wanted) {
+            if model::sha256_file(&path)? == m.sha256 {
+                println!("Whisper {}: installed and verified ({})", a.model, path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!(
+                "Whisper {}: the installed file does not match its sha256; reinstalling",
+                a.model
+            );
+        }
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("  converting {bar:30} {pos}/{len} tensors")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let t = std::time::Instant::now();
+    let (dest, manifest) = model::install(
+        &a.model,
+        a.weights,
+        &mut |msg| eprintln!("{msg}"),
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    // Prove the file loads and runs (a second of silence must transcribe to nothing).
+    let mut w = Whisper::load_file(&a.model, &dest)?;
+    w.transcribe(&vec![0.0; 16_000], "")?;
+    println!(
+        "Whisper {}: installed ({:.0} MB, {}, sha256 {}) in {:.1} s at {}",
+        a.model,
+        manifest.bytes as f64 / 1e6,
+        manifest.weights,
+        &manifest.sha256[..12],
+        t.elapsed().as_secs_f64(),
+        dest.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The Whisper lines of `models list`.
+pub fn list() {
+    for m in model::MODELS {
+        let path = model::model_path(m.name);
+        match (std::fs::metadata(&path), model::manifest(m.name)) {
+            (Ok(meta), manifest) => println!(
+                "whisper {:8} (speech recognition{})  {:.0} MB  {}  {}  source: {}",
+                m.name,
+                if m.name == model::DEFAULT_MODEL {
+                    ", default"
+                } else {
+                    ""
+                },
+                meta.len() as f64 / 1e6,
+                manifest.as_ref().map_or("?", |x| x.weights.as_str()),
+                path.display(),
+                manifest.as_ref().map_or("unknown", |x| x.source.as_str())
+            ),
+            (Err(_), _) => println!(
+                "whisper {:8} {}  not installed; run: dataready models install --model {}",
+                m.name, m.about, m.name
+            ),
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! Hearing one answer: audio in (microphone or a clip) → 16 kHz → end-of-answer detection, with each
+//! finished segment transcribed in the background so that little remains when the candidate stops.
+
+pub mod capture;
+pub mod endpoint;
+pub mod wav;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use endpoint::{EndReason, EndpointConfig};
+
+use crate::transcribe::{self, Segment, SpeechFacts, TranscribeError, Transcriber};
+use endpoint::{Cue, Endpoint};
+use wav::RATE;
+
+/// What the room (or a progress line) can show while the candidate talks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListenEvent {
+    Level(f32),
+    SpeechStarted,
+    /// The transcript so far (finished segments).
+    Partial(String),
+    Warning {
+        remaining_ms: u64,
+    },
+    /// The answer ended; the last segment is being transcribed.
+    Ended(EndReason),
+}
+
+/// Where the answer's audio comes from.
+pub trait AudioSource {
+    /// The next 16 kHz mono samples; `Ok(None)` when the input is closed. Empty means nothing yet.
+    fn next(&mut self, wait: Duration) -> Result<Option<Vec<f32>>, ListenError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListenError {
+    #[error(transparent)]
+    Capture(#[from] capture::CaptureError),
+    #[error(transparent)]
+    Audio(#[from] wav::AudioError),
+    #[error(transparent)]
+    Transcribe(#[from] TranscribeError),
+    #[error("the transcription worker stopped unexpectedly")]
+    Worker,
+}
+
+/// The microphone, resampled to 16 kHz.
+pub struct MicSource {
+    mic: capture::Microphone,
+    resample: wav::Resample16k,
+}
+
+impl MicSource {
+    pub fn open(name: Option<&str>) -> Result<Self, ListenError> {
+        let mic = capture::open(name)?;
+        let resample = wav::Resample16k::new(mic.rate)?;
+        Ok(Self { mic, resample })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.mic.name
+    }
+}
+
+impl AudioSource for MicSource {
+    fn next(&mut self, wait: Duration) -> Result<Option<Vec<f32>>, ListenError> {
+        match self.mic.chunks.recv_timeout(wait) {
+            Ok(chunk) => Ok(Some(self.resample.push(&chunk)?)),
+            Err(RecvTimeoutError::Timeout) => Ok(Some(Vec::new())),
+            Err(RecvTimeoutError::Disconnected) => Ok(None),
+        }
+    }
+}
+
+/// A recorded clip played in as if spoken: in 20 ms chunks, optionally at real-time pace.
+pub struct ClipSource {
+    samples: Vec<f32>,
+    at: usize,
+    realtime: Option<Instant>,
+}
+
+impl ClipSource {
+    pub fn new(samples: Vec<f32>, realtime: bool) -> Self {
+        Self {
+            samples,
+            at: 0,
+            realtime: realtime.then(Instant::now),
+        }
+    }
+}
+
+impl AudioSource for ClipSource {
+    fn next(&mut self, _wait: Duration) -> Result<Option<Vec<f32>>, ListenError> {
+        if self.at >= self.samples.len() {
+            return Ok(None);
+        }
+        if let Some(t0) = self.realtime {
+            let due = t0 + Duration::from_micros(self.at as u64 * 1_000_000 / u64::from(RATE));
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+        let end = (self.at + endpoint::FRAME).min(self.samples.len());
+        let chunk = self.samples[self.at..end].to_vec();
+        self.at = end;
+        Ok(Some(chunk))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ListenConfig {
+    pub endpoint: EndpointConfig,
+    /// The vocabulary prompt (see `transcribe::prompt_for`).
+    pub prompt: String,
+    /// Keep the answer's audio here as a WAV.
+    pub keep_audio: Option<PathBuf>,
+}
+
+/// A finished answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub text: String,
+    pub reason: EndReason,
+    pub audio_ms: u64,
+    pub speech: SpeechFacts,
+    pub wav: Option<PathBuf>,
+    /// From the end of the answer to the final transcript.
+    pub final_ms: u64,
+    pub segments: Vec<Segment>,
+    pub model: String,
+}
+
+struct Job {
+    offset_ms: u64,
+    samples: Vec<f32>,
+}
+
+type Done = Result<Vec<Segment>, TranscribeError>;
+
+/// Transcribes segments in order on its own thread; each gets the text before it as context.
+struct Worker {
+    jobs: mpsc::Sender<Job>,
+    done: mpsc::Receiver<Done>,
+    handle: std::thread::JoinHandle<Box<dyn Transcriber>>,
+    sent: usize,
+    received: usize,
+}
+
+impl Worker {
+    fn start(mut t: Box<dyn Transcriber>, prompt: String) -> Self {
+        let (jobs, job_rx) = mpsc::channel::<Job>();
+        let (done_tx, done) = mpsc::channel::<Done>();
+        let handle = std::thread::spawn(move || {
+            let mut context = String::new();
+            for job in job_rx {
+                let prompt = if context.is_empty() {
+                    prompt.clone()
+                } else {
+                    // The end of what came before, so the segment continues the same sentence style.
+                    let tail: String = context
+                        .chars()
+                        .rev()
+                        .take(200)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
+                    format!("{prompt} {tail}")
+                };
+                let regions = endpoint::speech_regions(&job.samples);
+                let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
+                let result = t.transcribe(&job.samples, &prompt).map(|segs| {
+                    let text = transcribe::guard(&segs, speech_ms.max(1500));
+                    if !text.is_empty() {
+                        context.push(' ');
+                        context.push_str(&text);
+                    }
+                    vec![Segment {
+                        start_ms: job.offset_ms,
+                        end_ms: job.offset_ms + job.samples.len() as u64 * 1000 / u64::from(RATE),
+                        text,
+                        no_speech: segs.iter().map(|s| s.no_speech).fold(0.0, f32::max),
+                    }]
+                });
+                if done_tx.send(result).is_err() {
+                    break;
+                }
+            }
+            t
+        });
+        Self {
+            jobs,
+            done,
+            handle,
+            sent: 0,
+            received: 0,
+        }
+    }
+
+    fn send(&mut self, offset_ms: u64, samples: Vec<f32>) -> Result<(), ListenError> {
+        self.sent += 1;
+        self.jobs
+            .send(Job { offset_ms, samples })
+            .map_err(|_| ListenError::Worker)
+    }
+
+    fn poll(&mut self) -> Option<Done> {
+        let r = self.done.try_recv().ok();
+        self.received += usize::from(r.is_some());
+        r
+    }
+
+    fn finish(self) -> Result<(Vec<Done>, Box<dyn Transcriber>), ListenError> {
+        let Self {
+            jobs,
+            done,
+            handle,
+            sent,
+            received,
+        } = self;
+        drop(jobs);
+        let rest: Vec<Done> = done.iter().take(sent - received).collect();
+        let t = handle.join().map_err(|_| ListenError::Worker)?;
+        Ok((rest, t))
+    }
+}
+
+fn join_text(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(|s| s.text.trim())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Listens to one answer until its end (silence limit, `stop`, maximum length or end of input),
+/// transcribing as it goes. Gives the transcriber back for the next answer.
+pub fn hear_answer(
+    source: &mut dyn AudioSource,
+    transcriber: Box<dyn Transcriber>,
+    cfg: &ListenConfig,
+    stop: &AtomicBool,
+    events: &mut dyn FnMut(ListenEvent),
+) -> Result<(Answer, Box<dyn Transcriber>), ListenError> {
+    let model = transcriber.model_name().to_string();
+    let mut worker = Worker::start(transcriber, cfg.prompt.clone());
+    let mut endpoint = Endpoint::new(cfg.endpoint.clone());
+    let mut samples: Vec<f32> = Vec::new();
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut failure: Option<TranscribeError> = None;
+    let mut ended_at = None;
+    let mut reason = EndReason::Key;
+
+    let mut on_done = |d: Done, segments: &mut Vec<Segment>, events: &mut dyn FnMut(ListenEvent)| match d {
+        Ok(s) => {
+            segments.extend(s);
+            events(ListenEvent::Partial(join_text(segments)));
+        }
+        Err(e) => {
+            tracing::warn!("segment transcription failed: {e}");
+            failure.get_or_insert(e);
+        }
+    };
+
+    while ended_at.is_none() {
+        let cues = if stop.load(Ordering::Relaxed) {
+            endpoint.finish(EndReason::Key)
+        } else {
+            match source.next(Duration::from_millis(50))? {
+                Some(chunk) => {
+                    samples.extend_from_slice(&chunk);
+                    endpoint.push(&chunk)
+                }
+                None => endpoint.finish(EndReason::Key),
+            }
+        };
+        for cue in cues {
+            match cue {
+                Cue::Level(l) => events(ListenEvent::Level(l)),
+                Cue::SpeechStarted { .. } => events(ListenEvent::SpeechStarted),
+                Cue::Warning { remaining_ms } => events(ListenEvent::Warning { remaining_ms }),
+                Cue::Segment { from, to } => {
+                    let to = to.min(samples.len());
+                    worker.send(from as u64 * 1000 / u64::from(RATE), samples[from.min(to)..to].to_vec())?;
+                }
+                Cue::End(r) => {
+                    reason = r;
+                    ended_at = Some(Instant::now());
+                    events(ListenEvent::Ended(r));
+                }
+            }
+        }
+        while let Some(d) = worker.poll() {
+            on_done(d, &mut segments, events);
+        }
+    }
+    let (rest, transcriber) = worker.finish()?;
+    for d in rest {
+        on_done(d, &mut segments, events);
+    }
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    let final_ms = ended_at.map_or(0, |t| t.elapsed().as_millis() as u64);
+    let text = join_text(&segments);
+    let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
+    let wav = match &cfg.keep_audio {
+        Some(path) => {
+            wav::write(path, &samples)?;
+            Some(path.clone())
+        }
+        None => None,
+    };
+    Ok((
+        Answer {
+            speech: SpeechFacts::measure(&text, audio_ms, endpoint.speech()),
+            text,
+            reason,
+            audio_ms,
+            wav,
+            final_ms,
+            segments,
+            model,
+        },
+        transcriber,
+    ))
+}

@@ -1,0 +1,326 @@
+//! Speech to text with a local Whisper model (whisper-rs), guarded against invented text, plus
+//! the model install and the speech facts the grader and report use.
+
+pub mod convert;
+pub mod facts;
+pub mod model;
+
+use std::path::Path;
+
+use serde::Serialize;
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+
+pub use facts::SpeechFacts;
+
+use crate::listen::endpoint;
+use crate::listen::wav::{self, RATE};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TranscribeError {
+    #[error(transparent)]
+    Model(#[from] model::ModelError),
+    #[error(
+        "could not load the Whisper model {path}: {why}. Reinstall it with:  dataready models install --model {name} --force"
+    )]
+    Load { name: String, path: String, why: String },
+    #[error("Whisper failed: {0}")]
+    Whisper(String),
+    #[error(transparent)]
+    Audio(#[from] wav::AudioError),
+}
+
+/// A piece of recognised text, times in ms from the start of the audio given.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+    pub no_speech: f32,
+}
+
+/// Turns 16 kHz mono audio into text. `prompt` biases the vocabulary (natural words only).
+pub trait Transcriber: Send {
+    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError>;
+    fn model_name(&self) -> &str;
+}
+
+pub struct Whisper {
+    name: String,
+    // The state borrows nothing from the context in whisper-rs 0.16 (it holds an Arc), but keep both.
+    _ctx: WhisperContext,
+    state: WhisperState,
+    threads: i32,
+}
+
+/// Threads for Whisper: every core (openmp keeps this sane when cores are shared).
+pub fn default_threads() -> i32 {
+    std::env::var("DATAREADY_WHISPER_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as i32))
+}
+
+impl Whisper {
+    /// Loads the installed model `name` (default tiny.en); a missing model names the install command.
+    pub fn load(name: Option<&str>) -> Result<Self, TranscribeError> {
+        let (name, path) = model::find(name)?;
+        Self::load_file(&name, &path)
+    }
+
+    pub fn load_file(name: &str, path: &Path) -> Result<Self, TranscribeError> {
+        whisper_rs::install_logging_hooks();
+        let load = |why: String| TranscribeError::Load {
+            name: name.into(),
+            path: path.display().to_string(),
+            why,
+        };
+        let mut params = WhisperContextParameters::default();
+        params.flash_attn(std::env::var("DATAREADY_WHISPER_FLASH").is_ok_and(|v| v == "1"));
+        let ctx = WhisperContext::new_with_params(path, params).map_err(|e| load(e.to_string()))?;
+        let state = ctx.create_state().map_err(|e| load(e.to_string()))?;
+        Ok(Self {
+            name: name.into(),
+            _ctx: ctx,
+            state,
+            threads: default_threads(),
+        })
+    }
+}
+
+impl Transcriber for Whisper {
+    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(self.threads);
+        p.set_language(Some("en"));
+        p.set_print_progress(false);
+        p.set_print_realtime(false);
+        p.set_print_special(false);
+        p.set_print_timestamps(false);
+        p.set_no_context(true);
+        p.set_suppress_blank(true);
+        p.set_suppress_nst(true);
+        p.set_no_speech_thold(0.6);
+        if !prompt.is_empty() {
+            p.set_initial_prompt(prompt);
+        }
+        // Short clips: shrink the encoder window to the audio (whisper.cpp's streaming trick), which
+        // cuts the fixed 30 s encoder cost for the short segments transcribed during an answer.
+        let secs = samples.len() as f32 / RATE as f32;
+        if secs < 10.0 && std::env::var("DATAREADY_WHISPER_FULL_CTX").is_err() {
+            let ctx = (((secs + 1.0) * 50.0) as i32).clamp(250, 1500);
+            p.set_audio_ctx(ctx);
+        }
+        // Whisper needs at least 1 s; pad short clips with silence.
+        let mut padded;
+        let audio = if samples.len() < RATE as usize + RATE as usize / 10 {
+            padded = samples.to_vec();
+            padded.resize(RATE as usize + RATE as usize / 5, 0.0);
+            &padded[..]
+        } else {
+            samples
+        };
+        self.state
+            .full(p, audio)
+            .map_err(|e| TranscribeError::Whisper(e.to_string()))?;
+        let mut out = Vec::new();
+        for s in self.state.as_iter() {
+            out.push(Segment {
+                start_ms: (s.start_timestamp().max(0) as u64) * 10,
+                end_ms: (s.end_timestamp().max(0) as u64) * 10,
+                text: s.to_str_lossy().map(|t| t.into_owned()).unwrap_or_default(),
+                no_speech: s.no_speech_probability(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn model_name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The vocabulary prompt for a question's skill: natural words (code-style tokens made tiny.en loop),
+/// and a disfluent opening so Whisper keeps the candidate's "um"s for the speech facts.
+pub fn prompt_for(skill_name: &str, summary: &str) -> String {
+    let words: Vec<&str> = summary
+        .split_whitespace()
+        .filter(|w| !w.contains(['_', '(', ')', '*', '=', '<', '>', '`']))
+        .collect();
+    format!(
+        "Um, so, a data engineering interview answer about {skill_name}. {} Uh, let me think.",
+        words.join(" ")
+    )
+}
+
+/// Whisper's stock inventions on silence and noise.
+const HALLUCINATIONS: &[&str] = &[
+    "thank you",
+    "thanks for watching",
+    "thank you for watching",
+    "thanks for listening",
+    "thank you very much",
+    "you",
+    "bye",
+    "okay",
+    "so",
+    "please subscribe",
+    "subtitles by the amara.org community",
+    "i'm sorry",
+];
+
+/// Keeps what was said: drops non-speech markers ("[Music]", "(coughs)"), segments Whisper itself
+/// rates as no speech, and stock phrases when there was hardly any speech.
+pub fn guard(segments: &[Segment], speech_ms: u64) -> String {
+    let mut parts = Vec::new();
+    for s in segments {
+        if s.no_speech > 0.8 {
+            continue;
+        }
+        let text = strip_markers(&s.text);
+        if !text.is_empty() {
+            parts.push(text);
+        }
+    }
+    let text = parts.join(" ");
+    let norm: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '\'' || *c == '.')
+        .collect::<String>()
+        .trim_matches(['.', ' '])
+        .to_string();
+    let stock = HALLUCINATIONS
+        .iter()
+        .any(|h| norm == *h || norm.trim_end_matches('.') == *h);
+    if norm.is_empty() || (stock && speech_ms < 1500) {
+        return String::new();
+    }
+    text
+}
+
+fn strip_markers(s: &str) -> String {
+    let mut out = String::new();
+    let (mut depth, mut star) = (0i32, false);
+    for c in s.chars() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth = (depth - 1).max(0),
+            '*' => star = !star,
+            _ if depth == 0 && !star => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A transcript with what it rests on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Heard {
+    pub text: String,
+    pub model: String,
+    pub audio_ms: u64,
+    pub segments: Vec<Segment>,
+    pub speech: SpeechFacts,
+    /// Time spent transcribing, for the log and benchmarks.
+    pub transcribe_ms: u64,
+}
+
+/// Transcribes a whole clip (16 kHz mono): nothing is sent to Whisper if no speech is detected.
+pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -> Result<Heard, TranscribeError> {
+    let start = std::time::Instant::now();
+    let regions = endpoint::speech_regions(samples);
+    let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
+    let segments = if regions.is_empty() {
+        Vec::new()
+    } else {
+        t.transcribe(samples, prompt)?
+    };
+    let text = guard(&segments, speech_ms);
+    let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
+    Ok(Heard {
+        speech: SpeechFacts::measure(&text, audio_ms, &regions),
+        text,
+        model: t.model_name().to_string(),
+        audio_ms,
+        segments,
+        transcribe_ms: start.elapsed().as_millis() as u64,
+    })
+}
+
+/// Reads a WAV file (any format hound reads) and transcribes it.
+pub fn transcribe_file(t: &mut dyn Transcriber, path: &Path, prompt: &str) -> Result<Heard, TranscribeError> {
+    let clip = wav::read(path)?;
+    transcribe_clip(t, &clip.samples, prompt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(text: &str, no_speech: f32) -> Segment {
+        Segment {
+            start_ms: 0,
+            end_ms: 1000,
+            text: text.into(),
+            no_speech,
+        }
+    }
+
+    #[test]
+    fn stock_phrases_on_near_silence_are_dropped() {
+        assert_eq!(guard(&[seg(" Thank you.", 0.2)], 300), "");
+        assert_eq!(guard(&[seg(" [BLANK_AUDIO]", 0.1)], 5000), "");
+        assert_eq!(guard(&[seg(" (upbeat music)", 0.1)], 5000), "");
+        // Real speech that happens to say it is kept.
+        assert_eq!(guard(&[seg(" Thank you.", 0.1)], 4000), "Thank you.");
+    }
+
+    #[test]
+    fn markers_are_removed_and_no_speech_segments_skipped() {
+        let s = [seg(" A watermark [coughs] bounds lateness.", 0.1), seg(" You", 0.95)];
+        assert_eq!(guard(&s, 4000), "A watermark bounds lateness.");
+    }
+
+    #[test]
+    fn prompt_is_natural_words() {
+        let p = prompt_for("Advanced SQL", "Window functions like ROW_NUMBER() and joins.");
+        assert!(p.contains("Advanced SQL") && p.contains("Window functions") && !p.contains("ROW_NUMBER"));
+    }
+}
+
+/// Word error rate of `hypothesis` against `reference`, after lower-casing and dropping punctuation
+/// (Levenshtein distance over words / reference words).
+pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let norm = |s: &str| -> Vec<String> {
+        s.to_lowercase()
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (r, h) = (norm(reference), norm(hypothesis));
+    if r.is_empty() {
+        return if h.is_empty() { 0.0 } else { 1.0 };
+    }
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(rw != hw)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len() as f64
+}
+
+#[cfg(test)]
+mod wer_tests {
+    #[test]
+    fn wer_counts_edits_per_reference_word() {
+        use super::word_error_rate as wer;
+        assert_eq!(wer("A watermark, bounds lateness.", "a watermark bounds lateness"), 0.0);
+        assert_eq!(wer("make it idempotent", "make it item potent"), 2.0 / 3.0);
+        assert_eq!(wer("one two three four", "one three four"), 0.25);
+        assert_eq!(wer("", ""), 0.0);
+    }
+}
