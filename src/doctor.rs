@@ -29,16 +29,11 @@ pub fn checks() -> Vec<Check> {
             fix: (!grader_ok).then(|| "scripts/setup-models.sh".into()),
         },
         listening(),
-        Check {
-            name: "Speaker + voice",
-            ok: false,
-            detail: "the spoken voice is not in this build yet; questions are shown as text".into(),
-            fix: None,
-        },
+        voice(),
         Check {
             name: "LLM",
             ok: false,
-            detail: "not configured: the built-in bank and offline grader are used".into(),
+            detail: "endpoint settings and a live check: `dataready doctor` (none: bank + offline grader)".into(),
             fix: None,
         },
     ]
@@ -72,5 +67,25 @@ fn listening() -> Check {
         ok,
         detail,
         fix,
+    }
+}
+
+/// The interviewer's voice: a Piper voice installed and an ONNX Runtime that loads.
+fn voice() -> Check {
+    let voice = crate::voice::resolve_voice(None);
+    let runtime = crate::voice::runtime::ensure();
+    let (ok, detail) = match (&voice, &runtime) {
+        (Ok(v), Ok(_)) => (
+            true,
+            format!("{} ready (speaker checked when the interview starts)", v.name),
+        ),
+        (Err(e), _) => (false, format!("no voice: {e}")),
+        (_, Err(e)) => (false, format!("ONNX Runtime: {e}")),
+    };
+    Check {
+        name: "Speaker + voice",
+        ok,
+        detail: crate::text::one_line(&detail, 160),
+        fix: (!ok).then(|| "scripts/setup-voice.sh".into()),
     }
 }
