@@ -329,12 +329,7 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>, llm_args: &LlmAr
 /// The LLM set-up from flags, environment and config file; `None` when it is off. Prompt templates
 /// are loaded and checked here, before anything starts.
 fn llm_setup(args: &LlmArgs) -> anyhow::Result<Option<Arc<Llm>>> {
-    let mut args = args.clone();
-    // Checking the endpoint makes sense even when interviews run with the LLM off.
-    if args.llm.is_none() && llm::config::from_env(&args)?.is_none() {
-        args.llm = Some(LlmMode::Full);
-    }
-    let Some(config) = llm::config::from_env(&args)? else {
+    let Some(config) = llm::config::from_env(args)? else {
         return Ok(None);
     };
     eprintln!(
@@ -873,13 +868,12 @@ pub fn doctor(json: bool, args: &LlmArgs) -> anyhow::Result<ExitCode> {
             println!("    fix: {fix}");
         }
     }
-    let mut args = args.clone();
-    // Checking the endpoint makes sense even when interviews run with the LLM off.
-    if args.llm.is_none() && llm::config::from_env(&args)?.is_none() {
-        args.llm = Some(LlmMode::Full);
-    }
-    let Some(config) = llm::config::from_env(&args)? else {
-        println!("LLM: not configured. Interviews use the question bank and the offline grader (see README: LLM).");
+    // Only a configured endpoint is probed; `--llm full` probes the default local server.
+    let Some(config) = llm::config::from_env(args)? else {
+        println!(
+            "LLM: not configured; interviews use the question bank and the offline grader. \
+             Probe a local server with: dataready doctor --llm full"
+        );
         return Ok(ExitCode::SUCCESS);
     };
     let (lines, ok) = llm::doctor(&config);
