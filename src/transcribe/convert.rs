@@ -313,6 +313,32 @@ fn tensors(vars: &HashMap<String, Var<'_>>, d: &Dims) -> Result<Vec<Tensor>, Con
         copy(out, &format!("{from}/gamma"), &format!("{to}.weight"))?;
         copy(out, &format!("{from}/beta"), &format!("{to}.bias"))
     };
+    // A layer's self-attention: its norm, the fused q/k/v projection (split, key without bias), the output.
+    let self_attention = |out: &mut Vec<Tensor>, copy: &mut Copier, f: &str, t: &str| -> Result<(), ConvertError> {
+        norm(
+            out,
+            copy,
+            &format!("{f}/self_attention/layer_norm"),
+            &format!("{t}.attn_ln"),
+        )?;
+        let qkv = [
+            format!("{t}.attn.query"),
+            format!("{t}.attn.key"),
+            format!("{t}.attn.value"),
+        ];
+        split(
+            out,
+            &format!("{f}/self_attention/linear_0"),
+            &[&qkv[0], &qkv[1], &qkv[2]],
+            1,
+        )?;
+        linear(
+            out,
+            copy,
+            &format!("{f}/self_attention/linear_1"),
+            &format!("{t}.attn.out"),
+        )
+    };
 
     copy(
         &mut out,
@@ -323,28 +349,7 @@ fn tensors(vars: &HashMap<String, Var<'_>>, d: &Dims) -> Result<Vec<Tensor>, Con
     linear(&mut out, &mut copy, "encoder/conv2", "encoder.conv2")?;
     for i in 0..d.n_audio_layer {
         let (f, t) = (format!("encoder/layer_{i}"), format!("encoder.blocks.{i}"));
-        norm(
-            &mut out,
-            &mut copy,
-            &format!("{f}/self_attention/layer_norm"),
-            &format!("{t}.attn_ln"),
-        )?;
-        split(
-            &mut out,
-            &format!("{f}/self_attention/linear_0"),
-            &[
-                &format!("{t}.attn.query"),
-                &format!("{t}.attn.key"),
-                &format!("{t}.attn.value"),
-            ],
-            1,
-        )?;
-        linear(
-            &mut out,
-            &mut copy,
-            &format!("{f}/self_attention/linear_1"),
-            &format!("{t}.attn.out"),
-        )?;
+        self_attention(&mut out, &mut copy, &f, &t)?;
         norm(
             &mut out,
             &mut copy,
@@ -364,28 +369,7 @@ fn tensors(vars: &HashMap<String, Var<'_>>, d: &Dims) -> Result<Vec<Tensor>, Con
     copy(&mut out, "decoder/embeddings/weight", "decoder.token_embedding.weight")?;
     for i in 0..d.n_text_layer {
         let (f, t) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
-        norm(
-            &mut out,
-            &mut copy,
-            &format!("{f}/self_attention/layer_norm"),
-            &format!("{t}.attn_ln"),
-        )?;
-        split(
-            &mut out,
-            &format!("{f}/self_attention/linear_0"),
-            &[
-                &format!("{t}.attn.query"),
-                &format!("{t}.attn.key"),
-                &format!("{t}.attn.value"),
-            ],
-            1,
-        )?;
-        linear(
-            &mut out,
-            &mut copy,
-            &format!("{f}/self_attention/linear_1"),
-            &format!("{t}.attn.out"),
-        )?;
+        self_attention(&mut out, &mut copy, &f, &t)?;
         norm(
             &mut out,
             &mut copy,
