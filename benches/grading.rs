@@ -56,6 +56,7 @@ fn main() {
             prompt: q.text.clone(),
             answer: a.text.clone(),
             role: "mid".into(),
+            speech: None,
         };
         words += a.text.split_whitespace().count();
         let t = Instant::now();

@@ -12,7 +12,8 @@ use serde::Serialize;
 use dataready::bank::Bank;
 use dataready::core::{Config, Mode};
 use dataready::grade::{Grader, RubricGrader};
-use dataready::input::{Scripted, Typed};
+use dataready::input::{Scripted, Speaking, Typed};
+use dataready::listen::ear::EarSetup;
 use dataready::llm::config::{LlmArgs, LlmMode};
 use dataready::llm::grader::{LlmGrader, combine};
 use dataready::llm::interviewer::LlmInterviewer;
@@ -73,12 +74,6 @@ pub enum Format {
     Json,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum Input {
-    /// Type answers at a prompt
-    Text,
-}
-
 #[derive(Args)]
 pub struct InterviewArgs {
     /// junior, mid, senior, staff or principal [default: mid; on a terminal without it, the setup screen asks]
@@ -99,9 +94,6 @@ pub struct InterviewArgs {
     /// Years of experience (recorded in the report)
     #[arg(long)]
     years: Option<u32>,
-    /// How answers are given
-    #[arg(long, value_enum, default_value = "text")]
-    input: Input,
     /// Scripted run: answers from a CSV with an `answer` column (optional `skill`, `question_id`, `audio`)
     #[arg(long, value_name = "CSV")]
     script: Option<PathBuf>,
@@ -121,6 +113,8 @@ pub struct InterviewArgs {
     llm: LlmArgs,
     #[command(flatten)]
     voice: dataready::voice::InterviewVoiceArgs,
+    #[command(flatten)]
+    ear: dataready::listen::ear::EarArgs,
 }
 
 #[derive(Args)]
@@ -244,25 +238,40 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
             tui::Start::Setup(config)
         };
         let llm = llm_setup(&a.llm)?;
+        let ear = a.ear.choose(true);
         let voice = dataready::voice::open_for_interview(&a.voice, false)?;
-        return closed(tui::run_interview(bank, ctx.store(), start, llm, voice)?);
+        return closed(tui::run_interview(bank, ctx.store(), start, llm, voice, ear)?);
     }
     let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
     let llm = llm_setup(&a.llm)?;
     // Answers from a script or a pipe: no person listening unless a voice flag asks for speech.
     let unattended = script.is_some() || !std::io::stdin().is_terminal();
-    let voice = dataready::voice::open_for_interview(&a.voice, unattended)?;
+    let ear = if script.is_some() {
+        None
+    } else {
+        a.ear.choose(!unattended)
+    };
+    let mut voice = dataready::voice::open_for_interview(&a.voice, unattended)?;
+    if let (Some(v), Some(_)) = (voice.as_mut(), &ear) {
+        // The microphone must not hear the interviewer: each line plays to its end first.
+        v.wait = true;
+    }
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
     if script.is_none() {
         println!(
-            "DataReady · {} interview · {} questions · session {}\nAnswer each question in one line.",
+            "DataReady · {} interview · {} questions · session {}\n{}",
             bank.role(&role).map_or(role.as_str(), |r| r.name.as_str()),
             a.questions,
-            session.id
+            session.id,
+            if ear.is_some() {
+                "Answer each question out loud."
+            } else {
+                "Answer each question in one line."
+            }
         );
     }
-    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref(), voice)?;
+    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref(), voice, ear)?;
     finish(
         &session.id,
         outcome,
@@ -287,7 +296,13 @@ fn closed(c: tui::Closed) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>, llm_args: &LlmArgs) -> anyhow::Result<ExitCode> {
+pub fn resume(
+    ctx: &Context,
+    id: &str,
+    script: Option<PathBuf>,
+    llm_args: &LlmArgs,
+    ear_args: &dataready::listen::ear::EarArgs,
+) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
     let store = ctx.store();
     let id = store.resolve(id)?;
@@ -313,7 +328,15 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>, llm_args: &LlmAr
             no_voice: false,
         };
         let voice = dataready::voice::open_for_interview(&voice_args, false)?;
-        return closed(tui::run_interview(bank, store, tui::Start::Resume(id), llm, voice)?);
+        let ear = ear_args.choose(true);
+        return closed(tui::run_interview(
+            bank,
+            store,
+            tui::Start::Resume(id),
+            llm,
+            voice,
+            ear,
+        )?);
     }
     let script = script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
     let grader = ctx.grader(Arc::clone(&bank))?;
@@ -322,7 +345,12 @@ pub fn resume(ctx: &Context, id: &str, script: Option<PathBuf>, llm_args: &LlmAr
         session.interview.turns().len()
     );
     let scripted = script.is_some();
-    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref(), None)?;
+    let ear = if scripted {
+        None
+    } else {
+        ear_args.choose(std::io::stdin().is_terminal())
+    };
+    let outcome = run_with(&mut session, script, &bank, &grader, llm.as_ref(), None, ear)?;
     finish(&id, outcome, None, None, false, scripted)
 }
 
@@ -355,6 +383,7 @@ fn run_with(
     offline: &RubricGrader,
     llm: Option<&Arc<Llm>>,
     voice: Option<InterviewVoice>,
+    ear: Option<EarSetup>,
 ) -> anyhow::Result<Outcome> {
     let llm_grader = llm.map(|l| LlmGrader {
         offline,
@@ -373,23 +402,50 @@ fn run_with(
     let outcome = match (script, voice) {
         (Some(script), None) => session.run_composed(&mut Scripted { script }, grader, composer),
         (Some(script), Some(v)) => session.run_composed(&mut Spoken::new(Scripted { script }, v), grader, composer),
-        (None, voice) => {
-            let stdin = std::io::stdin();
-            let typed = Typed {
-                input: stdin.lock(),
-                out: std::io::stdout(),
-                bank,
-            };
-            match voice {
-                Some(v) => session.run_composed(&mut Spoken::new(typed, v), grader, composer),
-                None => session.run_composed(&mut { typed }, grader, composer),
+        (None, voice) if ear.is_some() => {
+            let ear = ear.and_then(|setup| match setup.open(&session.dir()) {
+                Ok(ear) => Some(ear),
+                Err(why) => {
+                    eprintln!("Answers will be typed: {why}");
+                    None
+                }
+            });
+            match ear {
+                Some(ear) => {
+                    let speaking = Speaking::new(ear, std::io::stdout(), bank);
+                    match voice {
+                        Some(v) => session.run_composed(&mut Spoken::new(speaking, v), grader, composer),
+                        None => session.run_composed(&mut { speaking }, grader, composer),
+                    }
+                }
+                None => run_typed(session, bank, grader, composer, voice),
             }
         }
+        (None, voice) => run_typed(session, bank, grader, composer, voice),
     };
     if let Some(line) = llm.and_then(|l| l.summary()) {
         eprintln!("{line}");
     }
     outcome
+}
+
+fn run_typed(
+    session: &mut Session,
+    bank: &Bank,
+    grader: &dyn Grader,
+    composer: Option<&dyn Composer>,
+    voice: Option<InterviewVoice>,
+) -> anyhow::Result<Outcome> {
+    let stdin = std::io::stdin();
+    let typed = Typed {
+        input: stdin.lock(),
+        out: std::io::stdout(),
+        bank,
+    };
+    match voice {
+        Some(v) => session.run_composed(&mut Spoken::new(typed, v), grader, composer),
+        None => session.run_composed(&mut { typed }, grader, composer),
+    }
 }
 
 #[derive(Serialize)]
@@ -560,6 +616,7 @@ fn grade_one(
         prompt: question.to_string(),
         answer: text::clean(answer, text::MAX_ANSWER_CHARS).text,
         role: String::new(),
+        speech: None,
     };
     let llm_grader = LlmGrader {
         offline: grader,

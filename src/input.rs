@@ -1,9 +1,14 @@
-//! Candidates without a microphone: answers typed at a prompt, or read from a script.
+//! Candidates at a plain prompt: answers typed, spoken into the microphone, or read from a script.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
 
 use crate::bank::{Bank, Question};
 use crate::core::{Answer, Line, Turn};
+use crate::listen::ListenEvent;
+use crate::listen::ear::{Ear, RETRIES};
 use crate::script::Script;
 use crate::session::{Candidate, Response};
 
@@ -16,15 +21,7 @@ pub struct Typed<'a, R: BufRead, W: Write> {
 
 impl<R: BufRead, W: Write> Candidate for Typed<'_, R, W> {
     fn hear(&mut self, line: &Line, q: &Question) {
-        let _ = writeln!(
-            self.out,
-            "\n[{}/{}] {} · {}\nInterviewer: {}",
-            line.number,
-            line.of,
-            self.bank.skill_name(&q.skill),
-            line.kind.label(),
-            line.text
-        );
+        show_line(&mut self.out, self.bank, line, q);
     }
 
     fn respond(&mut self, _line: &Line, _q: &Question) -> Response {
@@ -36,27 +33,200 @@ impl<R: BufRead, W: Write> Candidate for Typed<'_, R, W> {
             Ok(_) => {}
         }
         // Invalid UTF-8 becomes U+FFFD, which the core strips.
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        match text.trim() {
-            "/skip" => Response::Skip,
-            "/repeat" => Response::Repeat,
-            "/end" | "/quit" => Response::End,
-            _ => Response::Answer(Answer::Text(text)),
+        typed_response(String::from_utf8_lossy(&buf).into_owned(), false)
+    }
+
+    fn feedback(&mut self, turn: &Turn) {
+        show_feedback(&mut self.out, turn);
+    }
+
+    fn thinking(&mut self) {
+        let _ = writeln!(self.out, "  (thinking…)");
+        let _ = self.out.flush();
+    }
+}
+
+/// A typed line: a command (`/skip`; the slash optional when `bare` commands are allowed), or the answer.
+fn typed_response(text: String, bare: bool) -> Response {
+    let t = text.trim();
+    let command = match t.strip_prefix('/') {
+        Some(c) => c,
+        None if bare => t,
+        None => "",
+    };
+    match command {
+        "skip" => Response::Skip,
+        "repeat" => Response::Repeat,
+        "end" | "quit" => Response::End,
+        _ => Response::Answer(Answer::Text(text)),
+    }
+}
+
+fn show_line(out: &mut impl Write, bank: &Bank, line: &Line, q: &Question) {
+    let _ = writeln!(
+        out,
+        "\n[{}/{}] {} · {}\nInterviewer: {}",
+        line.number,
+        line.of,
+        bank.skill_name(&q.skill),
+        line.kind.label(),
+        line.text
+    );
+}
+
+fn show_feedback(out: &mut impl Write, turn: &Turn) {
+    let e = &turn.evaluation;
+    let _ = writeln!(out, "  Score {}/100", e.score);
+    for (label, items) in [
+        ("+", &e.what_went_well),
+        ("-", &e.what_was_missing),
+        ("!", &e.red_flags),
+    ] {
+        for i in items.iter().take(3) {
+            let _ = writeln!(out, "  {label} {i}");
+        }
+    }
+}
+
+/// Answers spoken into the microphone at a plain prompt. Enter ends an answer at once; a typed
+/// line instead (`skip`, `repeat`, `end`, or any text) is used in place of the recording.
+pub struct Speaking<'a, W: Write> {
+    ear: Option<Ear>,
+    out: W,
+    bank: &'a Bank,
+    /// Lines typed on stdin, read on their own thread; each also stops the recording.
+    lines: Receiver<String>,
+    stop: Arc<AtomicBool>,
+    /// Show the level meter and partial transcript (stderr is a terminal).
+    live: bool,
+}
+
+impl<'a, W: Write> Speaking<'a, W> {
+    pub fn new(ear: Ear, out: W, bank: &'a Bank) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, lines) = mpsc::channel();
+        let flag = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let stdin = std::io::stdin();
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match stdin.lock().read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                let line = String::from_utf8_lossy(&buf).into_owned();
+                if tx.send(line).is_err() {
+                    break;
+                }
+                flag.store(true, Ordering::Relaxed);
+            }
+        });
+        Self {
+            ear: Some(ear),
+            out,
+            bank,
+            lines,
+            stop,
+            live: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// The microphone failed: the rest of the interview is typed.
+    fn typed(&mut self) -> Response {
+        let _ = write!(self.out, "You (Enter to submit; skip, repeat, end): ");
+        let _ = self.out.flush();
+        match self.lines.recv() {
+            Ok(line) => typed_response(line, true),
+            Err(_) => Response::End,
+        }
+    }
+}
+
+impl<W: Write> Candidate for Speaking<'_, W> {
+    fn hear(&mut self, line: &Line, q: &Question) {
+        show_line(&mut self.out, self.bank, line, q);
+    }
+
+    fn respond(&mut self, line: &Line, q: &Question) -> Response {
+        // Something typed while the question was read out: a command or a typed answer wins.
+        while let Ok(l) = self.lines.try_recv() {
+            if !l.trim().is_empty() {
+                return typed_response(l, true);
+            }
+        }
+        let Some(mut ear) = self.ear.take() else {
+            return self.typed();
+        };
+        let live = self.live;
+        let mut attempt = 0;
+        loop {
+            self.stop.store(false, Ordering::Relaxed);
+            if attempt == 0 {
+                let _ = writeln!(
+                    self.out,
+                    "  (speak; {} s of silence or Enter ends your answer; or type skip, repeat or end)",
+                    ear.endpoint.silence_limit_ms as f64 / 1000.0
+                );
+                let _ = self.out.flush();
+            }
+            let mut shown = 0usize;
+            let mut last_level = std::time::Instant::now();
+            let mut show = |e: ListenEvent| match e {
+                ListenEvent::Level(l) if live && last_level.elapsed().as_millis() >= 50 => {
+                    last_level = std::time::Instant::now();
+                    let n = (l.clamp(0.0, 1.0) * 20.0).round() as usize;
+                    eprint!("\r  mic [{}{}]", "█".repeat(n), " ".repeat(20 - n));
+                }
+                ListenEvent::Partial(t) if live => {
+                    let new = t.get(shown..).unwrap_or_default().trim();
+                    if !new.is_empty() {
+                        eprintln!("\r  … {new}");
+                    }
+                    shown = t.len();
+                }
+                ListenEvent::Warning { remaining_ms } => {
+                    eprintln!("\n  {} s left for this answer", remaining_ms / 1000)
+                }
+                _ => {}
+            };
+            let heard = ear.hear(self.bank, line, q, &self.stop, &mut show);
+            if live {
+                eprint!("\r{}\r", " ".repeat(30));
+            }
+            let heard = match heard {
+                Ok(h) => h,
+                Err(e) => {
+                    let _ = writeln!(self.out, "  Could not listen: {e}\n  Type your answers instead.");
+                    return self.typed();
+                }
+            };
+            if let Ok(typed) = self.lines.try_recv()
+                && !typed.trim().is_empty()
+            {
+                self.ear = Some(ear);
+                return typed_response(typed, true);
+            }
+            if heard.text.is_empty() && attempt < RETRIES {
+                let _ = writeln!(self.out, "  I didn't catch that — please answer again.");
+                attempt += 1;
+                continue;
+            }
+            let _ = writeln!(self.out, "You said: {}", heard.text);
+            if !heard.text.is_empty() {
+                let _ = writeln!(self.out, "  ({})", heard.speech.describe());
+            }
+            self.ear = Some(ear);
+            return Response::Answer(Answer::Heard {
+                text: heard.text,
+                audio: heard.wav.map(|p| p.display().to_string()),
+                speech: Some(heard.speech),
+            });
         }
     }
 
     fn feedback(&mut self, turn: &Turn) {
-        let e = &turn.evaluation;
-        let _ = writeln!(self.out, "  Score {}/100", e.score);
-        for (label, items) in [
-            ("+", &e.what_went_well),
-            ("-", &e.what_was_missing),
-            ("!", &e.red_flags),
-        ] {
-            for i in items.iter().take(3) {
-                let _ = writeln!(self.out, "  {label} {i}");
-            }
-        }
+        show_feedback(&mut self.out, turn);
     }
 
     fn thinking(&mut self) {

@@ -58,6 +58,8 @@ enum Command {
         script: Option<PathBuf>,
         #[command(flatten)]
         llm: dataready::llm::config::LlmArgs,
+        #[command(flatten)]
+        ear: dataready::listen::ear::EarArgs,
     },
     /// Grade answers to any question (from the bank or not)
     Grade(cli::GradeArgs),
@@ -116,7 +118,7 @@ fn main() -> ExitCode {
         Command::Roles { json } => cli::roles(&ctx, json),
         Command::Skills { role, json } => cli::skills(&ctx, role.as_deref(), json),
         Command::Interview(args) => cli::interview(&ctx, args),
-        Command::Resume { id, script, llm } => cli::resume(&ctx, &id, script, &llm),
+        Command::Resume { id, script, llm, ear } => cli::resume(&ctx, &id, script, &llm, &ear),
         Command::Grade(args) => cli::grade(&ctx, args),
         Command::Report { id, format, out } => cli::report(&ctx, &id, format, out),
         Command::Sessions { json } => cli::sessions(&ctx, json),

@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::bank::{Bank, Question};
 use crate::core::{Answer, Composed, Config, Effect, EndReason, Event, Interview, Line, Record, Turn};
-use crate::grade::Grader;
+use crate::grade::{Grader, delivery};
 use crate::report::{self, Report};
 use crate::store::{Journal, Store};
 use crate::transcribe::{self, Transcriber};
@@ -124,13 +124,18 @@ impl Session {
         })
     }
 
+    /// The session's folder (journal, reports, recordings).
+    pub fn dir(&self) -> PathBuf {
+        self.store.dir(&self.id)
+    }
+
     /// Uses this speech recognizer for recorded answers instead of loading the installed Whisper model.
     pub fn set_transcriber(&mut self, t: Box<dyn Transcriber>) {
         self.transcriber = Some(t);
     }
 
     /// A recorded answer's text, biased toward the question's skill vocabulary.
-    fn transcribe(&mut self, audio: &str, question: &Question) -> anyhow::Result<String> {
+    fn transcribe(&mut self, audio: &str, question: &Question) -> anyhow::Result<transcribe::Heard> {
         let t = match &mut self.transcriber {
             Some(t) => t,
             None => self.transcriber.insert(Box::new(transcribe::Whisper::load(None)?)),
@@ -149,7 +154,7 @@ impl Session {
             facts = %heard.speech.describe(),
             "transcribed"
         );
-        Ok(heard.text)
+        Ok(heard)
     }
 
     /// Runs the interview to its end with this candidate and grader, writing the reports.
@@ -225,15 +230,18 @@ impl Session {
                 }
                 Effect::Transcribe { audio } => {
                     let q = self.question()?;
-                    let text = self.transcribe(&audio, &q)?;
-                    self.interview.handle(Event::Transcribed { text })?
+                    let heard = self.transcribe(&audio, &q)?;
+                    self.interview.handle(Event::Transcribed {
+                        text: heard.text,
+                        speech: Some(heard.speech),
+                    })?
                 }
                 Effect::Grade(request) => {
                     if grader.may_be_slow() {
                         candidate.thinking();
                     }
                     let t = std::time::Instant::now();
-                    let evaluation = grader.grade(&request);
+                    let evaluation = delivery::apply(grader.grade(&request), request.speech.as_ref());
                     tracing::info!(
                         question = %request.question.id,
                         score = evaluation.score,

@@ -89,6 +89,7 @@ fn grader_meets_its_devset_targets() {
             prompt: q.text.clone(),
             answer: dataready::text::clean(&a.text, 20_000).text,
             role: "mid".into(),
+            speech: None,
         };
         let e = if req.answer.is_empty() {
             dataready::core::Evaluation::no_answer("")

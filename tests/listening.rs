@@ -2,6 +2,8 @@
 //! cpal capture through ALSA's file plugin (a known recording as the microphone), bad WAV inputs.
 //! Needs `scripts/test` set-up (espeak-ng, the models); a missing piece fails with how to fix it.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -396,4 +398,149 @@ fn scripted_audio_answers_are_transcribed_and_graded() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("script.csv:2") && err.contains("nope.wav"), "{err}");
+}
+
+/// A spoken interview at the plain prompt: the answer comes from the microphone (ALSA's file plugin),
+/// is transcribed while it is spoken, graded with its delivery, and its recording is kept in the session.
+fn voice_interview(dir: &Path, said: &str, extra: &[&str]) -> (serde_json::Value, String, String) {
+    let speech = speech_16k(dir, said);
+    let raw = dir.join("mic.raw");
+    std::fs::write(&raw, raw_16k(&[silence(1000), speech, silence(4000)])).unwrap();
+    let xdg = alsa_mic(dir, &raw);
+    let out = bin(dir)
+        .env("XDG_CONFIG_HOME", &xdg)
+        .env("DATAREADY_MIC_RATE", "16000")
+        .args([
+            "interview",
+            "--plain",
+            "--input",
+            "voice",
+            "--role",
+            "mid",
+            "--skills",
+            "spark",
+            "--questions",
+            "1",
+            "--seed",
+            "3",
+            "--mode",
+            "practice",
+            "--out",
+        ])
+        .arg(dir.join("out"))
+        .args(extra)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let report = serde_json::from_str(&std::fs::read_to_string(dir.join("out/report.json")).unwrap()).unwrap();
+    let md = std::fs::read_to_string(dir.join("out/report.md")).unwrap();
+    (report, stdout, md)
+}
+
+const SPOKEN_ANSWER: &str = "A broadcast join copies the small table to every executor, so the big table is joined \
+                             locally without a shuffle. I use it when one side fits in memory.";
+
+#[test]
+fn a_spoken_interview_is_transcribed_graded_with_its_delivery_and_its_recording_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, stdout, md) = voice_interview(dir.path(), SPOKEN_ANSWER, &[]);
+    assert!(stdout.contains("Answer each question out loud"), "{stdout}");
+    assert!(stdout.contains("You said:"), "{stdout}");
+    let turn = &report["turns"][0];
+    let text = turn["answer"].as_str().unwrap();
+    let wer = word_error_rate(SPOKEN_ANSWER, text);
+    assert!(wer <= WER_BOUND, "WER {wer}: {text}");
+    assert!(turn["score"].as_u64().unwrap() > 0, "{turn}");
+    let speech = &turn["speech"];
+    assert!(speech["words"].as_u64().unwrap() >= 20, "{speech}");
+    let wpm = speech["words_per_minute"].as_u64().unwrap();
+    assert!((100..=260).contains(&wpm), "espeak-ng at 160 wpm reads as {wpm}");
+    assert!(
+        report["delivery"]["observations"][0]
+            .as_str()
+            .unwrap()
+            .contains("1 spoken answer")
+    );
+    assert!(md.contains("## Delivery") && md.contains("Delivery: "), "{md}");
+
+    // The recording is in the session folder, as long as the answer, and listed in the report.
+    let wav = PathBuf::from(turn["audio"].as_str().expect("the recording's path"));
+    assert!(
+        wav.starts_with(dir.path()) && wav.to_string_lossy().contains("answers"),
+        "{wav:?}"
+    );
+    let (samples, rate) = read_i16(&wav);
+    let secs = samples.len() as f64 / f64::from(rate);
+    assert!(rate == 16_000 && secs > 5.0, "{secs} s at {rate} Hz");
+    assert!(md.contains("Recording: `"), "{md}");
+}
+
+#[test]
+fn no_keep_audio_keeps_no_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _, _) = voice_interview(dir.path(), SPOKEN_ANSWER, &["--no-keep-audio"]);
+    let turn = &report["turns"][0];
+    assert!(turn.get("audio").is_none(), "{turn}");
+    assert!(turn["speech"]["words"].as_u64().unwrap() >= 20, "{turn}");
+    let wavs: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("answers"))
+        .collect();
+    assert!(wavs.is_empty(), "{wavs:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// The room with spoken answers: the microphone (ALSA's file plugin) answers, the words appear as they
+/// are recognised, and the interview ends on the report with the answer's delivery and recording saved.
+#[test]
+fn a_spoken_interview_in_the_room_ends_on_the_report_with_the_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let speech = speech_16k(dir.path(), SPOKEN_ANSWER);
+    let raw = dir.path().join("mic.raw");
+    std::fs::write(&raw, raw_16k(&[silence(1000), speech, silence(4000)])).unwrap();
+    let xdg = alsa_mic(dir.path(), &raw);
+    let tmux = support::tmux::Tmux {
+        socket: format!("dataready-listen-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "env DATAREADY_HOME={} XDG_CONFIG_HOME={} DATAREADY_MIC_RATE=16000 DATAREADY_NO_VOICE=1 {} interview \
+         --role mid --skills spark --questions 1 --seed 3 --mode practice --input voice",
+        dir.path().display(),
+        xdg.display(),
+        env!("CARGO_BIN_EXE_dataready")
+    );
+    tmux.run(&["new-session", "-d", "-s", "room", "-x", "100", "-y", "30", &cmd]);
+    let report = tmux.wait_for("Overall");
+    assert!(report.contains("1 of 1 answered"), "{report}");
+    tmux.run(&["send-keys", "-t", "room", "q"]);
+    let sessions = dir.path().join("sessions");
+    let id = std::fs::read_dir(&sessions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sessions.join(&id).join("report.json")).unwrap()).unwrap();
+    let turn = &json["turns"][0];
+    let wer = word_error_rate(SPOKEN_ANSWER, turn["answer"].as_str().unwrap());
+    assert!(wer <= WER_BOUND, "WER {wer}: {turn}");
+    assert!(turn["speech"]["words"].as_u64().unwrap() >= 20, "{turn}");
+    assert!(Path::new(turn["audio"].as_str().unwrap()).is_file(), "{turn}");
 }

@@ -100,6 +100,7 @@ fn grade_request(question_id: &str, answer: &str) -> GradeRequest {
         prompt: q.text.clone(),
         answer: answer.to_string(),
         role: "mid".into(),
+        speech: None,
     }
 }
 

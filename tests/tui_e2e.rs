@@ -1,46 +1,13 @@
 //! The real binary in a real pseudo-terminal (tmux): set nothing up by hand, answer by typing,
 //! finish, read the report screen, and find the saved report.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux is needed for this test; scripts/test installs it");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "room"])
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "never saw {text:?}; screen:\n{s}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
+use support::tmux::Tmux;
 
 #[test]
 fn a_typed_interview_in_the_room_ends_on_the_report_and_is_saved() {
@@ -49,7 +16,7 @@ fn a_typed_interview_in_the_room_ends_on_the_report_and_is_saved() {
         socket: format!("dataready-test-{}", std::process::id()),
     };
     let cmd = format!(
-        "env DATAREADY_HOME={} {} interview --role junior --questions 2 --seed 4 --mode practice",
+        "env DATAREADY_HOME={} {} interview --role junior --questions 2 --seed 4 --mode practice --input text",
         home.path().display(),
         env!("CARGO_BIN_EXE_dataready")
     );
@@ -110,7 +77,7 @@ fn ctrl_c_and_sigterm_leave_a_resumable_session_and_a_clean_terminal() {
             socket: format!("dataready-test-{}-{how}", std::process::id()),
         };
         let cmd = format!(
-            "env DATAREADY_HOME={} {} interview --role mid --questions 5 --seed 9; echo EXITED $?; sleep 30",
+            "env DATAREADY_HOME={} {} interview --role mid --questions 5 --seed 9 --input text; echo EXITED $?; sleep 30",
             home.path().display(),
             env!("CARGO_BIN_EXE_dataready")
         );

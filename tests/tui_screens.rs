@@ -37,7 +37,7 @@ fn checks() -> Vec<dataready::doctor::Check> {
         dataready::doctor::Check {
             name: "Microphone + Whisper",
             ok: false,
-            detail: "not in this build yet".into(),
+            detail: "no microphone found".into(),
             fix: None,
         },
     ]
@@ -90,7 +90,7 @@ fn room_app(bank: &Bank) -> App {
 #[test]
 fn setup_screen() {
     let bank = bank();
-    let app = App::new(Some(SetupForm::new(&bank, &config(), checks())), 10, false);
+    let app = App::new(Some(SetupForm::new(&bank, &config(), checks(), false)), 10, false);
     insta::assert_snapshot!("setup_80x24", render(&app, 80, 24));
     insta::assert_snapshot!("setup_120x36", render(&app, 120, 36));
 }
@@ -98,7 +98,7 @@ fn setup_screen() {
 #[test]
 fn setup_keys_change_the_config() {
     let bank = bank();
-    let mut app = App::new(Some(SetupForm::new(&bank, &config(), checks())), 10, false);
+    let mut app = App::new(Some(SetupForm::new(&bank, &config(), checks(), false)), 10, false);
     app.update(key(KeyCode::Right), &bank); // role: senior -> staff
     for _ in 0..4 {
         app.update(key(KeyCode::Down), &bank); // to Questions
@@ -108,7 +108,7 @@ fn setup_keys_change_the_config() {
     app.update(key(KeyCode::Down), &bank);
     app.update(key(KeyCode::Down), &bank); // Start
     let actions = app.update(key(KeyCode::Enter), &bank);
-    let [Action::Start(c)] = actions.as_slice() else {
+    let [Action::Start(c, false)] = actions.as_slice() else {
         panic!("{actions:?}")
     };
     assert_eq!(c.role, "staff");
@@ -121,7 +121,7 @@ fn room_screens() {
     let bank = bank();
     let mut app = room_app(&bank);
     insta::assert_snapshot!("room_asking_80x24", render(&app, 80, 24));
-    app.update(AppEvent::Session(SessionMsg::Listening), &bank);
+    app.update(AppEvent::Session(SessionMsg::Listening { voice: false }), &bank);
     for c in "We read the topic with a consumer that".chars() {
         app.update(key(KeyCode::Char(c)), &bank);
     }
@@ -143,6 +143,7 @@ fn room_screens() {
         prompt: line().text,
         answer: "We read the topic with a consumer that".into(),
         audio: None,
+        speech: None,
         truncated: false,
         skipped: false,
         asked_at_ms: 0,
@@ -172,7 +173,7 @@ fn room_screens() {
         }),
         &bank,
     );
-    app.update(AppEvent::Session(SessionMsg::Listening), &bank);
+    app.update(AppEvent::Session(SessionMsg::Listening { voice: false }), &bank);
     insta::assert_snapshot!("room_feedback_120x36", render(&app, 120, 36));
     app.update(ctrl('e'), &bank);
     insta::assert_snapshot!("room_confirm_end_80x24", render(&app, 80, 24));
@@ -183,10 +184,73 @@ fn room_screens() {
 }
 
 #[test]
+fn spoken_answers_show_the_level_and_words_and_enter_ends_them() {
+    let bank = bank();
+    let mut app = room_app(&bank);
+    app.update(AppEvent::Session(SessionMsg::Listening { voice: true }), &bank);
+    insta::assert_snapshot!("room_voice_waiting_80x24", render(&app, 80, 24));
+    app.update(AppEvent::Session(SessionMsg::Level(0.8)), &bank);
+    app.update(
+        AppEvent::Session(SessionMsg::Partial(
+            "We read the change topic with a consumer that commits offsets after the merge".into(),
+        )),
+        &bank,
+    );
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("mic ▮▮▮▮▯"), "{screen}");
+    insta::assert_snapshot!("room_voice_hearing_80x24", screen);
+    assert_eq!(app.update(key(KeyCode::Enter), &bank), vec![Action::StopListening]);
+    assert_eq!(app.room.stage.label(), "transcribing");
+    insta::assert_snapshot!("room_voice_transcribing_80x24", render(&app, 80, 24));
+
+    // Nothing heard: asked again; typing instead of speaking sends the typed words.
+    app.update(AppEvent::Session(SessionMsg::NotHeard), &bank);
+    assert!(render(&app, 80, 24).contains("didn't catch that"));
+    for c in "typed".chars() {
+        app.update(key(KeyCode::Char(c)), &bank);
+    }
+    assert_eq!(
+        app.update(key(KeyCode::Enter), &bank),
+        vec![Action::Reply(Reply::Answer("typed".into()))]
+    );
+    // The microphone fails: a notice, and typed answers from then on.
+    app.update(
+        AppEvent::Session(SessionMsg::TypedFromNow("no microphone found".into())),
+        &bank,
+    );
+    assert!(!app.room.voice);
+    assert!(app.notice.as_deref().is_some_and(|n| n.contains("no microphone")));
+}
+
+#[test]
+fn setup_offers_spoken_answers_only_when_they_can_work() {
+    let bank = bank();
+    let mut app = App::new(Some(SetupForm::new(&bank, &config(), checks(), true)), 10, false);
+    for _ in 0..5 {
+        app.update(key(KeyCode::Down), &bank); // to Input
+    }
+    assert!(render(&app, 80, 24).contains("spoken (mic + Whisper)"));
+    app.update(key(KeyCode::Right), &bank);
+    app.update(key(KeyCode::Down), &bank);
+    let actions = app.update(key(KeyCode::Enter), &bank);
+    assert!(matches!(actions.as_slice(), [Action::Start(_, false)]), "{actions:?}");
+
+    let mut app = App::new(Some(SetupForm::new(&bank, &config(), checks(), false)), 10, false);
+    for _ in 0..5 {
+        app.update(key(KeyCode::Down), &bank);
+    }
+    app.update(key(KeyCode::Right), &bank);
+    assert!(render(&app, 80, 24).contains("typed (no mic or Whisper)"));
+    app.update(key(KeyCode::Down), &bank);
+    let actions = app.update(key(KeyCode::Enter), &bank);
+    assert!(matches!(actions.as_slice(), [Action::Start(_, false)]), "{actions:?}");
+}
+
+#[test]
 fn room_keys_skip_repeat_pause_and_quit() {
     let bank = bank();
     let mut app = room_app(&bank);
-    app.update(AppEvent::Session(SessionMsg::Listening), &bank);
+    app.update(AppEvent::Session(SessionMsg::Listening { voice: false }), &bank);
     assert_eq!(app.update(ctrl('r'), &bank), vec![Action::Reply(Reply::Repeat)]);
     app.update(ctrl('p'), &bank);
     assert!(app.paused);

@@ -37,6 +37,13 @@ pub enum Answer {
     Text(String),
     /// A recording to transcribe, stored in the session.
     Audio(String),
+    /// Speech already transcribed as it was spoken (a live microphone answer), with how it was delivered
+    /// and, unless the candidate opted out, where its recording is kept.
+    Heard {
+        text: String,
+        audio: Option<String>,
+        speech: Option<SpeechFacts>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +66,8 @@ pub enum Event {
     },
     Transcribed {
         text: String,
+        /// How the answer was delivered, when the recording could be measured.
+        speech: Option<SpeechFacts>,
     },
     Graded {
         evaluation: Evaluation,
@@ -143,6 +152,8 @@ pub struct GradeRequest {
     pub prompt: String,
     pub answer: String,
     pub role: String,
+    /// How a spoken answer was delivered (pace, pauses), for the delivery part of the grade.
+    pub speech: Option<SpeechFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -191,6 +202,7 @@ struct Current {
 struct PendingAnswer {
     text: String,
     audio: Option<String>,
+    speech: Option<SpeechFacts>,
     truncated: bool,
     at_ms: u64,
 }
@@ -340,24 +352,20 @@ impl Interview {
             })?;
             return Ok(());
         }
-        match &turn.audio {
-            // A spoken answer replays as spoken, so an inaudible one keeps its recording too.
-            Some(path) => {
-                self.handle(Event::Answered {
-                    answer: Answer::Audio(path.clone()),
-                    at_ms: turn.answered_at_ms,
-                })?;
-                self.handle(Event::Transcribed {
-                    text: turn.answer.clone(),
-                })?;
+        // A spoken answer replays as heard, so an inaudible one keeps its recording and delivery facts too.
+        let answer = if turn.audio.is_some() || turn.speech.is_some() {
+            Answer::Heard {
+                text: turn.answer.clone(),
+                audio: turn.audio.clone(),
+                speech: turn.speech.clone(),
             }
-            None => {
-                self.handle(Event::Answered {
-                    answer: Answer::Text(turn.answer.clone()),
-                    at_ms: turn.answered_at_ms,
-                })?;
-            }
-        }
+        } else {
+            Answer::Text(turn.answer.clone())
+        };
+        self.handle(Event::Answered {
+            answer,
+            at_ms: turn.answered_at_ms,
+        })?;
         if let Some(c) = self.current.as_mut().and_then(|c| c.answer.as_mut()) {
             c.truncated |= turn.truncated;
         }
@@ -473,6 +481,7 @@ impl Interview {
                 c.answer = Some(PendingAnswer {
                     text: String::new(),
                     audio: None,
+                    speech: None,
                     truncated: false,
                     at_ms,
                 });
@@ -488,6 +497,7 @@ impl Interview {
                         c.answer = Some(PendingAnswer {
                             text: String::new(),
                             audio: None,
+                            speech: None,
                             truncated: false,
                             at_ms,
                         });
@@ -498,15 +508,32 @@ impl Interview {
                         c.answer = Some(PendingAnswer {
                             text: String::new(),
                             audio: Some(path.clone()),
+                            speech: None,
                             truncated: false,
                             at_ms,
                         });
                         self.phase = Phase::Processing;
                         Ok(vec![Effect::Transcribe { audio: path }])
                     }
+                    Answer::Heard { text, audio, speech } => {
+                        c.answer = Some(PendingAnswer {
+                            text: String::new(),
+                            audio,
+                            speech,
+                            truncated: false,
+                            at_ms,
+                        });
+                        self.phase = Phase::Processing;
+                        Ok(self.evaluate(&text))
+                    }
                 }
             }
-            (Phase::Processing, Event::Transcribed { text }) => Ok(self.evaluate(&text)),
+            (Phase::Processing, Event::Transcribed { text, speech }) => {
+                if let Some(p) = self.current.as_mut().and_then(|c| c.answer.as_mut()) {
+                    p.speech = speech;
+                }
+                Ok(self.evaluate(&text))
+            }
             (Phase::Evaluating, Event::Graded { evaluation }) => Ok(self.conclude(evaluation, false)),
             _ => Err(invalid),
         }
@@ -521,6 +548,7 @@ impl Interview {
         let pending = c.answer.get_or_insert(PendingAnswer {
             text: String::new(),
             audio: None,
+            speech: None,
             truncated: false,
             at_ms: self.now_ms,
         });
@@ -536,6 +564,7 @@ impl Interview {
             prompt: c.line.text.clone(),
             answer: clean.text,
             role: self.config.role.clone(),
+            speech: pending.speech.clone(),
         })]
     }
 
@@ -548,6 +577,7 @@ impl Interview {
         let answer = c.answer.clone().unwrap_or(PendingAnswer {
             text: String::new(),
             audio: None,
+            speech: None,
             truncated: false,
             at_ms: self.now_ms,
         });
@@ -560,6 +590,7 @@ impl Interview {
             prompt: c.line.text.clone(),
             answer: answer.text,
             audio: answer.audio,
+            speech: answer.speech,
             truncated: answer.truncated,
             skipped,
             asked_at_ms: c.asked_at_ms,

@@ -475,7 +475,25 @@ fn any_event() -> impl Strategy<Value = Event> {
             answer: Answer::Audio(p),
             at_ms
         }),
-        ".{0,40}".prop_map(|text| Event::Transcribed { text }),
+        ".{0,40}".prop_map(|text| Event::Transcribed { text, speech: None }),
+        (".{0,40}", proptest::option::of("[a-z]{1,8}"), any::<bool>(), 0u64..1000).prop_map(
+            |(text, audio, measured, at_ms)| {
+                Event::Answered {
+                    answer: Answer::Heard {
+                        text,
+                        audio,
+                        speech: measured.then(|| SpeechFacts {
+                            duration_ms: 9000,
+                            speaking_ms: 8000,
+                            words: 20,
+                            words_per_minute: 150,
+                            ..SpeechFacts::default()
+                        }),
+                    },
+                    at_ms,
+                }
+            }
+        ),
         (0u8..=100).prop_map(|s| Event::Graded { evaluation: graded(s) }),
         (0u64..1000).prop_map(|at_ms| Event::Skip { at_ms }),
         (0u64..1000).prop_map(|at_ms| Event::End {

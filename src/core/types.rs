@@ -143,6 +143,9 @@ pub struct Turn {
     pub answer: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<String>,
+    /// How a spoken answer was delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speech: Option<SpeechFacts>,
     #[serde(default)]
     pub truncated: bool,
     #[serde(default)]
@@ -200,4 +203,50 @@ pub enum Record {
         reason: EndReason,
         at_ms: u64,
     },
+}
+
+/// A pause inside an answer at least this long is reported.
+pub const LONG_PAUSE_MS: u64 = 2000;
+
+/// Observable facts about how a spoken answer was delivered: pace, fillers, hedges, long pauses.
+/// They describe behaviour ("14 fillers in 90 s"), never personality. Measured by the listening adapter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpeechFacts {
+    /// Whole recording.
+    pub duration_ms: u64,
+    /// From the first to the last detected speech.
+    pub speaking_ms: u64,
+    pub words: usize,
+    pub words_per_minute: u32,
+    pub fillers: usize,
+    pub hedges: usize,
+    pub long_pauses: usize,
+    pub longest_pause_ms: u64,
+}
+
+impl SpeechFacts {
+    /// One line of observations for a report or the terminal.
+    pub fn describe(&self) -> String {
+        if self.words == 0 {
+            return "no speech recognised".into();
+        }
+        let secs = (self.speaking_ms as f64 / 1000.0).round() as u64;
+        let mut parts = vec![format!(
+            "{} words in {secs} s ({} wpm)",
+            self.words, self.words_per_minute
+        )];
+        parts.push(format!("{} filler{}", self.fillers, plural(self.fillers)));
+        parts.push(format!("{} hedge{}", self.hedges, plural(self.hedges)));
+        parts.push(format!(
+            "{} pause{} over {} s",
+            self.long_pauses,
+            plural(self.long_pauses),
+            LONG_PAUSE_MS / 1000
+        ));
+        parts.join(", ")
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

@@ -3,6 +3,7 @@
 //! Guards against the answers that fool naive graders: keyword lists, echoes, off-topic talk,
 //! instructions to the grader, "I don't know", and padding.
 
+pub mod delivery;
 mod index;
 pub mod signals;
 
@@ -134,6 +135,7 @@ impl RubricGrader {
             prompt: question.to_string(),
             answer: clean,
             role: String::new(),
+            speech: None,
         };
         (self.evaluate(&req, Some(sim)), q, sim)
     }

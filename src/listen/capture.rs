@@ -9,11 +9,11 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error(
-        "no microphone found{}; answers can be typed instead (the default). `dataready doctor` shows the devices",
+        "no microphone found{}; answers are typed instead (`dataready doctor` lists the input devices)",
         .0.as_deref().map(|n| format!(" named {n:?}")).unwrap_or_default()
     )]
     NoDevice(Option<String>),
-    #[error("the microphone {device:?} cannot record ({why}); answers can be typed instead (the default)")]
+    #[error("the microphone {device:?} cannot record ({why}); answers are typed instead")]
     Open { device: String, why: String },
 }
 

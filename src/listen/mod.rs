@@ -2,6 +2,7 @@
 //! finished segment transcribed in the background so that little remains when the candidate stops.
 
 pub mod capture;
+pub mod ear;
 pub mod endpoint;
 pub mod wav;
 
@@ -36,6 +37,8 @@ pub enum ListenEvent {
 pub trait AudioSource {
     /// The next 16 kHz mono samples; `Ok(None)` when the input is closed. Empty means nothing yet.
     fn next(&mut self, wait: Duration) -> Result<Option<Vec<f32>>, ListenError>;
+    /// Drops what was captured but not yet read (sound from before the answer began).
+    fn drain(&mut self) {}
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +78,10 @@ impl AudioSource for MicSource {
             Err(RecvTimeoutError::Timeout) => Ok(Some(Vec::new())),
             Err(RecvTimeoutError::Disconnected) => Ok(None),
         }
+    }
+
+    fn drain(&mut self) {
+        while self.mic.chunks.try_recv().is_ok() {}
     }
 }
 

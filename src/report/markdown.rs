@@ -72,6 +72,14 @@ pub fn to_markdown(r: &Report) -> String {
     }
     let _ = writeln!(w);
 
+    if let Some(d) = &r.delivery {
+        let _ = writeln!(w, "## Delivery\n");
+        for o in &d.observations {
+            let _ = writeln!(w, "- {o}");
+        }
+        let _ = writeln!(w);
+    }
+
     let list = |w: &mut String, title: &str, items: &[String]| {
         let _ = writeln!(w, "## {title}\n");
         if items.is_empty() {
@@ -151,6 +159,12 @@ pub fn to_markdown(r: &Report) -> String {
         }
         if let Some(f) = &t.fallback {
             let _ = writeln!(w, "_{f}_\n");
+        }
+        if let Some(sp) = &t.speech {
+            let _ = writeln!(w, "Delivery: {}\n", sp.describe());
+        }
+        if let Some(a) = &t.audio {
+            let _ = writeln!(w, "Recording: `{a}`\n");
         }
         for (label, items) in [
             ("Went well", &t.what_went_well),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bank::Bank;
-use crate::core::{Config, EndReason, Scores, Turn, TurnKind};
+use crate::core::{Config, EndReason, LONG_PAUSE_MS, Scores, SpeechFacts, Turn, TurnKind};
 
 pub use markdown::to_markdown;
 
@@ -76,7 +76,26 @@ pub struct Report {
     pub next_steps: Vec<String>,
     pub roadmap: Vec<RoadmapItem>,
     pub red_flags: Vec<String>,
+    /// How the spoken answers were delivered; absent when every answer was typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
     pub turns: Vec<TurnReport>,
+}
+
+/// Observable delivery across the spoken answers: pace, fillers, hedges, long pauses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub spoken_answers: usize,
+    pub words: usize,
+    /// Time from first to last speech, summed over the answers.
+    pub speaking_ms: u64,
+    pub words_per_minute: u32,
+    pub fillers: usize,
+    pub hedges: usize,
+    pub long_pauses: usize,
+    pub longest_pause_ms: u64,
+    /// The same as sentences, e.g. "14 fillers in 90 s of speaking (9.3 a minute)".
+    pub observations: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,6 +160,12 @@ pub struct TurnReport {
     /// Who wrote the question when the bank did not (an LLM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written_by: Option<String>,
+    /// How a spoken answer was delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speech: Option<SpeechFacts>,
+    /// The answer's recording, for replay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<String>,
 }
 
 /// Another grader's view of the same answer.
@@ -289,7 +314,11 @@ pub fn build(src: &Source<'_>) -> Report {
     };
 
     let strengths = strengths(&dimensions, &skills, turns);
-    let improvements = improvements(&dimensions, &skills, turns);
+    let delivery = delivery(turns);
+    let mut improvements = improvements(&dimensions, &skills, turns);
+    if let Some(tip) = delivery.as_ref().and_then(delivery_tip) {
+        improvements.push(tip);
+    }
     let roadmap = roadmap(bank, &skills, turns);
     let next_steps = next_steps(&dimensions, &roadmap, &src.config.role);
     let mut red_flags: Vec<String> = Vec::new();
@@ -331,6 +360,7 @@ pub fn build(src: &Source<'_>) -> Report {
         next_steps,
         roadmap,
         red_flags,
+        delivery,
         turns: turns
             .iter()
             .map(|t| TurnReport {
@@ -357,8 +387,101 @@ pub fn build(src: &Source<'_>) -> Report {
                 }),
                 fallback: t.evaluation.fallback.clone(),
                 written_by: t.written_by.clone(),
+                speech: t.speech.clone(),
+                audio: t.audio.clone(),
             })
             .collect(),
+    }
+}
+
+/// Totals over the spoken answers, in words a person can check against the recordings.
+fn delivery(turns: &[Turn]) -> Option<Delivery> {
+    let spoken: Vec<&SpeechFacts> = turns
+        .iter()
+        .filter_map(|t| t.speech.as_ref())
+        .filter(|s| s.words > 0)
+        .collect();
+    if spoken.is_empty() {
+        return None;
+    }
+    let words: usize = spoken.iter().map(|s| s.words).sum();
+    let speaking_ms: u64 = spoken.iter().map(|s| s.speaking_ms).sum();
+    let fillers: usize = spoken.iter().map(|s| s.fillers).sum();
+    let hedges: usize = spoken.iter().map(|s| s.hedges).sum();
+    let long_pauses: usize = spoken.iter().map(|s| s.long_pauses).sum();
+    let longest_pause_ms = spoken.iter().map(|s| s.longest_pause_ms).max().unwrap_or(0);
+    let minutes = speaking_ms as f64 / 60_000.0;
+    let wpm = if speaking_ms >= 1000 {
+        (words as f64 / minutes).round() as u32
+    } else {
+        0
+    };
+    let secs = (speaking_ms as f64 / 1000.0).round() as u64;
+    let per_min = |n: usize| if minutes > 0.0 { n as f64 / minutes } else { 0.0 };
+    let mut observations = vec![format!(
+        "{} spoken answer{}: {words} words in {secs} s of speaking, {wpm} words a minute.",
+        spoken.len(),
+        if spoken.len() == 1 { "" } else { "s" }
+    )];
+    observations.push(format!(
+        "{fillers} filler{} in {secs} s ({:.1} a minute); {hedges} hedge{}.",
+        if fillers == 1 { "" } else { "s" },
+        per_min(fillers),
+        if hedges == 1 { "" } else { "s" }
+    ));
+    observations.push(if long_pauses == 0 {
+        format!("No pause over {} s inside an answer.", LONG_PAUSE_MS / 1000)
+    } else {
+        format!(
+            "{long_pauses} pause{} over {} s inside answers; the longest {:.1} s.",
+            if long_pauses == 1 { "" } else { "s" },
+            LONG_PAUSE_MS / 1000,
+            longest_pause_ms as f64 / 1000.0
+        )
+    });
+    Some(Delivery {
+        spoken_answers: spoken.len(),
+        words,
+        speaking_ms,
+        words_per_minute: wpm,
+        fillers,
+        hedges,
+        long_pauses,
+        longest_pause_ms,
+        observations,
+    })
+}
+
+/// One improvement about delivery, when the numbers call for it.
+fn delivery_tip(d: &Delivery) -> Option<String> {
+    let minutes = d.speaking_ms as f64 / 60_000.0;
+    if minutes < 0.25 {
+        return None;
+    }
+    let fillers_per_min = d.fillers as f64 / minutes;
+    if fillers_per_min > 6.0 {
+        Some(format!(
+            "Delivery: {} fillers in {} s of speaking; a silent pause reads as more confident than \"um\".",
+            d.fillers,
+            (d.speaking_ms as f64 / 1000.0).round()
+        ))
+    } else if d.words_per_minute > 190 {
+        Some(format!(
+            "Delivery: {} words a minute is fast for an interview; aim for 120–160.",
+            d.words_per_minute
+        ))
+    } else if d.words_per_minute > 0 && d.words_per_minute < 95 {
+        Some(format!(
+            "Delivery: {} words a minute is slow; shorter sentences and thinking aloud keep the pace up.",
+            d.words_per_minute
+        ))
+    } else if d.long_pauses as f64 / minutes > 2.0 && d.long_pauses >= 3 {
+        Some(format!(
+            "Delivery: {} long pauses; say what you are weighing instead of going silent.",
+            d.long_pauses
+        ))
+    } else {
+        None
     }
 }
 

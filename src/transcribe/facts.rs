@@ -1,26 +1,10 @@
 //! Observable facts about how an answer was spoken: pace, fillers, hedges, long pauses. They describe
 //! behaviour ("14 fillers in 90 s"), never personality.
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::core::SpeechFacts;
 use crate::grade::signals;
 
-/// A pause inside an answer at least this long is reported.
-pub const LONG_PAUSE_MS: u64 = 2000;
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SpeechFacts {
-    /// Whole recording.
-    pub duration_ms: u64,
-    /// From the first to the last detected speech.
-    pub speaking_ms: u64,
-    pub words: usize,
-    pub words_per_minute: u32,
-    pub fillers: usize,
-    pub hedges: usize,
-    pub long_pauses: usize,
-    pub longest_pause_ms: u64,
-}
+pub use crate::core::LONG_PAUSE_MS;
 
 impl SpeechFacts {
     /// `speech` are the (start, end) milliseconds of detected speech, in order.
@@ -46,31 +30,6 @@ impl SpeechFacts {
             longest_pause_ms: pauses.iter().copied().max().unwrap_or(0),
         }
     }
-
-    /// One line of observations for a report or the terminal.
-    pub fn describe(&self) -> String {
-        if self.words == 0 {
-            return "no speech recognised".into();
-        }
-        let secs = (self.speaking_ms as f64 / 1000.0).round() as u64;
-        let mut parts = vec![format!(
-            "{} words in {secs} s ({} wpm)",
-            self.words, self.words_per_minute
-        )];
-        parts.push(format!("{} filler{}", self.fillers, plural(self.fillers)));
-        parts.push(format!("{} hedge{}", self.hedges, plural(self.hedges)));
-        parts.push(format!(
-            "{} pause{} over {} s",
-            self.long_pauses,
-            plural(self.long_pauses),
-            LONG_PAUSE_MS / 1000
-        ));
-        parts.join(", ")
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]

@@ -25,9 +25,29 @@ pub enum AppEvent {
 #[derive(Debug, Clone)]
 pub enum SessionMsg {
     Preparing(String),
-    Started { session: String },
-    Asking { line: Line, skill: String },
-    Listening,
+    Started {
+        session: String,
+    },
+    Asking {
+        line: Line,
+        skill: String,
+    },
+    /// Waiting for the answer; `voice`: the microphone is recording it.
+    Listening {
+        voice: bool,
+    },
+    /// Microphone level, 0–1, about ten times a second.
+    Level(f32),
+    /// The spoken answer's transcript so far.
+    Partial(String),
+    /// Seconds left before the longest answer is reached.
+    TimeWarning(u64),
+    /// The spoken answer ended; its last words are being transcribed.
+    Transcribing,
+    /// Nothing was heard: the candidate is asked to answer again.
+    NotHeard,
+    /// Spoken answers stopped working; the rest are typed.
+    TypedFromNow(String),
     Grading,
     Feedback(Box<Turn>),
     Finished(Box<Report>),
@@ -46,9 +66,14 @@ pub enum Reply {
 /// What the loop must do after an event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Start(Config),
+    /// Start the interview; `voice`: answers are spoken.
+    Start(Config, bool),
     Reply(Reply),
-    Export { markdown: bool },
+    /// End the spoken answer now (the candidate is done talking).
+    StopListening,
+    Export {
+        markdown: bool,
+    },
     Quit,
 }
 
@@ -57,6 +82,7 @@ pub enum Stage {
     Preparing,
     Asking,
     Listening,
+    Transcribing,
     Grading,
     Finished,
 }
@@ -67,6 +93,7 @@ impl Stage {
             Self::Preparing => "getting ready",
             Self::Asking => "asking",
             Self::Listening => "listening",
+            Self::Transcribing => "transcribing",
             Self::Grading => "grading",
             Self::Finished => "finished",
         }
@@ -107,10 +134,13 @@ pub struct SetupForm {
     pub field: Field,
     pub checks: Vec<Check>,
     pub seed: u64,
+    /// Spoken answers; only offered when a microphone and the Whisper model are there.
+    pub voice: bool,
+    pub voice_available: bool,
 }
 
 impl SetupForm {
-    pub fn new(bank: &Bank, config: &Config, checks: Vec<Check>) -> Self {
+    pub fn new(bank: &Bank, config: &Config, checks: Vec<Check>, voice: bool) -> Self {
         let roles: Vec<(String, String, u32)> = bank
             .roles
             .iter()
@@ -132,6 +162,8 @@ impl SetupForm {
             field: Field::Role,
             checks,
             seed: config.seed,
+            voice,
+            voice_available: voice,
         };
         form.select_role_skills(bank);
         form
@@ -190,6 +222,13 @@ pub struct Room {
     pub skills_covered: Vec<String>,
     /// When the current stage began (ms since start), for the animation.
     pub stage_since: u64,
+    /// Answers are spoken (the microphone records while listening).
+    pub voice: bool,
+    pub level: f32,
+    /// What has been recognised of the spoken answer so far.
+    pub heard: String,
+    /// A line for the candidate under their answer ("I didn't catch that", time running out).
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +272,10 @@ impl App {
                 of: questions,
                 skills_covered: Vec::new(),
                 stage_since: 0,
+                voice: false,
+                level: 0.0,
+                heard: String::new(),
+                hint: None,
             },
             report: None,
             scroll: 0,
@@ -266,7 +309,10 @@ impl App {
             AppEvent::Tick(now) => {
                 let dt = now.saturating_sub(self.now_ms);
                 self.now_ms = now;
-                let running = matches!(self.room.stage, Stage::Asking | Stage::Listening | Stage::Grading);
+                let running = matches!(
+                    self.room.stage,
+                    Stage::Asking | Stage::Listening | Stage::Transcribing | Stage::Grading
+                );
                 if self.screen == Screen::Room && running && !self.paused {
                     self.elapsed_ms += dt;
                 }
@@ -298,8 +344,32 @@ impl App {
                 self.room.line = Some(line);
                 self.set_stage(Stage::Asking);
             }
-            SessionMsg::Listening => self.set_stage(Stage::Listening),
-            SessionMsg::Grading => self.set_stage(Stage::Grading),
+            SessionMsg::Listening { voice } => {
+                self.room.voice = voice;
+                self.room.heard.clear();
+                self.room.level = 0.0;
+                self.set_stage(Stage::Listening);
+            }
+            SessionMsg::Level(l) => self.room.level = l,
+            SessionMsg::Partial(text) => self.room.heard = text,
+            SessionMsg::TimeWarning(secs) => self.room.hint = Some(format!("{secs} s left for this answer.")),
+            SessionMsg::Transcribing => {
+                self.room.level = 0.0;
+                self.set_stage(Stage::Transcribing);
+            }
+            SessionMsg::NotHeard => {
+                self.room.hint = Some("I didn't catch that — please answer again.".into());
+                self.room.heard.clear();
+                self.set_stage(Stage::Listening);
+            }
+            SessionMsg::TypedFromNow(why) => {
+                self.room.voice = false;
+                self.notice = Some(format!("Answers are typed from here: {why}"));
+            }
+            SessionMsg::Grading => {
+                self.room.hint = None;
+                self.set_stage(Stage::Grading);
+            }
             SessionMsg::Feedback(turn) => self.room.feedback = Some(*turn),
             SessionMsg::Finished(report) => {
                 self.room.answered = report.questions_answered;
@@ -359,7 +429,7 @@ impl App {
                 let config = form.config(bank);
                 self.screen = Screen::Room;
                 self.room.of = config.questions;
-                return vec![Action::Start(config)];
+                return vec![Action::Start(config, form.voice)];
             }
             KeyCode::Enter => form.field = FIELDS[(at + 1) % FIELDS.len()],
             KeyCode::Char(' ') if form.field == Field::Skills => {
@@ -384,7 +454,8 @@ impl App {
                     }
                 }
                 Field::Questions => form.questions = (form.questions as i64 + step).clamp(1, 30) as usize,
-                Field::Input | Field::Start => {}
+                Field::Input => form.voice = form.voice_available && !form.voice,
+                Field::Start => {}
             },
             _ => {}
         }
@@ -427,7 +498,15 @@ impl App {
         if self.paused || self.room.stage != Stage::Listening {
             return Vec::new();
         }
+        self.notice = None;
         match key.code {
+            // Done talking: the last words are transcribed and the answer is graded.
+            KeyCode::Enter if self.room.voice && self.room.draft.trim().is_empty() => {
+                self.room.feedback = None;
+                self.room.hint = None;
+                self.set_stage(Stage::Transcribing);
+                vec![Action::StopListening]
+            }
             KeyCode::Enter if !self.room.draft.trim().is_empty() => {
                 let answer = std::mem::take(&mut self.room.draft);
                 self.room.answered += 1;

@@ -136,7 +136,14 @@ fn setup(f: &mut Frame, app: &App, t: &Theme) {
     ]));
     lines.push(Line::from(vec![
         Span::raw(mark(Field::Input)),
-        Span::styled("Input:     typed answers", style(Field::Input)),
+        Span::styled(
+            match (form.voice, form.voice_available) {
+                (true, _) => "Input:     ‹ spoken (mic + Whisper) ›",
+                (false, true) => "Input:     ‹ typed answers ›",
+                (false, false) => "Input:     typed (no mic or Whisper)",
+            },
+            style(Field::Input),
+        ),
     ]));
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
@@ -199,7 +206,7 @@ pub fn avatar(stage: Stage, frame: u64) -> [&'static str; 6] {
             " '-------' ",
             " listening ",
         ],
-        Stage::Grading | Stage::Preparing => [
+        Stage::Grading | Stage::Preparing | Stage::Transcribing => [
             " .-------. ",
             "|  o   o  |",
             "|    ^    |",
@@ -259,12 +266,23 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
     let frame = (app.now_ms.saturating_sub(r.stage_since)) / 250;
     let lines: Vec<Line> = avatar(r.stage, frame).iter().map(|l| Line::raw(*l)).collect();
     f.render_widget(Paragraph::new(lines).block(Block::bordered()), face);
-    let typing = r.stage == Stage::Listening && !r.draft.is_empty();
-    let level = if typing { "▮▮▮▯▯" } else { "▯▯▯▯▯" };
+    let listening = r.stage == Stage::Listening;
+    let lit = if r.voice {
+        if listening {
+            (r.level.clamp(0.0, 1.0) * 5.0).round() as usize
+        } else {
+            0
+        }
+    } else if listening && !r.draft.is_empty() {
+        3
+    } else {
+        0
+    };
+    let level = format!("{}{}", "▮".repeat(lit), "▯".repeat(5 - lit));
     f.render_widget(
         Paragraph::new(vec![
             Line::raw(format!("mic {level}")),
-            Line::styled("typed input", t.dim()),
+            Line::styled(if r.voice { "voice input" } else { "typed input" }, t.dim()),
         ])
         .block(Block::bordered()),
         meter,
@@ -289,14 +307,26 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
             .block(Block::bordered().title(" Interviewer ")),
         question,
     );
-    let answer_text = match r.stage {
+    let mut answer_text = match r.stage {
+        Stage::Listening if r.draft.is_empty() && r.voice && r.heard.is_empty() => Text::from(Line::styled(
+            "Listening: answer out loud. Enter when you are done (or type to answer in text).",
+            t.dim(),
+        )),
+        Stage::Listening if r.draft.is_empty() && r.voice => Text::from(format!("{} …", r.heard)),
         Stage::Listening if r.draft.is_empty() => {
             Text::from(Line::styled("Type your answer; Enter sends it.", t.dim()))
         }
         Stage::Listening => Text::from(format!("{}▏", r.draft)),
+        Stage::Transcribing => Text::from(vec![
+            Line::raw(r.heard.clone()),
+            Line::styled("Transcribing your last words...", t.dim()),
+        ]),
         Stage::Grading => Text::from(Line::styled("Grading your answer...", t.dim())),
         _ => Text::default(),
     };
+    if let Some(h) = r.hint.as_ref().filter(|_| r.stage == Stage::Listening) {
+        answer_text.lines.push(Line::styled(h.clone(), t.bad()));
+    }
     // Keep the end of a long answer in view.
     let inner_w = answer.width.saturating_sub(2).max(1) as usize;
     let rows = r.draft.chars().count() / inner_w + 1;
@@ -329,6 +359,8 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
     }
     let keys = if app.confirm_end {
         "End the interview now? y = yes, any other key = no".to_string()
+    } else if r.voice && r.draft.is_empty() {
+        "Enter done · or type instead · ^R repeat · ^S skip · ^P pause · ^E end · F1 help".to_string()
     } else {
         "Enter send · ^R repeat · ^S skip · ^P pause · ^U clear · ^E end · F1 help".to_string()
     };
@@ -471,7 +503,8 @@ fn help(f: &mut Frame, screen: Screen) {
                           and start with Enter on Start (or Ctrl-Enter anywhere). Esc quits."
         }
         Screen::Room => {
-            "Type your answer and press Enter to send it. Ctrl-R asks the question again, Ctrl-S skips it \
+            "Answer out loud when the microphone is on (the level meter moves) and press Enter when you are done, \
+                         or type your answer and press Enter to send it. Ctrl-R asks the question again, Ctrl-S skips it \
                          (scored as no answer), Ctrl-P pauses the clock, Ctrl-U clears your draft, Ctrl-E ends the \
                          interview after you confirm. Every answer is saved when you send it: if you leave, \
                          `dataready resume last` continues."

@@ -6,6 +6,7 @@ pub mod app;
 pub mod draw;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,8 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use crate::bank::{Bank, Question};
 use crate::core::{Answer, Config, Line, Turn};
 use crate::grade::{Grader, RubricGrader};
+use crate::listen::ListenEvent;
+use crate::listen::ear::{Ear, EarSetup, RETRIES};
 use crate::llm::Llm;
 use crate::llm::config::LlmMode;
 use crate::llm::grader::LlmGrader;
@@ -50,6 +53,9 @@ struct RoomCandidate {
     events: Sender<AppEvent>,
     replies: Receiver<Reply>,
     bank: Arc<Bank>,
+    /// Spoken answers: the microphone and Whisper, and the flag the room sets to end an answer.
+    ear: Option<Ear>,
+    stop: Arc<AtomicBool>,
 }
 
 impl RoomCandidate {
@@ -67,9 +73,26 @@ impl Candidate for RoomCandidate {
         });
     }
 
-    fn respond(&mut self, _line: &Line, _question: &Question) -> Response {
-        self.send(SessionMsg::Listening);
-        match self.replies.recv() {
+    fn respond(&mut self, line: &Line, question: &Question) -> Response {
+        if let Some(ear) = self.ear.take() {
+            return self.spoken(ear, line, question);
+        }
+        self.send(SessionMsg::Listening { voice: false });
+        self.reply(self.replies.recv())
+    }
+
+    fn feedback(&mut self, turn: &Turn) {
+        self.send(SessionMsg::Feedback(Box::new(turn.clone())));
+    }
+
+    fn thinking(&mut self) {
+        self.send(SessionMsg::Grading);
+    }
+}
+
+impl RoomCandidate {
+    fn reply(&self, r: Result<Reply, mpsc::RecvError>) -> Response {
+        match r {
             Ok(Reply::Answer(text)) => {
                 self.send(SessionMsg::Grading);
                 Response::Answer(Answer::Text(text))
@@ -82,23 +105,81 @@ impl Candidate for RoomCandidate {
         }
     }
 
-    fn feedback(&mut self, turn: &Turn) {
-        self.send(SessionMsg::Feedback(Box::new(turn.clone())));
+    /// Records and transcribes the answer, showing the level and the words as they are recognised.
+    /// A key from the room (a typed answer, skip, repeat, end) stops the recording and wins.
+    fn spoken(&mut self, mut ear: Ear, line: &Line, question: &Question) -> Response {
+        let mut attempt = 0;
+        loop {
+            self.stop.store(false, Ordering::Relaxed);
+            // Keys pressed while the question was read out (skip, end) apply at once.
+            if let Ok(r) = self.replies.try_recv() {
+                self.ear = Some(ear);
+                return self.reply(Ok(r));
+            }
+            self.send(SessionMsg::Listening { voice: true });
+            let events = self.events.clone();
+            let mut forward = |e: ListenEvent| {
+                let msg = match e {
+                    ListenEvent::Level(l) => SessionMsg::Level(l),
+                    ListenEvent::Partial(t) => SessionMsg::Partial(t),
+                    ListenEvent::Warning { remaining_ms } => SessionMsg::TimeWarning(remaining_ms / 1000),
+                    ListenEvent::Ended(_) => SessionMsg::Transcribing,
+                    ListenEvent::SpeechStarted => return,
+                };
+                let _ = events.send(AppEvent::Session(msg));
+            };
+            let heard = ear.hear(&self.bank, line, question, &self.stop, &mut forward);
+            if let Ok(r) = self.replies.try_recv() {
+                self.ear = Some(ear);
+                return self.reply(Ok(r));
+            }
+            let heard = match heard {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::warn!("listening failed: {e}");
+                    self.send(SessionMsg::TypedFromNow(e.to_string()));
+                    self.send(SessionMsg::Listening { voice: false });
+                    return self.reply(self.replies.recv());
+                }
+            };
+            if heard.text.is_empty() && attempt < RETRIES {
+                attempt += 1;
+                self.send(SessionMsg::NotHeard);
+                continue;
+            }
+            self.ear = Some(ear);
+            self.send(SessionMsg::Grading);
+            return Response::Answer(Answer::Heard {
+                text: heard.text,
+                audio: heard.wav.map(|p| p.display().to_string()),
+                speech: Some(heard.speech),
+            });
+        }
     }
+}
 
-    fn thinking(&mut self) {
-        self.send(SessionMsg::Grading);
-    }
+/// What the interview thread works with besides the bank and the store.
+struct Adapters {
+    llm: Option<Arc<Llm>>,
+    voice: Option<InterviewVoice>,
+    ear: Option<EarSetup>,
+    /// Set by the room to end a spoken answer.
+    stop: Arc<AtomicBool>,
 }
 
 fn spawn_interview(
     bank: Arc<Bank>,
     store: Store,
     start: Start,
-    llm: Option<Arc<Llm>>,
-    voice: Option<InterviewVoice>,
+    adapters: Adapters,
     events: Sender<AppEvent>,
 ) -> Sender<Reply> {
+    let Adapters { llm, voice, ear, stop } = adapters;
+    // The microphone must not hear the interviewer: with spoken answers each line plays to its end first.
+    let voice = voice.map(|mut v| {
+        v.wait |= ear.is_some();
+        v
+    });
     let (reply_tx, reply_rx) = mpsc::channel();
     std::thread::spawn(move || {
         let send = |m: SessionMsg| {
@@ -131,10 +212,19 @@ fn spawn_interview(
         send(SessionMsg::Started {
             session: session.id.clone(),
         });
+        let ear = ear.and_then(|setup| {
+            send(SessionMsg::Preparing("Loading speech recognition...".into()));
+            setup
+                .open(&session.dir())
+                .map_err(|why| send(SessionMsg::TypedFromNow(why)))
+                .ok()
+        });
         let mut candidate = RoomCandidate {
             events: events.clone(),
             replies: reply_rx,
             bank,
+            ear,
+            stop,
         };
         // With an LLM: it grades (the offline grade kept beside it) and, in full mode, writes the lines.
         let llm_grader = llm.as_ref().map(|l| LlmGrader {
@@ -202,11 +292,13 @@ pub fn run_interview(
     start: Start,
     llm: Option<Arc<Llm>>,
     voice: Option<InterviewVoice>,
+    ear: Option<EarSetup>,
 ) -> anyhow::Result<Closed> {
     let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
     let (app, pending) = match start {
         Start::Setup(config) => {
-            let form = SetupForm::new(&bank, &config, crate::doctor::checks());
+            let form = SetupForm::new(&bank, &config, crate::doctor::checks(), ear.is_some());
             (App::new(Some(form), config.questions, color()), None)
         }
         Start::New(ref config) => (App::new(None, config.questions, color()), Some(start)),
@@ -219,21 +311,29 @@ pub fn run_interview(
             Arc::clone(&bank),
             store.clone(),
             s,
-            llm.clone(),
-            voice.take(),
+            Adapters {
+                llm: llm.clone(),
+                voice: voice.take(),
+                ear: ear.clone(),
+                stop: Arc::clone(&stop),
+            },
             tx.clone(),
         )
     });
     spawn_inputs(tx.clone());
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, &mut app, &rx, &bank, |action, app| match action {
-        Action::Start(config) => {
+        Action::Start(config, spoken) => {
             replies = Some(spawn_interview(
                 Arc::clone(&bank),
                 store.clone(),
                 Start::New(config),
-                llm.clone(),
-                voice.take(),
+                Adapters {
+                    llm: llm.clone(),
+                    voice: voice.take(),
+                    ear: ear.clone().filter(|_| spoken),
+                    stop: Arc::clone(&stop),
+                },
                 tx.clone(),
             ));
         }
@@ -241,7 +341,10 @@ pub fn run_interview(
             if let Some(tx) = &replies {
                 let _ = tx.send(r);
             }
+            // A key that answers for the candidate also ends a recording in progress.
+            stop.store(true, Ordering::Relaxed);
         }
+        Action::StopListening => stop.store(true, Ordering::Relaxed),
         Action::Export { markdown } => export(app, markdown),
         Action::Quit => {}
     });
@@ -304,7 +407,7 @@ where
         }
         let moving = matches!(
             app.room.stage,
-            Stage::Asking | Stage::Listening | Stage::Grading | Stage::Preparing
+            Stage::Asking | Stage::Listening | Stage::Transcribing | Stage::Grading | Stage::Preparing
         ) && app.screen == app::Screen::Room;
         let tick = if moving { ANIMATION_TICK } else { IDLE_TICK };
         let event = match rx.recv_timeout(tick) {

@@ -1,0 +1,199 @@
+//! Spoken answers across a whole interview: one microphone and one Whisper model, kept open between
+//! questions, each answer's recording kept in the session (unless the candidate opts out).
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use super::{Answer, AudioSource, EndpointConfig, ListenConfig, ListenError, ListenEvent, MicSource, hear_answer};
+use crate::bank::{Bank, Question};
+use crate::core::Line;
+use crate::transcribe::{self, Transcriber};
+
+/// How many times the interviewer asks again after hearing nothing, before recording no answer.
+pub const RETRIES: usize = 2;
+
+pub struct Ear {
+    mic_name: Option<String>,
+    /// Opened at the first answer (so the first words are not drained), then kept open.
+    mic: Option<Box<dyn AudioSource>>,
+    /// Lent to the transcription worker while an answer is heard.
+    transcriber: Option<Box<dyn Transcriber>>,
+    pub endpoint: EndpointConfig,
+    /// Where each answer's WAV goes; `None` with `--no-keep-audio`.
+    keep_dir: Option<PathBuf>,
+}
+
+impl Ear {
+    pub fn new(
+        mic_name: Option<String>,
+        transcriber: Box<dyn Transcriber>,
+        endpoint: EndpointConfig,
+        keep_dir: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            mic_name,
+            mic: None,
+            transcriber: Some(transcriber),
+            endpoint,
+            keep_dir,
+        }
+    }
+
+    /// Uses this audio instead of the microphone (tests, benchmarks).
+    pub fn with_source(mut self, source: Box<dyn AudioSource>) -> Self {
+        self.mic = Some(source);
+        self
+    }
+
+    /// Opens the microphone now, so a missing one is reported before the interview starts.
+    pub fn open_mic(&mut self) -> Result<String, ListenError> {
+        if self.mic.is_none() {
+            let mic = MicSource::open(self.mic_name.as_deref())?;
+            let name = mic.name().to_string();
+            self.mic = Some(Box::new(mic));
+            return Ok(name);
+        }
+        Ok(self.mic_name.clone().unwrap_or_else(|| "the microphone".into()))
+    }
+
+    /// Hears one answer to `line`: waits through silence before the candidate starts, ends at the
+    /// silence limit, `stop`, or the maximum length. Sound from before this call (the interviewer's
+    /// own voice, a pause) is dropped.
+    pub fn hear(
+        &mut self,
+        bank: &Bank,
+        line: &Line,
+        question: &Question,
+        stop: &AtomicBool,
+        events: &mut dyn FnMut(ListenEvent),
+    ) -> Result<Answer, ListenError> {
+        if self.mic.is_none() {
+            self.open_mic()?;
+        } else if let Some(mic) = self.mic.as_mut() {
+            mic.drain();
+        }
+        let prompt = bank
+            .skill(&question.skill)
+            .map(|s| transcribe::prompt_for(&s.name, &s.summary))
+            .unwrap_or_default();
+        let keep_audio = match &self.keep_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| super::wav::AudioError::Write {
+                    path: dir.clone(),
+                    why: e.to_string(),
+                })?;
+                let kind = format!("{:?}", line.kind).to_lowercase();
+                Some(dir.join(format!("q{:02}-{}-{kind}.wav", line.number, line.question_id)))
+            }
+            None => None,
+        };
+        let cfg = ListenConfig {
+            endpoint: self.endpoint.clone(),
+            prompt,
+            keep_audio,
+        };
+        let transcriber = self.transcriber.take().ok_or(ListenError::Worker)?;
+        let mic = self.mic.as_mut().ok_or(ListenError::Worker)?;
+        let (answer, transcriber) = hear_answer(mic.as_mut(), transcriber, &cfg, stop, events)?;
+        self.transcriber = Some(transcriber);
+        Ok(answer)
+    }
+}
+
+/// How spoken answers are set up for an interview: chosen on the command line or the setup screen.
+#[derive(Debug, Clone)]
+pub struct EarSetup {
+    /// Input device name (or part of it); `None` is the system default.
+    pub mic: Option<String>,
+    /// Whisper model; `None` is `DATAREADY_WHISPER_MODEL` or the default.
+    pub model: Option<String>,
+    pub endpoint: EndpointConfig,
+    /// Keep each answer's WAV in the session folder (`--no-keep-audio` turns it off).
+    pub keep_audio: bool,
+}
+
+impl EarSetup {
+    /// Whether spoken answers can work here: the Whisper model is installed and a microphone opens.
+    /// The error says why not and what to do, for a notice before falling back to typed answers.
+    pub fn check(&self) -> Result<String, String> {
+        crate::transcribe::model::find(self.model.as_deref()).map_err(|e| e.to_string())?;
+        super::capture::probe(self.mic.as_deref()).map_err(|e| e.to_string())
+    }
+
+    /// Loads Whisper and checks the microphone (opened for real at the first answer).
+    pub fn open(&self, session_dir: &std::path::Path) -> Result<Ear, String> {
+        let t = std::time::Instant::now();
+        let whisper = crate::transcribe::Whisper::load(self.model.as_deref()).map_err(|e| e.to_string())?;
+        let mic = super::capture::probe(self.mic.as_deref()).map_err(|e| e.to_string())?;
+        tracing::info!(mic, ms = t.elapsed().as_millis() as u64, "speech recognition ready");
+        Ok(Ear::new(
+            self.mic.clone(),
+            Box::new(whisper),
+            self.endpoint.clone(),
+            self.keep_audio.then(|| session_dir.join("answers")),
+        ))
+    }
+}
+
+/// How answers are given in an interview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputMode {
+    /// Spoken when a microphone and the Whisper model are there (on a terminal), typed otherwise
+    Auto,
+    /// Spoken into the microphone, transcribed locally by Whisper
+    Voice,
+    /// Typed at the prompt
+    Text,
+}
+
+/// The listening flags of `interview`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EarArgs {
+    /// How answers are given: auto (voice when a microphone and the Whisper model are there), voice or text
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input: InputMode,
+    /// Input device name (or part of it) [default: the system's default input]
+    #[arg(long, value_name = "NAME")]
+    pub mic: Option<String>,
+    /// Seconds of silence after speech that end a spoken answer (people pause to think: keep it generous)
+    #[arg(long, default_value_t = 2.5, value_name = "SECONDS")]
+    pub silence: f32,
+    /// Longest spoken answer in seconds; a warning comes 15 s before
+    #[arg(long, default_value_t = 180, value_name = "SECONDS")]
+    pub max_answer: u64,
+    /// Do not keep each spoken answer's recording (WAV) in the session folder
+    #[arg(long)]
+    pub no_keep_audio: bool,
+}
+
+impl EarArgs {
+    pub fn setup(&self) -> EarSetup {
+        EarSetup {
+            mic: self.mic.clone(),
+            model: None,
+            endpoint: EndpointConfig {
+                silence_limit_ms: (self.silence.clamp(0.3, 60.0) * 1000.0) as u64,
+                max_answer_ms: self.max_answer.clamp(5, 3600) * 1000,
+                ..EndpointConfig::default()
+            },
+            keep_audio: !self.no_keep_audio,
+        }
+    }
+
+    /// The set-up for spoken answers, or `None` for typed ones. `attended`: a person is at the
+    /// terminal (auto only listens then). Anything missing is a one-line notice, and answers are typed.
+    pub fn choose(&self, attended: bool) -> Option<EarSetup> {
+        let setup = self.setup();
+        match self.input {
+            InputMode::Text => None,
+            InputMode::Auto if !attended => None,
+            InputMode::Auto | InputMode::Voice => match setup.check() {
+                Ok(_) => Some(setup),
+                Err(why) => {
+                    eprintln!("Answers will be typed: {why}");
+                    None
+                }
+            },
+        }
+    }
+}
