@@ -146,7 +146,7 @@ pub enum ModelsAction {
     List,
     /// Build the grader's cached embeddings of the question bank (done on first use otherwise)
     Prepare,
-    /// Install a Whisper speech-recognition model (verified by sha256)
+    /// Install a Whisper speech-recognition model (checked by sha256 and on a known clip)
     Install(crate::cli_listen::InstallArgs),
 }
 

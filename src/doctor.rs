@@ -39,13 +39,29 @@ pub fn checks() -> Vec<Check> {
     ]
 }
 
+/// "installed and verified" when the install's check on the known clip passed.
+fn checked(name: &str) -> String {
+    let verified = crate::transcribe::model::manifest(name)
+        .and_then(|m| m.verified)
+        .is_some_and(|v| v.passed());
+    if verified {
+        "installed and verified".into()
+    } else {
+        format!("installed (not verified: run `dataready models install --model {name}`)")
+    }
+}
+
 /// Speech recognition needs both an installed Whisper model and a microphone that opens.
 fn listening() -> Check {
     use crate::transcribe::model;
     let whisper = model::find(None);
     let mic = crate::listen::capture::probe(None);
     let (ok, detail, fix) = match (&whisper, &mic) {
-        (Ok((name, _)), Ok(dev)) => (true, format!("Whisper {name} installed; microphone {dev}"), None),
+        (Ok((name, _)), Ok(dev)) => (
+            true,
+            format!("Whisper {name} {}; microphone {dev}", checked(name)),
+            None,
+        ),
         (Err(_), Ok(dev)) => (
             false,
             format!("microphone {dev}, but no Whisper model"),
@@ -53,7 +69,10 @@ fn listening() -> Check {
         ),
         (Ok((name, _)), Err(e)) => (
             false,
-            format!("Whisper {name} installed (`dataready transcribe FILE.wav` works); {e}"),
+            format!(
+                "Whisper {name} {} (`dataready transcribe FILE.wav` works); {e}",
+                checked(name)
+            ),
             Some("connect a microphone, or pick one with --mic NAME".into()),
         ),
         (Err(_), Err(_)) => (

