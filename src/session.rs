@@ -34,6 +34,9 @@ pub trait Candidate {
     fn feedback(&mut self, turn: &Turn);
     /// The interviewer is waiting on something slow (an LLM writing the next line): show that it is thinking.
     fn thinking(&mut self) {}
+    /// While the candidate answers: the question the next topic would open with if it started now, so a
+    /// voice can have it ready (a guess: the answer can still change its difficulty).
+    fn upcoming(&mut self, _next: &Question) {}
 }
 
 /// Writes the interviewer's next line instead of the bank (an LLM). Called after the core plans a
@@ -207,6 +210,10 @@ impl Session {
                     if let Some(composer) = composer {
                         composer.prefetch(&self.interview);
                     }
+                    let more = self.interview.turns().len() + 1 < self.interview.config().questions;
+                    if let Some(next) = self.interview.peek_next_topic().filter(|_| more) {
+                        candidate.upcoming(&next);
+                    }
                     let (line, q) = (self.interview.current_line().cloned(), self.question()?);
                     let line = line.context("listening without a question")?;
                     let event = match candidate.respond(&line, &q) {
@@ -313,4 +320,74 @@ pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Resu
         started_at_ms: started,
         ended,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{Evaluation, GradeRequest, Mode, TurnKind};
+
+    /// Scores every answer the same, so the interview's course is fixed.
+    struct Flat(u8);
+
+    impl Grader for Flat {
+        fn grade(&self, _r: &GradeRequest) -> Evaluation {
+            let mut e = Evaluation::no_answer("");
+            e.score = self.0;
+            e.grader = "flat".into();
+            e
+        }
+    }
+
+    /// Answers everything; notes which main questions were announced and which were asked.
+    #[derive(Default)]
+    struct Notes {
+        announced: Vec<String>,
+        asked_main: Vec<String>,
+    }
+
+    impl Candidate for Notes {
+        fn hear(&mut self, line: &Line, q: &Question) {
+            if line.kind == TurnKind::Main {
+                self.asked_main.push(q.id.clone());
+            }
+        }
+        fn respond(&mut self, _line: &Line, _q: &Question) -> Response {
+            Response::Answer(Answer::Text("an answer".into()))
+        }
+        fn feedback(&mut self, _turn: &Turn) {}
+        fn upcoming(&mut self, next: &Question) {
+            self.announced.push(next.id.clone());
+        }
+    }
+
+    #[test]
+    fn the_next_topics_question_is_announced_while_the_candidate_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let bank = Arc::new(Bank::builtin().unwrap());
+        let config = Config {
+            role: "mid".into(),
+            skills: Vec::new(),
+            questions: 8,
+            mode: Mode::Mock,
+            seed: 7,
+            years: None,
+        };
+        for score in [20, 60, 90] {
+            let mut s = Session::start(Store::new(dir.path()), Arc::clone(&bank), config.clone()).unwrap();
+            let mut notes = Notes::default();
+            s.run(&mut notes, &Flat(score)).unwrap();
+            let later = &notes.asked_main[1..];
+            assert!(!later.is_empty(), "score {score}: {:?}", notes.asked_main);
+            // Every later topic was announced before it was asked (the flat grade keeps the difficulty steady).
+            for q in later {
+                assert!(
+                    notes.announced.contains(q),
+                    "score {score}: {q} was not announced: {:?}",
+                    notes.announced
+                );
+            }
+            assert!(!notes.announced.contains(&notes.asked_main[0]));
+        }
+    }
 }

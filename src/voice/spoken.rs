@@ -82,6 +82,17 @@ impl<C: Candidate> Candidate for Spoken<C> {
     fn feedback(&mut self, turn: &Turn) {
         self.inner.feedback(turn);
     }
+
+    fn thinking(&mut self) {
+        self.inner.thinking();
+    }
+
+    /// The next topic's opening question is synthesized while the candidate answers, beside the
+    /// follow-ups, so whichever comes next starts from the cache.
+    fn upcoming(&mut self, next: &Question) {
+        self.voice.prefetch(&[next.text.as_str()]);
+        self.inner.upcoming(next);
+    }
 }
 
 impl<C: Candidate> Drop for Spoken<C> {
