@@ -328,8 +328,8 @@ fn a_missing_microphone_is_a_clear_message_and_typing_still_works() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("no microphone found") && err.contains("typed"), "{err}");
     assert!(!err.contains("ALSA lib"), "ALSA's own noise is hidden: {err}");
-    // The text path is untouched: a typed interview still runs.
-    bin(dir.path())
+    // An interview that asks for spoken answers says why it cannot listen, and the answers are typed.
+    let out = bin(dir.path())
         .args([
             "interview",
             "--role",
@@ -339,10 +339,24 @@ fn a_missing_microphone_is_a_clear_message_and_typing_still_works() {
             "--plain",
             "--seed",
             "1",
+            "--input",
+            "voice",
+            "--mic",
+            "no-such-microphone-here",
         ])
-        .write_stdin("/end\n")
-        .assert()
-        .success();
+        .write_stdin("A fact table holds the measures at one grain and dimension tables describe them.\n")
+        .output()
+        .unwrap();
+    let (stdout, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{err}");
+    assert!(err.contains("Answers will be typed: no microphone found"), "{err}");
+    assert!(
+        stdout.contains("1 answered") && stdout.contains("Answer each question in one line"),
+        "{stdout}"
+    );
 }
 
 #[test]
