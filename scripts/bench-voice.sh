@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-voice.sh >/dev/null
+scripts/setup-whisper-src.sh
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/dataready/piper-bench-venv"
 if ! "$venv/bin/python" -c "import piper, onnxruntime; assert onnxruntime.__version__ == '1.24.2'" 2>/dev/null; then
   python3 -m venv "$venv"
