@@ -545,15 +545,7 @@ fn a_spoken_interview_in_the_room_ends_on_the_report_with_the_recording() {
     let report = tmux.wait_for("Overall");
     assert!(report.contains("1 of 1 answered"), "{report}");
     tmux.run(&["send-keys", "-t", "room", "q"]);
-    let sessions = dir.path().join("sessions");
-    let id = std::fs::read_dir(&sessions)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sessions.join(&id).join("report.json")).unwrap()).unwrap();
+    let json = support::only_report(dir.path());
     let turn = &json["turns"][0];
     let wer = word_error_rate(SPOKEN_ANSWER, turn["answer"].as_str().unwrap());
     assert!(wer <= WER_BOUND, "WER {wer}: {turn}");

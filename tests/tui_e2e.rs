@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -50,15 +49,7 @@ fn a_typed_interview_in_the_room_ends_on_the_report_and_is_saved() {
         assert!(Instant::now() < deadline, "the app did not quit");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let sessions = home.path().join("sessions");
-    let id = std::fs::read_dir(&sessions)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .file_name();
-    let report = std::fs::read_to_string(Path::new(&sessions).join(&id).join("report.json")).unwrap();
-    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let report = support::only_report(home.path());
     assert_eq!(report["status"], "completed");
     assert_eq!(report["turns"].as_array().unwrap().len(), 2);
     assert!(
