@@ -67,14 +67,23 @@ fn listening() -> Check {
             format!("microphone {dev}, but no Whisper model"),
             Some(format!("dataready models install --model {}", model::DEFAULT_MODEL)),
         ),
-        (Ok((name, _)), Err(e)) => (
-            false,
-            format!(
-                "Whisper {name} {} (`dataready transcribe FILE.wav` works); {e}",
-                checked(name)
-            ),
-            Some("connect a microphone, or pick one with --mic NAME".into()),
-        ),
+        (Ok((name, _)), Err(_)) => {
+            let devices = crate::listen::capture::devices();
+            (
+                false,
+                format!(
+                    "Whisper {name} {} (`dataready transcribe FILE.wav` works); no microphone opens \
+                     (input devices: {}), so answers are typed",
+                    checked(name),
+                    if devices.is_empty() {
+                        "none".to_string()
+                    } else {
+                        devices.join(", ")
+                    }
+                ),
+                Some("connect a microphone, or pick one with --mic NAME".into()),
+            )
+        }
         (Err(_), Err(_)) => (
             false,
             "no Whisper model and no microphone: answers are typed".into(),

@@ -9,7 +9,7 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error(
-        "no microphone found{}; answers are typed instead (`dataready doctor` lists the input devices)",
+        "no microphone found{}; answers are typed instead (`dataready doctor` shows the input devices)",
         .0.as_deref().map(|n| format!(" named {n:?}")).unwrap_or_default()
     )]
     NoDevice(Option<String>),
