@@ -183,6 +183,8 @@ impl Session {
                 }
             }
         }
+        // When the last answer came in: the wait until the interviewer's next line is logged.
+        let mut answered: Option<std::time::Instant> = None;
         while let Some(effect) = queue.pop_front() {
             let next = match effect {
                 Effect::Persist(record) => {
@@ -203,6 +205,9 @@ impl Session {
                         }
                     }
                     let q = self.question()?;
+                    if let Some(t) = answered.take() {
+                        tracing::info!(ms = t.elapsed().as_millis() as u64, "answer to next line");
+                    }
                     candidate.hear(&line, &q);
                     self.interview.handle(Event::Spoken)?
                 }
@@ -218,10 +223,13 @@ impl Session {
                     let line = line.context("listening without a question")?;
                     let event = match candidate.respond(&line, &q) {
                         Response::Leave => break,
-                        Response::Answer(answer) => Event::Answered {
-                            answer,
-                            at_ms: now_ms(),
-                        },
+                        Response::Answer(answer) => {
+                            answered = Some(std::time::Instant::now());
+                            Event::Answered {
+                                answer,
+                                at_ms: now_ms(),
+                            }
+                        }
                         Response::Skip => Event::Skip { at_ms: now_ms() },
                         Response::Repeat => Event::Repeat,
                         Response::End => Event::End {

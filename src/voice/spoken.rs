@@ -65,6 +65,9 @@ impl<C: Candidate> Candidate for Spoken<C> {
         self.inner.hear(line, question);
         if self.wait {
             u.wait();
+            if let Some(first) = u.first_audio() {
+                tracing::info!(ms = first.as_millis() as u64, "first audio of the line");
+            }
         }
         for e in u.errors() {
             eprintln!("warning: could not speak part of the line: {e}");
