@@ -136,15 +136,21 @@ impl<'a, W: Write> Speaking<'a, W> {
     fn typed(&mut self) -> Response {
         let _ = write!(self.out, "You (Enter to submit; skip, repeat, end): ");
         let _ = self.out.flush();
-        match self.lines.recv() {
-            Ok(line) => typed_response(line, true),
-            Err(_) => Response::End,
+        loop {
+            match self.lines.recv() {
+                // A bare Enter (the one that ended a recording) is not an answer.
+                Ok(line) if line.trim().is_empty() => continue,
+                Ok(line) => return typed_response(line, true),
+                Err(_) => return Response::End,
+            }
         }
     }
 }
 
 impl<W: Write> Candidate for Speaking<'_, W> {
     fn hear(&mut self, line: &Line, q: &Question) {
+        // Lines typed before this question (while the last answer was graded) belong to no question.
+        while self.lines.try_recv().is_ok() {}
         show_line(&mut self.out, self.bank, line, q);
     }
 
@@ -204,6 +210,10 @@ impl<W: Write> Candidate for Speaking<'_, W> {
             if let Ok(typed) = self.lines.try_recv()
                 && !typed.trim().is_empty()
             {
+                // The typed line replaces the recording, which is not kept.
+                if let Some(p) = &heard.wav {
+                    let _ = std::fs::remove_file(p);
+                }
                 self.ear = Some(ear);
                 return typed_response(typed, true);
             }

@@ -206,8 +206,13 @@ fn spoken_answers_show_the_level_and_words_and_enter_ends_them() {
     // Nothing heard: asked again; typing instead of speaking sends the typed words.
     app.update(AppEvent::Session(SessionMsg::NotHeard), &bank);
     assert!(render(&app, 80, 24).contains("didn't catch that"));
-    for c in "typed".chars() {
-        app.update(key(KeyCode::Char(c)), &bank);
+    assert_eq!(
+        app.update(key(KeyCode::Char('t')), &bank),
+        vec![Action::Reply(Reply::Typing)],
+        "typing stops the recording"
+    );
+    for c in "yped".chars() {
+        assert!(app.update(key(KeyCode::Char(c)), &bank).is_empty());
     }
     assert_eq!(
         app.update(key(KeyCode::Enter), &bank),

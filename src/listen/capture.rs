@@ -15,6 +15,8 @@ pub enum CaptureError {
     NoDevice(Option<String>),
     #[error("the microphone {device:?} cannot record ({why}); answers are typed instead")]
     Open { device: String, why: String },
+    #[error("the microphone {0:?} stopped sending audio (unplugged?); answers are typed from here")]
+    Lost(String),
 }
 
 /// An open, running input stream.
@@ -25,6 +27,9 @@ pub struct Microphone {
     _stream: cpal::Stream,
     pub rate: u32,
     pub name: String,
+    /// Someone is reading (an answer is being heard): the callback may wait for room in the channel.
+    /// Between answers it never waits, and what does not fit is dropped.
+    pub listening: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Input devices this machine offers, by name.
@@ -109,15 +114,18 @@ fn open_loud(name: Option<&str>) -> Result<Microphone, CaptureError> {
     let rate = supported.sample_rate();
     let format = supported.sample_format();
     let config: cpal::StreamConfig = supported.into();
-    // Bounded, and the callback waits when it is full: the consumer only pushes samples into the
-    // detector, so a real device never waits, and a clockless test device is paced instead of dropping audio.
+    // Bounded. While an answer is heard the callback waits when it is full: the consumer only pushes samples
+    // into the detector, so a real device never waits, and a clockless test device is paced instead of
+    // dropping audio. Between answers nobody reads, so the audio thread must not wait: overflow is dropped.
     let (tx, rx) = sync_channel::<Vec<f32>>(512);
+    let listening = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
 
     fn build<T: SizedSample + Send + 'static>(
         device: &cpal::Device,
         config: cpal::StreamConfig,
         channels: usize,
         tx: std::sync::mpsc::SyncSender<Vec<f32>>,
+        listening: std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> Result<cpal::Stream, cpal::Error>
     where
         f32: cpal::FromSample<T>,
@@ -129,7 +137,11 @@ fn open_loud(name: Option<&str>) -> Result<Microphone, CaptureError> {
                     .chunks(channels)
                     .map(|f| f.iter().map(|s| s.to_sample::<f32>()).sum::<f32>() / f.len() as f32)
                     .collect();
-                let _ = tx.send(mono);
+                if listening.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = tx.send(mono);
+                } else {
+                    let _ = tx.try_send(mono);
+                }
             },
             |e| tracing::warn!("microphone stream error: {e}"),
             None,
@@ -137,13 +149,13 @@ fn open_loud(name: Option<&str>) -> Result<Microphone, CaptureError> {
     }
 
     let stream = match format {
-        cpal::SampleFormat::I16 => build::<i16>(&device, config, channels, tx),
-        cpal::SampleFormat::I32 => build::<i32>(&device, config, channels, tx),
-        cpal::SampleFormat::U16 => build::<u16>(&device, config, channels, tx),
-        cpal::SampleFormat::U8 => build::<u8>(&device, config, channels, tx),
-        cpal::SampleFormat::I8 => build::<i8>(&device, config, channels, tx),
-        cpal::SampleFormat::F64 => build::<f64>(&device, config, channels, tx),
-        _ => build::<f32>(&device, config, channels, tx),
+        cpal::SampleFormat::I16 => build::<i16>(&device, config, channels, tx, std::sync::Arc::clone(&listening)),
+        cpal::SampleFormat::I32 => build::<i32>(&device, config, channels, tx, std::sync::Arc::clone(&listening)),
+        cpal::SampleFormat::U16 => build::<u16>(&device, config, channels, tx, std::sync::Arc::clone(&listening)),
+        cpal::SampleFormat::U8 => build::<u8>(&device, config, channels, tx, std::sync::Arc::clone(&listening)),
+        cpal::SampleFormat::I8 => build::<i8>(&device, config, channels, tx, std::sync::Arc::clone(&listening)),
+        cpal::SampleFormat::F64 => build::<f64>(&device, config, channels, tx, std::sync::Arc::clone(&listening)),
+        _ => build::<f32>(&device, config, channels, tx, std::sync::Arc::clone(&listening)),
     }
     .map_err(open_err)?;
     stream.play().map_err(open_err)?;
@@ -153,5 +165,6 @@ fn open_loud(name: Option<&str>) -> Result<Microphone, CaptureError> {
         chunks: rx,
         rate,
         name: label,
+        listening,
     })
 }

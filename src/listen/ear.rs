@@ -94,7 +94,9 @@ impl Ear {
         };
         let transcriber = self.transcriber.take().ok_or(ListenError::Worker)?;
         let mic = self.mic.as_mut().ok_or(ListenError::Worker)?;
-        let (answer, transcriber) = hear_answer(mic.as_mut(), transcriber, &cfg, stop, events)?;
+        let heard = hear_answer(mic.as_mut(), transcriber, &cfg, stop, events);
+        mic.idle();
+        let (answer, transcriber) = heard?;
         self.transcriber = Some(transcriber);
         Ok(answer)
     }
@@ -172,7 +174,9 @@ impl EarArgs {
             mic: self.mic.clone(),
             model: None,
             endpoint: EndpointConfig {
-                silence_limit_ms: (self.silence.clamp(0.3, 60.0) * 1000.0) as u64,
+                // NaN or infinity from the command line falls back to the default.
+                silence_limit_ms: (if self.silence.is_finite() { self.silence } else { 2.5 }.clamp(0.3, 60.0) * 1000.0)
+                    as u64,
                 max_answer_ms: self.max_answer.clamp(5, 3600) * 1000,
                 ..EndpointConfig::default()
             },

@@ -39,6 +39,8 @@ pub trait AudioSource {
     fn next(&mut self, wait: Duration) -> Result<Option<Vec<f32>>, ListenError>;
     /// Drops what was captured but not yet read (sound from before the answer began).
     fn drain(&mut self) {}
+    /// Nobody reads until the next `drain`: a live device should drop audio rather than wait.
+    fn idle(&mut self) {}
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,8 @@ pub enum ListenError {
     Transcribe(#[from] TranscribeError),
     #[error("the transcription worker stopped unexpectedly")]
     Worker,
+    #[error("the microphone stopped sending audio for {0} s (unplugged?); answers are typed from here")]
+    Stalled(u64),
 }
 
 /// The microphone, resampled to 16 kHz.
@@ -58,6 +62,9 @@ pub struct MicSource {
     mic: capture::Microphone,
     resample: wav::Resample16k,
 }
+
+/// No audio at all (not even silence) for this long means the input stopped (a microphone unplugged).
+pub const STALL: Duration = Duration::from_secs(3);
 
 impl MicSource {
     pub fn open(name: Option<&str>) -> Result<Self, ListenError> {
@@ -76,12 +83,18 @@ impl AudioSource for MicSource {
         match self.mic.chunks.recv_timeout(wait) {
             Ok(chunk) => Ok(Some(self.resample.push(&chunk)?)),
             Err(RecvTimeoutError::Timeout) => Ok(Some(Vec::new())),
-            Err(RecvTimeoutError::Disconnected) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(capture::CaptureError::Lost(self.mic.name.clone()).into()),
         }
     }
 
     fn drain(&mut self) {
+        self.mic.listening.store(false, Ordering::Relaxed);
         while self.mic.chunks.try_recv().is_ok() {}
+        self.mic.listening.store(true, Ordering::Relaxed);
+    }
+
+    fn idle(&mut self) {
+        self.mic.listening.store(false, Ordering::Relaxed);
     }
 }
 
@@ -276,12 +289,19 @@ pub fn hear_answer(
         }
     };
 
+    let mut last_audio = Instant::now();
     while ended_at.is_none() {
         let cues = if stop.load(Ordering::Relaxed) {
             endpoint.finish(EndReason::Key)
         } else {
             match source.next(Duration::from_millis(50))? {
+                Some(chunk) if chunk.is_empty() && last_audio.elapsed() >= STALL => {
+                    return Err(ListenError::Stalled(STALL.as_secs()));
+                }
                 Some(chunk) => {
+                    if !chunk.is_empty() {
+                        last_audio = Instant::now();
+                    }
                     samples.extend_from_slice(&chunk);
                     endpoint.push(&chunk)
                 }
@@ -312,12 +332,7 @@ pub fn hear_answer(
     for d in rest {
         on_done(d, &mut segments, events);
     }
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    let final_ms = ended_at.map_or(0, |t| t.elapsed().as_millis() as u64);
-    let text = join_text(&segments);
-    let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
+    // The recording is kept first: a failed transcription must not lose what was said.
     let wav = match &cfg.keep_audio {
         Some(path) => {
             wav::write(path, &samples)?;
@@ -325,6 +340,12 @@ pub fn hear_answer(
         }
         None => None,
     };
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    let final_ms = ended_at.map_or(0, |t| t.elapsed().as_millis() as u64);
+    let text = join_text(&segments);
+    let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
     Ok((
         Answer {
             speech: SpeechFacts::measure(&text, audio_ms, endpoint.speech()),
@@ -338,4 +359,104 @@ pub fn hear_answer(
         },
         transcriber,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A microphone that has stopped: never any samples, never closed.
+    struct Dead;
+
+    impl AudioSource for Dead {
+        fn next(&mut self, wait: Duration) -> Result<Option<Vec<f32>>, ListenError> {
+            std::thread::sleep(wait);
+            Ok(Some(Vec::new()))
+        }
+    }
+
+    struct Says(&'static str);
+
+    impl Transcriber for Says {
+        fn transcribe(&mut self, _s: &[f32], _p: &str) -> Result<Vec<Segment>, TranscribeError> {
+            Ok(vec![Segment {
+                start_ms: 0,
+                end_ms: 1000,
+                text: self.0.into(),
+                no_speech: 0.0,
+            }])
+        }
+        fn model_name(&self) -> &str {
+            "test"
+        }
+    }
+
+    fn config(keep: Option<PathBuf>) -> ListenConfig {
+        ListenConfig {
+            endpoint: EndpointConfig::default(),
+            prompt: String::new(),
+            keep_audio: keep,
+        }
+    }
+
+    #[test]
+    fn a_microphone_that_stops_sending_is_an_error_not_a_hang() {
+        let t = Instant::now();
+        let r = hear_answer(
+            &mut Dead,
+            Box::new(Says("x")),
+            &config(None),
+            &AtomicBool::new(false),
+            &mut |_| {},
+        );
+        assert!(matches!(r, Err(ListenError::Stalled(3))), "{:?}", r.map(|a| a.0.text));
+        assert!(t.elapsed() < Duration::from_secs(6));
+    }
+
+    #[test]
+    fn an_answer_ended_by_the_key_keeps_its_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = dir.path().join("a.wav");
+        // A tone (speech to the detector), then the end of the input.
+        let tone: Vec<f32> = (0..16_000 * 2).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
+        let mut clip = ClipSource::new(tone, false);
+        let (answer, _) = hear_answer(
+            &mut clip,
+            Box::new(Says("a broadcast join")),
+            &config(Some(wav.clone())),
+            &AtomicBool::new(false),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(answer.wav.as_deref(), Some(wav.as_path()));
+        assert!(wav.is_file());
+        assert_eq!(answer.audio_ms, 2000);
+    }
+
+    struct Fails;
+
+    impl Transcriber for Fails {
+        fn transcribe(&mut self, _s: &[f32], _p: &str) -> Result<Vec<Segment>, TranscribeError> {
+            Err(TranscribeError::Whisper("out of memory".into()))
+        }
+        fn model_name(&self) -> &str {
+            "test"
+        }
+    }
+
+    #[test]
+    fn a_failed_transcription_still_keeps_the_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = dir.path().join("a.wav");
+        let tone: Vec<f32> = (0..16_000 * 2).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
+        let r = hear_answer(
+            &mut ClipSource::new(tone, false),
+            Box::new(Fails),
+            &config(Some(wav.clone())),
+            &AtomicBool::new(false),
+            &mut |_| {},
+        );
+        assert!(matches!(r, Err(ListenError::Transcribe(_))));
+        assert!(wav.is_file(), "what was said is kept");
+    }
 }

@@ -404,11 +404,13 @@ fn delivery(turns: &[Turn]) -> Option<Delivery> {
     if spoken.is_empty() {
         return None;
     }
-    let words: usize = spoken.iter().map(|s| s.words).sum();
-    let speaking_ms: u64 = spoken.iter().map(|s| s.speaking_ms).sum();
-    let fillers: usize = spoken.iter().map(|s| s.fillers).sum();
-    let hedges: usize = spoken.iter().map(|s| s.hedges).sum();
-    let long_pauses: usize = spoken.iter().map(|s| s.long_pauses).sum();
+    // Saturating: the facts come from a journal a person could have edited.
+    let total = |f: fn(&SpeechFacts) -> u64| spoken.iter().fold(0u64, |a, s| a.saturating_add(f(s)));
+    let words = total(|s| s.words as u64) as usize;
+    let speaking_ms = total(|s| s.speaking_ms);
+    let fillers = total(|s| s.fillers as u64) as usize;
+    let hedges = total(|s| s.hedges as u64) as usize;
+    let long_pauses = total(|s| s.long_pauses as u64) as usize;
     let longest_pause_ms = spoken.iter().map(|s| s.longest_pause_ms).max().unwrap_or(0);
     let minutes = speaking_ms as f64 / 60_000.0;
     let wpm = if speaking_ms >= 1000 {

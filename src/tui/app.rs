@@ -58,6 +58,8 @@ pub enum SessionMsg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Answer(String),
+    /// Typing began while the microphone listened: the recording stops and the typed answer follows.
+    Typing,
     Skip,
     Repeat,
     End,
@@ -342,6 +344,9 @@ impl App {
                 self.room.of = line.of;
                 self.room.skill = skill;
                 self.room.line = Some(line);
+                // A half-typed draft or an old hint belongs to the last question.
+                self.room.draft.clear();
+                self.room.hint = None;
                 self.set_stage(Stage::Asking);
             }
             SessionMsg::Listening { voice } => {
@@ -520,6 +525,12 @@ impl App {
             }
             KeyCode::Char(c) if self.room.draft.chars().count() < crate::text::MAX_ANSWER_CHARS => {
                 self.room.draft.push(c);
+                if self.room.voice {
+                    // Typing instead of talking: the microphone stops and this answer is typed.
+                    self.room.voice = false;
+                    self.room.hint = None;
+                    return vec![Action::Reply(Reply::Typing)];
+                }
                 Vec::new()
             }
             _ => Vec::new(),

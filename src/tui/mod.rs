@@ -100,6 +100,8 @@ impl RoomCandidate {
             Ok(Reply::Skip) => Response::Skip,
             Ok(Reply::Repeat) => Response::Repeat,
             Ok(Reply::End) => Response::End,
+            // The candidate started typing instead of talking: wait for the typed answer.
+            Ok(Reply::Typing) => self.reply(self.replies.recv()),
             // The room closed: stop here and leave the session open for `resume`.
             Err(_) => Response::Leave,
         }
@@ -130,6 +132,10 @@ impl RoomCandidate {
             };
             let heard = ear.hear(&self.bank, line, question, &self.stop, &mut forward);
             if let Ok(r) = self.replies.try_recv() {
+                // A key answered instead (typed words, skip, repeat, end): the recording is not kept.
+                if let Some(p) = heard.as_ref().ok().and_then(|h| h.wav.as_ref()) {
+                    let _ = std::fs::remove_file(p);
+                }
                 self.ear = Some(ear);
                 return self.reply(Ok(r));
             }

@@ -113,6 +113,11 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     let whisper_root = out.join("whisper.cpp");
 
+    // DataReady: a copy from other sources (a version bump, an interrupted copy) is replaced.
+    let stamp = |dir: &std::path::Path| std::fs::read_to_string(dir.join(".source-sha256")).ok();
+    if whisper_root.exists() && stamp(&whisper_root) != stamp(std::path::Path::new("whisper.cpp")) {
+        std::fs::remove_dir_all(&whisper_root).unwrap();
+    }
     if !whisper_root.exists() {
         std::fs::create_dir_all(&whisper_root).unwrap();
         fs_extra::dir::copy("./whisper.cpp", &out, &Default::default()).unwrap_or_else(|e| {
