@@ -1,9 +1,10 @@
 //! The real binary, end to end: every command, scripted runs, bad input, and crash safety.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
@@ -263,16 +264,6 @@ fn report_and_sessions_read_saved_sessions() {
     assert!(err.contains("no session"), "{err}");
 }
 
-fn journal_turns(home: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(home.join("sessions")) else {
-        return 0;
-    };
-    entries
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("journal.jsonl")).ok())
-        .map(|j| j.lines().filter(|l| l.contains("\"record\":\"turn\"")).count())
-        .sum()
-}
-
 #[test]
 fn killed_mid_interview_loses_no_answer_and_resumes() {
     let home = tempfile::tempdir().unwrap();
@@ -295,18 +286,13 @@ fn killed_mid_interview_loses_no_answer_and_resumes() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    for i in 0..3 {
-        writeln!(
-            stdin,
-            "Answer {i}: we partition by key and replay from the log because consumers are idempotent."
-        )
-        .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while journal_turns(home.path()) < i + 1 {
-            assert!(Instant::now() < deadline, "answer {i} was never saved");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    support::answer_and_wait_until_saved(
+        &mut stdin,
+        home.path(),
+        (0..3).map(|i| {
+            format!("Answer {i}: we partition by key and replay from the log because consumers are idempotent.")
+        }),
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     drop(stdin);

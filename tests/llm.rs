@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -731,16 +730,6 @@ fn with_the_llm_failing_the_interview_goes_on_offline() {
     eprintln!("5 questions with the endpoint down: {:.2} s", took.as_secs_f64());
 }
 
-fn journal_turns(home: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(home.join("sessions")) else {
-        return 0;
-    };
-    entries
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("journal.jsonl")).ok())
-        .map(|j| j.lines().filter(|l| l.contains("\"record\":\"turn\"")).count())
-        .sum()
-}
-
 #[test]
 fn a_killed_llm_interview_resumes_with_its_generated_questions() {
     let home = tempfile::tempdir().unwrap();
@@ -766,18 +755,11 @@ fn a_killed_llm_interview_resumes_with_its_generated_questions() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    for i in 0..3 {
-        writeln!(
-            stdin,
-            "Answer {i}: idempotent merges on the business key, and partitions are overwritten."
-        )
-        .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while journal_turns(home.path()) < i + 1 {
-            assert!(Instant::now() < deadline, "answer {i} was never saved");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    support::answer_and_wait_until_saved(
+        &mut stdin,
+        home.path(),
+        (0..3).map(|i| format!("Answer {i}: idempotent merges on the business key, and partitions are overwritten.")),
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     drop(stdin);
