@@ -361,28 +361,29 @@ fn a_missing_microphone_is_a_clear_message_and_typing_still_works() {
     );
 }
 
+/// A one-question interview on Spark (seed 3 asks about the execution model).
+const ONE_SPARK_QUESTION: [&str; 9] = [
+    "interview",
+    "--role",
+    "mid",
+    "--skills",
+    "spark",
+    "--questions",
+    "1",
+    "--seed",
+    "3",
+];
+
 #[test]
 fn scripted_audio_answers_are_transcribed_and_graded() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("answer1.wav");
-    let said = "A broadcast join copies the small table to every executor, so the big table is joined \
-                locally without a shuffle. I use it when one side fits in memory.";
-    speak(said, &wav);
+    speak(SPOKEN_ANSWER, &wav);
     let csv = dir.path().join("script.csv");
     std::fs::write(&csv, "skill,answer,audio\nspark,,answer1.wav\n").unwrap();
     let out = bin(dir.path())
-        .args([
-            "interview",
-            "--role",
-            "mid",
-            "--skills",
-            "spark",
-            "--questions",
-            "1",
-            "--seed",
-            "3",
-            "--json",
-        ])
+        .args(ONE_SPARK_QUESTION)
+        .arg("--json")
         .arg("--script")
         .arg(&csv)
         .arg("--out")
@@ -398,16 +399,8 @@ fn scripted_audio_answers_are_transcribed_and_graded() {
     // A script pointing at a missing or broken recording fails before the interview, as file:line.
     std::fs::write(&csv, "skill,answer,audio\nspark,,nope.wav\n").unwrap();
     let out = bin(dir.path())
-        .args([
-            "interview",
-            "--role",
-            "mid",
-            "--skills",
-            "spark",
-            "--questions",
-            "1",
-            "--script",
-        ])
+        .args(ONE_SPARK_QUESTION)
+        .arg("--script")
         .arg(&csv)
         .output()
         .unwrap();
@@ -416,33 +409,22 @@ fn scripted_audio_answers_are_transcribed_and_graded() {
     assert!(err.contains("script.csv:2") && err.contains("nope.wav"), "{err}");
 }
 
+/// A microphone that hears 1 s of silence, `said` (espeak-ng), then 4 s of silence: the ALSA set-up folder.
+fn mic_saying(dir: &Path, said: &str) -> PathBuf {
+    let raw = dir.join("mic.raw");
+    std::fs::write(&raw, raw_16k(&[silence(1000), speech_16k(dir, said), silence(4000)])).unwrap();
+    alsa_mic(dir, &raw)
+}
+
 /// A spoken interview at the plain prompt: the answer comes from the microphone (ALSA's file plugin),
 /// is transcribed while it is spoken, graded with its delivery, and its recording is kept in the session.
 fn voice_interview(dir: &Path, said: &str, extra: &[&str]) -> (serde_json::Value, String, String) {
-    let speech = speech_16k(dir, said);
-    let raw = dir.join("mic.raw");
-    std::fs::write(&raw, raw_16k(&[silence(1000), speech, silence(4000)])).unwrap();
-    let xdg = alsa_mic(dir, &raw);
+    let xdg = mic_saying(dir, said);
     let out = bin(dir)
         .env("XDG_CONFIG_HOME", &xdg)
         .env("DATAREADY_MIC_RATE", "16000")
-        .args([
-            "interview",
-            "--plain",
-            "--input",
-            "voice",
-            "--role",
-            "mid",
-            "--skills",
-            "spark",
-            "--questions",
-            "1",
-            "--seed",
-            "3",
-            "--mode",
-            "practice",
-            "--out",
-        ])
+        .args(ONE_SPARK_QUESTION)
+        .args(["--plain", "--input", "voice", "--mode", "practice", "--out"])
         .arg(dir.join("out"))
         .args(extra)
         .timeout(std::time::Duration::from_secs(300))
@@ -527,19 +509,17 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn a_spoken_interview_in_the_room_ends_on_the_report_with_the_recording() {
     let dir = tempfile::tempdir().unwrap();
-    let speech = speech_16k(dir.path(), SPOKEN_ANSWER);
-    let raw = dir.path().join("mic.raw");
-    std::fs::write(&raw, raw_16k(&[silence(1000), speech, silence(4000)])).unwrap();
-    let xdg = alsa_mic(dir.path(), &raw);
+    let xdg = mic_saying(dir.path(), SPOKEN_ANSWER);
     let tmux = support::tmux::Tmux {
         socket: format!("dataready-listen-{}", std::process::id()),
     };
     let cmd = format!(
-        "env DATAREADY_HOME={} XDG_CONFIG_HOME={} DATAREADY_MIC_RATE=16000 DATAREADY_NO_VOICE=1 {} interview \
-         --role mid --skills spark --questions 1 --seed 3 --mode practice --input voice",
+        "env DATAREADY_HOME={} XDG_CONFIG_HOME={} DATAREADY_MIC_RATE=16000 DATAREADY_NO_VOICE=1 {} {} \
+         --mode practice --input voice",
         dir.path().display(),
         xdg.display(),
-        env!("CARGO_BIN_EXE_dataready")
+        env!("CARGO_BIN_EXE_dataready"),
+        ONE_SPARK_QUESTION.join(" ")
     );
     tmux.run(&["new-session", "-d", "-s", "room", "-x", "100", "-y", "30", &cmd]);
     let report = tmux.wait_for("Overall");
