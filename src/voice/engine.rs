@@ -266,6 +266,12 @@ impl Voice {
     /// here; the rest is synthesized ahead of any pre-synthesis, and plays as each sentence is ready.
     /// A new line cuts off the one before.
     pub fn speak(&self, text: &str) -> Utterance {
+        self.utter(text, true)
+    }
+
+    /// Synthesizes a line, sending it to the speaker when `play` and there is one. Cached leading
+    /// sentences are delivered here; the rest goes to the synthesis worker ahead of pre-synthesis.
+    fn utter(&self, text: &str, play: bool) -> Utterance {
         let state = Arc::new(UtteranceState {
             id: self.next_id.fetch_add(1, Ordering::SeqCst),
             started: Instant::now(),
@@ -276,7 +282,7 @@ impl Voice {
         let player_tx = self
             .player
             .as_ref()
-            .filter(|p| p.alive.load(Ordering::SeqCst))
+            .filter(|p| play && p.alive.load(Ordering::SeqCst))
             .map(|p| p.tx.clone());
         if let Some(tx) = &player_tx {
             let _ = tx.send(Cmd::Begin(Arc::clone(&state)));
@@ -354,31 +360,7 @@ impl Voice {
     }
 
     fn speak_silently(&self, text: &str) -> Utterance {
-        let state = Arc::new(UtteranceState {
-            id: self.next_id.fetch_add(1, Ordering::SeqCst),
-            started: Instant::now(),
-            cancelled: AtomicBool::new(false),
-            inner: Mutex::new(Progress::default()),
-            changed: Condvar::new(),
-        });
-        let delivery = Delivery {
-            state: Arc::clone(&state),
-            player: None,
-            pause: self.pause,
-        };
-        let sentences: VecDeque<Sentence> = split_line(text).into();
-        if sentences.is_empty() {
-            delivery.finish();
-        } else {
-            let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
-            q.urgent.push_back(Job {
-                sentences,
-                delivery,
-                after_sentence: true,
-            });
-            self.shared.wake.notify_all();
-        }
-        Utterance { state, player: None }
+        self.utter(text, false)
     }
 
     /// Writes a line's audio as a 16-bit WAV.
