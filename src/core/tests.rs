@@ -38,10 +38,21 @@ fn graded(score: u8) -> Evaluation {
 
 /// Drives a whole interview, answering with the given scores in turn.
 fn run(iv: &mut Interview, scores: &[u8]) -> Vec<Effect> {
+    drive(iv, scores, |_, _, _| {})
+}
+
+/// Drives a whole interview, answering with the given scores in turn; `before` may act on each line
+/// before it is spoken (a model rewriting it), given the line's index and the effects so far.
+fn drive(
+    iv: &mut Interview,
+    scores: &[u8],
+    mut before: impl FnMut(&mut Interview, usize, &mut Vec<Effect>),
+) -> Vec<Effect> {
     let mut all = iv.handle(Event::Start { at_ms: 1 }).unwrap();
     all.extend(iv.handle(Event::Begin { at_ms: 2 }).unwrap());
     let mut i = 0;
     while iv.phase() != Phase::Complete {
+        before(iv, i, &mut all);
         all.extend(iv.handle(Event::Spoken).unwrap());
         let text = format!("answer {i}");
         all.extend(
@@ -227,10 +238,8 @@ fn written(seed: &Question, n: usize) -> Box<Question> {
 
 /// Drives an interview where a model writes every opening question and rewords or drops follow-ups.
 fn run_composed(iv: &mut Interview, scores: &[u8]) -> Vec<Effect> {
-    let mut all = iv.handle(Event::Start { at_ms: 1 }).unwrap();
-    all.extend(iv.handle(Event::Begin { at_ms: 2 }).unwrap());
-    let (mut i, mut follow_ups) = (0, 0);
-    while iv.phase() != Phase::Complete {
+    let mut follow_ups = 0;
+    drive(iv, scores, |iv, i, all| {
         if iv.composable() {
             let kind = iv.current_line().unwrap().kind;
             if kind != TurnKind::Main {
@@ -261,23 +270,7 @@ fn run_composed(iv: &mut Interview, scores: &[u8]) -> Vec<Effect> {
                 );
             }
         }
-        all.extend(iv.handle(Event::Spoken).unwrap());
-        all.extend(
-            iv.handle(Event::Answered {
-                answer: Answer::Text(format!("answer {i}")),
-                at_ms: 10 + i as u64,
-            })
-            .unwrap(),
-        );
-        all.extend(
-            iv.handle(Event::Graded {
-                evaluation: graded(scores[i % scores.len()]),
-            })
-            .unwrap(),
-        );
-        i += 1;
-    }
-    all
+    })
 }
 
 #[test]
