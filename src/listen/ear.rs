@@ -14,7 +14,8 @@ pub const RETRIES: usize = 2;
 
 pub struct Ear {
     mic_name: Option<String>,
-    /// Opened at the first answer (so the first words are not drained), then kept open.
+    /// Opened at the first answer (so the first words are not drained), then kept open and drained
+    /// before each later one.
     mic: Option<Box<dyn AudioSource>>,
     /// Lent to the transcription worker while an answer is heard.
     transcriber: Option<Box<dyn Transcriber>>,
@@ -39,23 +40,6 @@ impl Ear {
         }
     }
 
-    /// Uses this audio instead of the microphone (tests, benchmarks).
-    pub fn with_source(mut self, source: Box<dyn AudioSource>) -> Self {
-        self.mic = Some(source);
-        self
-    }
-
-    /// Opens the microphone now, so a missing one is reported before the interview starts.
-    pub fn open_mic(&mut self) -> Result<String, ListenError> {
-        if self.mic.is_none() {
-            let mic = MicSource::open(self.mic_name.as_deref())?;
-            let name = mic.name().to_string();
-            self.mic = Some(Box::new(mic));
-            return Ok(name);
-        }
-        Ok(self.mic_name.clone().unwrap_or_else(|| "the microphone".into()))
-    }
-
     /// Hears one answer to `line`: waits through silence before the candidate starts, ends at the
     /// silence limit, `stop`, or the maximum length. Sound from before this call (the interviewer's
     /// own voice, a pause) is dropped.
@@ -67,10 +51,9 @@ impl Ear {
         stop: &AtomicBool,
         events: &mut dyn FnMut(ListenEvent),
     ) -> Result<Answer, ListenError> {
-        if self.mic.is_none() {
-            self.open_mic()?;
-        } else if let Some(mic) = self.mic.as_mut() {
-            mic.drain();
+        match self.mic.as_mut() {
+            Some(mic) => mic.drain(),
+            None => self.mic = Some(Box::new(MicSource::open(self.mic_name.as_deref())?)),
         }
         let prompt = bank
             .skill(&question.skill)
@@ -122,12 +105,12 @@ impl EarSetup {
         super::capture::probe(self.mic.as_deref()).map_err(|e| e.to_string())
     }
 
-    /// Loads Whisper and checks the microphone (opened for real at the first answer).
+    /// Loads Whisper. The microphone, probed by [`EarSetup::check`], is opened at the first answer,
+    /// which reports it if it has gone since.
     pub fn open(&self, session_dir: &std::path::Path) -> Result<Ear, String> {
         let t = std::time::Instant::now();
         let whisper = crate::transcribe::Whisper::load(self.model.as_deref()).map_err(|e| e.to_string())?;
-        let mic = super::capture::probe(self.mic.as_deref()).map_err(|e| e.to_string())?;
-        tracing::info!(mic, ms = t.elapsed().as_millis() as u64, "speech recognition ready");
+        tracing::info!(ms = t.elapsed().as_millis() as u64, "speech recognition ready");
         Ok(Ear::new(
             self.mic.clone(),
             Box::new(whisper),
