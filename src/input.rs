@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver};
 use crate::bank::{Bank, Question};
 use crate::core::{Answer, Line, Turn};
 use crate::listen::ListenEvent;
-use crate::listen::ear::{Ear, RETRIES};
+use crate::listen::ear::{Ear, Heard, Listener};
 use crate::script::Script;
 use crate::session::{Candidate, Response};
 
@@ -154,84 +154,37 @@ impl<W: Write> Candidate for Speaking<'_, W> {
         show_line(&mut self.out, self.bank, line, q);
     }
 
+    /// Something typed while the question was read out (a command, a typed answer) wins over listening.
     fn respond(&mut self, line: &Line, q: &Question) -> Response {
-        // Something typed while the question was read out: a command or a typed answer wins.
-        while let Ok(l) = self.lines.try_recv() {
-            if !l.trim().is_empty() {
-                return typed_response(l, true);
-            }
-        }
         let Some(mut ear) = self.ear.take() else {
             return self.typed();
         };
-        let live = self.live;
-        let mut attempt = 0;
-        loop {
-            self.stop.store(false, Ordering::Relaxed);
-            if attempt == 0 {
-                let _ = writeln!(
-                    self.out,
-                    "  (speak; {} s of silence or Enter ends your answer; or type skip, repeat or end)",
-                    ear.endpoint.silence_limit_ms as f64 / 1000.0
-                );
-                let _ = self.out.flush();
+        let mut prompt = PromptListener {
+            out: &mut self.out,
+            lines: &self.lines,
+            live: self.live,
+            silence_s: ear.endpoint.silence_limit_ms as f64 / 1000.0,
+            shown: 0,
+            last_level: std::time::Instant::now(),
+        };
+        let heard = ear.answer(self.bank, line, q, &self.stop, &mut prompt);
+        match heard {
+            Ok(Heard::Instead(typed)) => {
+                self.ear = Some(ear);
+                typed_response(typed, true)
             }
-            let mut shown = 0usize;
-            let mut last_level = std::time::Instant::now();
-            let mut show = |e: ListenEvent| match e {
-                ListenEvent::Level(l) if live && last_level.elapsed().as_millis() >= 50 => {
-                    last_level = std::time::Instant::now();
-                    let n = (l.clamp(0.0, 1.0) * 20.0).round() as usize;
-                    eprint!("\r  mic [{}{}]", "█".repeat(n), " ".repeat(20 - n));
-                }
-                ListenEvent::Partial(t) if live => {
-                    let new = t.get(shown..).unwrap_or_default().trim();
-                    if !new.is_empty() {
-                        eprintln!("\r  … {new}");
-                    }
-                    shown = t.len();
-                }
-                ListenEvent::Warning { remaining_ms } => {
-                    eprintln!("\n  {} s left for this answer", remaining_ms / 1000)
-                }
-                _ => {}
-            };
-            let heard = ear.hear(self.bank, line, q, &self.stop, &mut show);
-            if live {
-                eprint!("\r{}\r", " ".repeat(30));
-            }
-            let heard = match heard {
-                Ok(h) => h,
-                Err(e) => {
-                    let _ = writeln!(self.out, "  Could not listen: {e}\n  Type your answers instead.");
-                    return self.typed();
-                }
-            };
-            if let Ok(typed) = self.lines.try_recv()
-                && !typed.trim().is_empty()
-            {
-                // The typed line replaces the recording, which is not kept.
-                if let Some(p) = &heard.wav {
-                    let _ = std::fs::remove_file(p);
+            Ok(Heard::Spoken(heard)) => {
+                let _ = writeln!(self.out, "You said: {}", heard.text);
+                if !heard.text.is_empty() {
+                    let _ = writeln!(self.out, "  ({})", heard.speech.describe());
                 }
                 self.ear = Some(ear);
-                return typed_response(typed, true);
+                Response::Answer(heard.into())
             }
-            if heard.text.is_empty() && attempt < RETRIES {
-                let _ = writeln!(self.out, "  I didn't catch that — please answer again.");
-                attempt += 1;
-                continue;
+            Err(e) => {
+                let _ = writeln!(self.out, "  Could not listen: {e}\n  Type your answers instead.");
+                self.typed()
             }
-            let _ = writeln!(self.out, "You said: {}", heard.text);
-            if !heard.text.is_empty() {
-                let _ = writeln!(self.out, "  ({})", heard.speech.describe());
-            }
-            self.ear = Some(ear);
-            return Response::Answer(Answer::Heard {
-                text: heard.text,
-                audio: heard.wav.map(|p| p.display().to_string()),
-                speech: Some(heard.speech),
-            });
         }
     }
 
@@ -242,6 +195,66 @@ impl<W: Write> Candidate for Speaking<'_, W> {
     fn thinking(&mut self) {
         let _ = writeln!(self.out, "  (thinking…)");
         let _ = self.out.flush();
+    }
+}
+
+/// The plain prompt while an answer is heard: a level meter and the words so far on stderr (on a
+/// terminal), "I didn't catch that" before a retry, and typed lines taking over from the recording.
+struct PromptListener<'a, W: Write> {
+    out: &'a mut W,
+    lines: &'a Receiver<String>,
+    live: bool,
+    silence_s: f64,
+    /// How much of the partial transcript is already on screen.
+    shown: usize,
+    last_level: std::time::Instant,
+}
+
+impl<W: Write> Listener for PromptListener<'_, W> {
+    type Key = String;
+
+    fn attempt(&mut self, n: usize) {
+        self.shown = 0;
+        let _ = if n == 0 {
+            writeln!(
+                self.out,
+                "  (speak; {} s of silence or Enter ends your answer; or type skip, repeat or end)",
+                self.silence_s
+            )
+        } else {
+            writeln!(self.out, "  I didn't catch that — please answer again.")
+        };
+        let _ = self.out.flush();
+    }
+
+    fn event(&mut self, e: ListenEvent) {
+        match e {
+            ListenEvent::Level(l) if self.live && self.last_level.elapsed().as_millis() >= 50 => {
+                self.last_level = std::time::Instant::now();
+                let n = (l.clamp(0.0, 1.0) * 20.0).round() as usize;
+                eprint!("\r  mic [{}{}]", "█".repeat(n), " ".repeat(20 - n));
+            }
+            ListenEvent::Partial(t) if self.live => {
+                let new = t.get(self.shown..).unwrap_or_default().trim();
+                if !new.is_empty() {
+                    eprintln!("\r  … {new}");
+                }
+                self.shown = t.len();
+            }
+            ListenEvent::Warning { remaining_ms } => eprintln!("\n  {} s left for this answer", remaining_ms / 1000),
+            ListenEvent::Ended(_) if self.live => eprint!("\r{}\r", " ".repeat(30)),
+            _ => {}
+        }
+    }
+
+    /// A typed line (a bare Enter, which only ends the recording, is not one).
+    fn interrupt(&mut self) -> Option<String> {
+        while let Ok(l) = self.lines.try_recv() {
+            if !l.trim().is_empty() {
+                return Some(l);
+            }
+        }
+        None
     }
 }
 

@@ -184,3 +184,67 @@ impl EarArgs {
         }
     }
 }
+
+/// The candidate's side while an answer is heard: what to show, and whether something else (a key,
+/// a typed line) answered instead.
+pub trait Listener {
+    /// What answers instead of the recording.
+    type Key;
+    /// Attempt `n` starts (0 first; later ones follow "I didn't catch that").
+    fn attempt(&mut self, n: usize);
+    fn event(&mut self, e: ListenEvent);
+    /// Something that came instead of speech, if it did.
+    fn interrupt(&mut self) -> Option<Self::Key>;
+}
+
+/// What came of listening for one answer.
+pub enum Heard<K> {
+    /// The spoken answer; its text is empty when nothing was recognised after the retries.
+    Spoken(Answer),
+    /// A key or typed words came first; the recording is not kept.
+    Instead(K),
+}
+
+impl Ear {
+    /// One answer, asked again (at most [`RETRIES`] times) while nothing is recognised. Each attempt
+    /// clears `stop`; the listener's interruption is checked before and after each recording, and wins.
+    pub fn answer<L: Listener>(
+        &mut self,
+        bank: &Bank,
+        line: &Line,
+        question: &Question,
+        stop: &AtomicBool,
+        listener: &mut L,
+    ) -> Result<Heard<L::Key>, ListenError> {
+        let mut attempt = 0;
+        loop {
+            stop.store(false, std::sync::atomic::Ordering::Relaxed);
+            if let Some(k) = listener.interrupt() {
+                return Ok(Heard::Instead(k));
+            }
+            listener.attempt(attempt);
+            let heard = self.hear(bank, line, question, stop, &mut |e| listener.event(e));
+            if let Some(k) = listener.interrupt() {
+                if let Some(p) = heard.as_ref().ok().and_then(|h| h.wav.as_ref()) {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Ok(Heard::Instead(k));
+            }
+            let heard = heard?;
+            if !heard.text.is_empty() || attempt >= RETRIES {
+                return Ok(Heard::Spoken(heard));
+            }
+            attempt += 1;
+        }
+    }
+}
+
+impl From<Answer> for crate::core::Answer {
+    fn from(a: Answer) -> Self {
+        Self::Heard {
+            text: a.text,
+            audio: a.wav.map(|p| p.display().to_string()),
+            speech: Some(a.speech),
+        }
+    }
+}

@@ -18,7 +18,7 @@ use crate::bank::{Bank, Question};
 use crate::core::{Answer, Config, Line, Turn};
 use crate::grade::{Grader, RubricGrader};
 use crate::listen::ListenEvent;
-use crate::listen::ear::{Ear, EarSetup, RETRIES};
+use crate::listen::ear::{Ear, EarSetup, Heard, Listener};
 use crate::llm::Llm;
 use crate::llm::config::LlmMode;
 use crate::llm::grader::LlmGrader;
@@ -110,57 +110,65 @@ impl RoomCandidate {
     /// Records and transcribes the answer, showing the level and the words as they are recognised.
     /// A key from the room (a typed answer, skip, repeat, end) stops the recording and wins.
     fn spoken(&mut self, mut ear: Ear, line: &Line, question: &Question) -> Response {
-        let mut attempt = 0;
-        loop {
-            self.stop.store(false, Ordering::Relaxed);
-            // Keys pressed while the question was read out (skip, end) apply at once.
-            if let Ok(r) = self.replies.try_recv() {
+        let mut room = RoomListener {
+            events: &self.events,
+            replies: &self.replies,
+        };
+        match ear.answer(&self.bank, line, question, &self.stop, &mut room) {
+            Ok(Heard::Instead(r)) => {
                 self.ear = Some(ear);
-                return self.reply(Ok(r));
+                self.reply(Ok(r))
             }
-            self.send(SessionMsg::Listening { voice: true });
-            let events = self.events.clone();
-            let mut forward = |e: ListenEvent| {
-                let msg = match e {
-                    ListenEvent::Level(l) => SessionMsg::Level(l),
-                    ListenEvent::Partial(t) => SessionMsg::Partial(t),
-                    ListenEvent::Warning { remaining_ms } => SessionMsg::TimeWarning(remaining_ms / 1000),
-                    ListenEvent::Ended(_) => SessionMsg::Transcribing,
-                    ListenEvent::SpeechStarted => return,
-                };
-                let _ = events.send(AppEvent::Session(msg));
-            };
-            let heard = ear.hear(&self.bank, line, question, &self.stop, &mut forward);
-            if let Ok(r) = self.replies.try_recv() {
-                // A key answered instead (typed words, skip, repeat, end): the recording is not kept.
-                if let Some(p) = heard.as_ref().ok().and_then(|h| h.wav.as_ref()) {
-                    let _ = std::fs::remove_file(p);
-                }
+            Ok(Heard::Spoken(heard)) => {
                 self.ear = Some(ear);
-                return self.reply(Ok(r));
+                self.send(SessionMsg::Grading);
+                Response::Answer(heard.into())
             }
-            let heard = match heard {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::warn!("listening failed: {e}");
-                    self.send(SessionMsg::TypedFromNow(e.to_string()));
-                    self.send(SessionMsg::Listening { voice: false });
-                    return self.reply(self.replies.recv());
-                }
-            };
-            if heard.text.is_empty() && attempt < RETRIES {
-                attempt += 1;
-                self.send(SessionMsg::NotHeard);
-                continue;
+            Err(e) => {
+                tracing::warn!("listening failed: {e}");
+                self.send(SessionMsg::TypedFromNow(e.to_string()));
+                self.send(SessionMsg::Listening { voice: false });
+                self.reply(self.replies.recv())
             }
-            self.ear = Some(ear);
-            self.send(SessionMsg::Grading);
-            return Response::Answer(Answer::Heard {
-                text: heard.text,
-                audio: heard.wav.map(|p| p.display().to_string()),
-                speech: Some(heard.speech),
-            });
         }
+    }
+}
+
+/// The room while an answer is heard: levels, words and stages go to the UI as messages, and keys
+/// pressed meanwhile (skip, end, typing) take over from the recording.
+struct RoomListener<'a> {
+    events: &'a Sender<AppEvent>,
+    replies: &'a Receiver<Reply>,
+}
+
+impl RoomListener<'_> {
+    fn send(&self, msg: SessionMsg) {
+        let _ = self.events.send(AppEvent::Session(msg));
+    }
+}
+
+impl Listener for RoomListener<'_> {
+    type Key = Reply;
+
+    fn attempt(&mut self, n: usize) {
+        if n > 0 {
+            self.send(SessionMsg::NotHeard);
+        }
+        self.send(SessionMsg::Listening { voice: true });
+    }
+
+    fn event(&mut self, e: ListenEvent) {
+        self.send(match e {
+            ListenEvent::Level(l) => SessionMsg::Level(l),
+            ListenEvent::Partial(t) => SessionMsg::Partial(t),
+            ListenEvent::Warning { remaining_ms } => SessionMsg::TimeWarning(remaining_ms / 1000),
+            ListenEvent::Ended(_) => SessionMsg::Transcribing,
+            ListenEvent::SpeechStarted => return,
+        });
+    }
+
+    fn interrupt(&mut self) -> Option<Reply> {
+        self.replies.try_recv().ok()
     }
 }
 
