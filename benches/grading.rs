@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dataready::bank::Bank;
-use dataready::core::{GradeRequest, TurnKind};
 use dataready::grade::{Grader, RubricGrader};
+use dataready::interview::{GradeRequest, TurnKind};
 
 #[derive(serde::Deserialize)]
 struct DevFile {

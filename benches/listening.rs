@@ -5,7 +5,7 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use dataready::listen::{self, ClipSource, EndReason, ListenConfig};
+use dataready::listen::{self, AnswerEnd, ClipSource, ListenConfig};
 use dataready::transcribe::{self, Transcriber, Whisper};
 
 fn main() {
@@ -23,7 +23,7 @@ fn main() {
     let model = whisper.model_name().to_string();
     let audio: Vec<Vec<f32>> = clips
         .iter()
-        .map(|p| listen::wav::read(p).unwrap_or_else(|e| panic!("{e}")).samples)
+        .map(|p| dataready::audio::wav::read(p).unwrap_or_else(|e| panic!("{e}")).samples)
         .collect();
     // Warm-up: the first run pays for allocations.
     let _ = transcribe::transcribe_clip(&mut whisper, &audio[0], "");
@@ -78,9 +78,9 @@ fn main() {
             assert_eq!(
                 heard.reason,
                 if ending == "key" {
-                    EndReason::Key
+                    AnswerEnd::Key
                 } else {
-                    EndReason::Silence
+                    AnswerEnd::Silence
                 }
             );
             finals.push(heard.final_ms);

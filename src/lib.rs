@@ -1,16 +1,19 @@
 //! DataReady: voice mock interviews for data engineers. The pure interview core lives in
-//! [`core`]; everything else is an adapter that feeds it events or carries out its effects.
+//! [`interview`]; everything else is an adapter that feeds it events or carries out its effects.
 
+pub mod assemble;
+pub mod audio;
 pub mod bank;
-pub mod core;
 pub mod doctor;
 pub mod embed;
 pub mod grade;
-pub mod input;
+pub mod interview;
 pub mod listen;
 pub mod llm;
 pub mod logging;
+pub mod notice;
 pub mod paths;
+pub mod prompt;
 pub mod report;
 pub mod script;
 pub mod session;

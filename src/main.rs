@@ -1,12 +1,14 @@
-//! `dataready`: the command line. Each subcommand is a few lines that wire adapters to the core.
+//! `dataready`: the command line. Each subcommand lives in `commands/`; interviews are put together
+//! in one place, `dataready::assemble`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cli;
-mod cli_listen;
+mod commands;
+
+use commands::{Context, bank, doctor, flags, grade, interview, listen, models, sessions, voice};
 
 #[derive(Parser)]
 #[command(
@@ -49,25 +51,16 @@ enum Command {
         json: bool,
     },
     /// Run an interview: typed answers at a prompt, or a scripted run from a CSV
-    Interview(cli::InterviewArgs),
+    Interview(interview::InterviewArgs),
     /// Continue an interrupted interview ("last" for the newest)
-    Resume {
-        id: String,
-        /// Answers from a CSV instead of the prompt
-        #[arg(long, value_name = "CSV")]
-        script: Option<PathBuf>,
-        #[command(flatten)]
-        llm: dataready::llm::config::LlmArgs,
-        #[command(flatten)]
-        ear: dataready::listen::ear::EarArgs,
-    },
+    Resume(interview::ResumeArgs),
     /// Grade answers to any question (from the bank or not)
-    Grade(cli::GradeArgs),
+    Grade(grade::GradeArgs),
     /// Show a session's report ("last" for the newest): a dashboard on a terminal, Markdown otherwise
     Report {
         id: String,
         #[arg(long, value_enum, default_value = "md")]
-        format: cli::Format,
+        format: commands::Format,
         /// Write to FILE instead of standard output
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -82,53 +75,53 @@ enum Command {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        llm: dataready::llm::config::LlmArgs,
+        llm: flags::LlmFlags,
     },
     /// Show installed models, or prepare the grader's caches
     Models {
         #[command(subcommand)]
-        action: cli::ModelsAction,
+        action: models::ModelsAction,
     },
     /// Print the transcript of a recorded answer (any WAV), with --json the segments and speech facts
-    Transcribe(cli_listen::TranscribeArgs),
+    Transcribe(listen::TranscribeArgs),
     /// Record one answer from the microphone until its end, then print the transcript
-    Listen(cli_listen::ListenArgs),
+    Listen(listen::ListenArgs),
     /// Question bank tools
     Bank {
         #[command(subcommand)]
-        action: cli::BankAction,
+        action: bank::BankAction,
     },
     /// Speak a line with the interviewer's voice, or write it to a WAV file (for trying voices)
-    Say(dataready::voice::SayArgs),
+    Say(voice::SayArgs),
     /// Install and list the interviewer's voices
     Voices {
         #[command(subcommand)]
-        action: dataready::voice::VoicesAction,
+        action: voice::VoicesAction,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     dataready::logging::init(&dataready::paths::data_dir(cli.data_dir.clone()));
-    let ctx = cli::Context {
+    let ctx = Context {
         data_dir: cli.data_dir,
         bank_dir: cli.bank,
     };
     let result = match cli.command {
-        Command::Roles { json } => cli::roles(&ctx, json),
-        Command::Skills { role, json } => cli::skills(&ctx, role.as_deref(), json),
-        Command::Interview(args) => cli::interview(&ctx, args),
-        Command::Resume { id, script, llm, ear } => cli::resume(&ctx, &id, script, &llm, &ear),
-        Command::Grade(args) => cli::grade(&ctx, args),
-        Command::Report { id, format, out } => cli::report(&ctx, &id, format, out),
-        Command::Sessions { json } => cli::sessions(&ctx, json),
-        Command::Bank { action } => cli::bank(&ctx, action),
-        Command::Models { action } => cli::models(&ctx, action),
-        Command::Doctor { json, llm } => cli::doctor(json, &llm),
-        Command::Say(args) => dataready::voice::say(args),
-        Command::Voices { action } => dataready::voice::voices(action),
-        Command::Transcribe(args) => ctx.bank_ref().and_then(|b| cli_listen::transcribe_cmd(&b, args)),
-        Command::Listen(args) => ctx.bank_ref().and_then(|b| cli_listen::listen_cmd(&b, args)),
+        Command::Roles { json } => bank::roles(&ctx, json),
+        Command::Skills { role, json } => bank::skills(&ctx, role.as_deref(), json),
+        Command::Interview(args) => interview::interview(&ctx, args),
+        Command::Resume(args) => interview::resume(&ctx, args),
+        Command::Grade(args) => grade::grade(&ctx, args),
+        Command::Report { id, format, out } => sessions::report(&ctx, &id, format, out),
+        Command::Sessions { json } => sessions::sessions(&ctx, json),
+        Command::Bank { action } => bank::bank(&ctx, action),
+        Command::Models { action } => models::models(&ctx, action),
+        Command::Doctor { json, llm } => doctor::doctor(json, &llm),
+        Command::Say(args) => voice::say(args),
+        Command::Voices { action } => voice::voices(action),
+        Command::Transcribe(args) => ctx.bank().and_then(|b| listen::transcribe_cmd(&b, args)),
+        Command::Listen(args) => ctx.bank().and_then(|b| listen::listen_cmd(&b, args)),
     };
     match result {
         Ok(code) => code,

@@ -1,10 +1,13 @@
 //! Scripted answers from a CSV (`answer`, optional `audio`, `skill`, `question_id`), for CI and batch runs.
 //! A row with `audio` is answered by that recording (transcribed like a spoken answer); its `answer` is ignored.
 
+use std::io::Write;
 use std::path::Path;
 
 use crate::bank::{Bank, Question};
-use crate::core::Line;
+use crate::interview::{Answer, Line, Turn};
+use crate::notice::Notice;
+use crate::session::{Candidate, Response};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -96,7 +99,7 @@ impl Script {
             if let Some(a) = &row.audio {
                 // Recorded answers are found relative to the script, and checked before the interview starts.
                 let file = path.parent().unwrap_or(Path::new(".")).join(a);
-                if let Err(e) = crate::listen::wav::read(&file) {
+                if let Err(e) = crate::audio::wav::read(&file) {
                     return Err(err(line, format!("audio: {e}")));
                 }
                 row.audio = Some(file.display().to_string());
@@ -155,5 +158,32 @@ fn csv_message(e: &csv::Error) -> String {
             format!("has {len} fields but the header has {expected_len}; quote answers that contain commas")
         }
         _ => e.to_string(),
+    }
+}
+
+/// Answers from a script; silent, since scripted runs print one summary at the end.
+pub struct Scripted<'a> {
+    pub script: Script,
+    /// Where notices go (a voice that could not write a line, say).
+    pub err: Box<dyn std::io::Write + 'a>,
+}
+
+impl Candidate for Scripted<'_> {
+    fn hear(&mut self, _line: &Line, _q: &Question) {}
+
+    fn respond(&mut self, line: &Line, q: &Question) -> Response {
+        match self.script.take(line, q) {
+            Some(row) => Response::Answer(match row.audio {
+                Some(path) => Answer::Audio(path),
+                None => Answer::Text(row.answer),
+            }),
+            None => Response::Exhausted,
+        }
+    }
+
+    fn feedback(&mut self, _turn: &Turn) {}
+
+    fn notice(&mut self, n: Notice) {
+        let _ = writeln!(self.err, "{n}");
     }
 }

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::bank::{Bank, Question};
-use crate::core::{Answer, Composed, Config, Effect, EndReason, Event, Interview, Line, Record, Turn};
 use crate::grade::{Grader, delivery};
+use crate::interview::{Answer, Composed, Config, Effect, EndReason, Event, Interview, Line, Record, Turn};
+use crate::notice::Notice;
 use crate::report::{self, Report};
 use crate::store::{Journal, Store};
 use crate::transcribe::{self, Transcriber};
@@ -37,6 +38,32 @@ pub trait Candidate {
     /// While the candidate answers: the question the next topic would open with if it started now, so a
     /// voice can have it ready (a guess: the answer can still change its difficulty).
     fn upcoming(&mut self, _next: &Question) {}
+    /// Something to tell the user beside the interview (shown by the front end, never printed here).
+    fn notice(&mut self, n: Notice) {
+        tracing::info!(%n, "notice");
+    }
+}
+
+/// A borrowed candidate is a candidate, so wrappers (the voice) can take `&mut dyn Candidate`.
+impl<C: Candidate + ?Sized> Candidate for &mut C {
+    fn hear(&mut self, line: &Line, question: &Question) {
+        (**self).hear(line, question);
+    }
+    fn respond(&mut self, line: &Line, question: &Question) -> Response {
+        (**self).respond(line, question)
+    }
+    fn feedback(&mut self, turn: &Turn) {
+        (**self).feedback(turn);
+    }
+    fn thinking(&mut self) {
+        (**self).thinking();
+    }
+    fn upcoming(&mut self, next: &Question) {
+        (**self).upcoming(next);
+    }
+    fn notice(&mut self, n: Notice) {
+        (**self).notice(n);
+    }
 }
 
 /// Writes the interviewer's next line instead of the bank (an LLM). Called after the core plans a
@@ -72,9 +99,15 @@ pub struct Session {
     pub interview: Interview,
     journal: Journal,
     store: Store,
-    /// Speech recognition for recorded answers, loaded on the first one.
+    /// Speech recognition for recorded answers (scripted audio), made on the first one.
     transcriber: Option<Box<dyn Transcriber>>,
+    load_transcriber: Option<TranscriberLoader>,
+    /// Notices from opening the session, shown to the candidate when the run starts.
+    notices: Vec<Notice>,
 }
+
+/// Makes the speech recognizer when the first recorded answer needs it (it takes a while to load).
+pub type TranscriberLoader = Box<dyn FnOnce() -> anyhow::Result<Box<dyn Transcriber>> + Send>;
 
 /// The result of a finished (or interrupted) run.
 pub struct Outcome {
@@ -96,6 +129,8 @@ impl Session {
             journal,
             store,
             transcriber: None,
+            load_transcriber: None,
+            notices: Vec::new(),
         };
         let effects = s.interview.handle(Event::Start { at_ms: at })?;
         for e in effects {
@@ -109,11 +144,12 @@ impl Session {
     /// Reopens an interrupted interview where it stopped.
     pub fn resume(store: Store, bank: Arc<Bank>, id: &str) -> anyhow::Result<Self> {
         let loaded = store.load(id)?;
+        let mut notices = Vec::new();
         if loaded.torn_bytes > 0 {
-            eprintln!(
-                "note: dropped an incomplete final write ({} bytes) from the journal",
+            notices.push(Notice::Note(format!(
+                "dropped an incomplete final write ({} bytes) from the journal",
                 loaded.torn_bytes
-            );
+            )));
         }
         let interview =
             Interview::restore(bank, &loaded.records).with_context(|| format!("cannot resume session {id}"))?;
@@ -124,6 +160,8 @@ impl Session {
             journal,
             store,
             transcriber: None,
+            load_transcriber: None,
+            notices,
         })
     }
 
@@ -132,16 +170,27 @@ impl Session {
         self.store.dir(&self.id)
     }
 
-    /// Uses this speech recognizer for recorded answers instead of loading the installed Whisper model.
-    pub fn set_transcriber(&mut self, t: Box<dyn Transcriber>) {
-        self.transcriber = Some(t);
+    /// How to make the speech recognizer for recorded answers, when the first one comes.
+    pub fn set_transcriber(&mut self, load: TranscriberLoader) {
+        self.load_transcriber = Some(load);
+    }
+
+    /// Notices from opening the session that no candidate has seen yet.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
     }
 
     /// A recorded answer's text, biased toward the question's skill vocabulary.
-    fn transcribe(&mut self, audio: &str, question: &Question) -> anyhow::Result<transcribe::Heard> {
+    fn transcribe(&mut self, audio: &str, question: &Question) -> anyhow::Result<transcribe::Transcript> {
         let t = match &mut self.transcriber {
             Some(t) => t,
-            None => self.transcriber.insert(Box::new(transcribe::Whisper::load(None)?)),
+            None => {
+                let load = self
+                    .load_transcriber
+                    .take()
+                    .context("no speech recognition is set up for recorded answers")?;
+                self.transcriber.insert(load()?)
+            }
         };
         let prompt = self
             .interview
@@ -172,10 +221,13 @@ impl Session {
         grader: &dyn Grader,
         composer: Option<&dyn Composer>,
     ) -> anyhow::Result<Outcome> {
+        for n in self.take_notices() {
+            candidate.notice(n);
+        }
         let mut queue: VecDeque<Effect> = VecDeque::new();
         match self.interview.phase() {
-            crate::core::Phase::Ready => queue.extend(self.interview.handle(Event::Begin { at_ms: now_ms() })?),
-            crate::core::Phase::Complete => {}
+            crate::interview::Phase::Ready => queue.extend(self.interview.handle(Event::Begin { at_ms: now_ms() })?),
+            crate::interview::Phase::Complete => {}
             // Resumed mid-question: ask it again.
             _ => {
                 if let Some(line) = self.interview.current_line().cloned() {
@@ -333,7 +385,7 @@ pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{Evaluation, GradeRequest, Mode, TurnKind};
+    use crate::interview::{Evaluation, GradeRequest, Mode, TurnKind};
 
     /// Scores every answer the same, so the interview's course is fixed.
     struct Flat(u8);

@@ -13,11 +13,12 @@ use assert_cmd::Command;
 use serde_json::{Value, json};
 
 use dataready::bank::Bank;
-use dataready::core::{GradeRequest, TurnKind};
 use dataready::grade::{Grader, RubricGrader};
-use dataready::llm::client::{Budget, ChatRequest, Client, ClientSettings, LlmError, Message, Stream};
-use dataready::llm::config::{LlmConfig, LlmMode, Preset, Secret};
+use dataready::interview::{GradeRequest, TurnKind};
+use dataready::llm::client::{Budget, ChatRequest, Client, LlmError, Message, Stream};
+use dataready::llm::config::{LlmConfig, LlmMode, Preset};
 use dataready::llm::grader::LlmGrader;
+use dataready::llm::settings::{ClientSettings, Secret};
 use dataready::llm::{Llm, StepStat};
 use dataready::paths;
 use support::openai_server::{Reply, Seen, Server, evaluation_json, stream};
@@ -869,20 +870,20 @@ fn a_real_local_server_grades_writes_questions_and_decides_follow_ups() {
     eprintln!("injection answer: {} (plain {})", injected.score, e.score);
     assert!(injected.score <= e.score.max(injected.offline.as_ref().map_or(0, |o| o.score)));
 
-    let mut iv = dataready::core::Interview::new(
+    let mut iv = dataready::interview::Interview::new(
         bank(),
-        dataready::core::Config {
+        dataready::interview::Config {
             role: "mid".into(),
             skills: vec![],
             questions: 3,
-            mode: dataready::core::Mode::Mock,
+            mode: dataready::interview::Mode::Mock,
             seed: 1,
             years: None,
         },
     )
     .unwrap();
-    iv.handle(dataready::core::Event::Start { at_ms: 0 }).unwrap();
-    iv.handle(dataready::core::Event::Begin { at_ms: 0 }).unwrap();
+    iv.handle(dataready::interview::Event::Start { at_ms: 0 }).unwrap();
+    iv.handle(dataready::interview::Event::Begin { at_ms: 0 }).unwrap();
     let writer = dataready::llm::interviewer::LlmInterviewer::new(Arc::clone(&l), false);
     let start = Instant::now();
     let composed = dataready::session::Composer::compose(&writer, &iv);

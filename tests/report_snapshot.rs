@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use dataready::bank::Bank;
-use dataready::core::{Answer, Config, Effect, Evaluation, Event, Interview, Mode, Scores};
+use dataready::interview::{Answer, Config, Effect, Evaluation, Event, Interview, Mode, Scores};
 use dataready::report;
 
 fn evaluation(score: u8, flag: Option<&str>) -> Evaluation {
@@ -49,7 +49,7 @@ fn interview(scores: &[u8]) -> Interview {
     })
     .unwrap();
     let mut i = 0;
-    while iv.phase() != dataready::core::Phase::Complete {
+    while iv.phase() != dataready::interview::Phase::Complete {
         iv.handle(Event::Spoken).unwrap();
         let at_ms = 1_764_000_060_000 + i as u64 * 60_000;
         let effects = iv

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use dataready::bank::Bank;
-use dataready::core::{Config, Evaluation, Line, Mode, Scores, Turn, TurnKind};
+use dataready::interview::{Config, Evaluation, Line, Mode, Scores, Turn, TurnKind};
 use dataready::tui::app::{Action, App, AppEvent, Reply, SessionMsg, SetupForm};
 use dataready::tui::draw;
 use ratatui::Terminal;

@@ -3,7 +3,7 @@
 //! ("4 pauses over 2 s in 50 s"), never a judgement of the person. Fillers and hedges are already
 //! read from the words by every grader, so they are not counted twice here.
 
-use crate::core::{Evaluation, LONG_PAUSE_MS, SpeechFacts};
+use crate::interview::{Evaluation, LONG_PAUSE_MS, SpeechFacts};
 
 use super::DIMENSION_WEIGHTS;
 
@@ -72,7 +72,7 @@ pub fn apply(mut e: Evaluation, speech: Option<&SpeechFacts>) -> Evaluation {
     let delta: f32 = (3..5)
         .map(|i| (after[i] - before[i]) * DIMENSION_WEIGHTS[i] * 10.0)
         .sum();
-    e.scores = crate::core::Scores::from_array(after);
+    e.scores = crate::interview::Scores::from_array(after);
     e.score = (f32::from(e.score) + delta).round().clamp(0.0, 100.0) as u8;
     e
 }
@@ -80,7 +80,7 @@ pub fn apply(mut e: Evaluation, speech: Option<&SpeechFacts>) -> Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::Scores;
+    use crate::interview::Scores;
 
     fn graded() -> Evaluation {
         Evaluation {

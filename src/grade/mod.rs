@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::bank::{Bank, Question};
-use crate::core::{Evaluation, GradeRequest, Scores, TurnKind};
 use crate::embed::{Embedder, cosine};
+use crate::interview::{Evaluation, GradeRequest, Scores, TurnKind};
 pub use index::BankIndex;
 use signals::Chunk;
 

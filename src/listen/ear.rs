@@ -4,9 +4,12 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use super::{Answer, AudioSource, EndpointConfig, ListenConfig, ListenError, ListenEvent, MicSource, hear_answer};
+use super::{
+    AudioSource, EndpointConfig, ListenConfig, ListenError, ListenEvent, MicSource, SpokenAnswer, hear_answer,
+};
 use crate::bank::{Bank, Question};
-use crate::core::Line;
+use crate::interview::Line;
+use crate::notice::Notice;
 use crate::transcribe::{self, Transcriber};
 
 /// How many times the interviewer asks again after hearing nothing, before recording no answer.
@@ -50,7 +53,7 @@ impl Ear {
         question: &Question,
         stop: &AtomicBool,
         events: &mut dyn FnMut(ListenEvent),
-    ) -> Result<Answer, ListenError> {
+    ) -> Result<SpokenAnswer, ListenError> {
         match self.mic.as_mut() {
             Some(mic) => mic.drain(),
             None => self.mic = Some(Box::new(MicSource::open(self.mic_name.as_deref())?)),
@@ -61,7 +64,7 @@ impl Ear {
             .unwrap_or_default();
         let keep_audio = match &self.keep_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| super::wav::AudioError::Write {
+                std::fs::create_dir_all(dir).map_err(|e| crate::audio::wav::AudioError::Write {
                     path: dir.clone(),
                     why: e.to_string(),
                 })?;
@@ -121,37 +124,44 @@ impl EarSetup {
 }
 
 /// How answers are given in an interview.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputMode {
-    /// Spoken when a microphone and the Whisper model are there (on a terminal), typed otherwise
+    /// Spoken when a microphone and the Whisper model are there (on a terminal), typed otherwise.
+    #[default]
     Auto,
-    /// Spoken into the microphone, transcribed locally by Whisper
+    /// Spoken into the microphone, transcribed locally by Whisper.
     Voice,
-    /// Typed at the prompt
+    /// Typed at the prompt.
     Text,
 }
 
-/// The listening flags of `interview`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct EarArgs {
-    /// How answers are given: auto (voice when a microphone and the Whisper model are there), voice or text
-    #[arg(long, value_enum, default_value = "auto")]
+/// How the candidate wants to answer (the listening flags of `interview` and `resume`).
+#[derive(Debug, Clone)]
+pub struct EarOptions {
     pub input: InputMode,
-    /// Input device name (or part of it) [default: the system's default input]
-    #[arg(long, value_name = "NAME")]
+    /// Input device name (or part of it); `None` is the system default.
     pub mic: Option<String>,
-    /// Seconds of silence after speech that end a spoken answer (people pause to think: keep it generous)
-    #[arg(long, default_value_t = 2.5, value_name = "SECONDS")]
+    /// Seconds of silence after speech that end a spoken answer.
     pub silence: f32,
-    /// Longest spoken answer in seconds; a warning comes 15 s before
-    #[arg(long, default_value_t = 180, value_name = "SECONDS")]
+    /// Longest spoken answer in seconds.
     pub max_answer: u64,
-    /// Do not keep each spoken answer's recording (WAV) in the session folder
-    #[arg(long)]
-    pub no_keep_audio: bool,
+    /// Keep each spoken answer's WAV in the session folder.
+    pub keep_audio: bool,
 }
 
-impl EarArgs {
+impl Default for EarOptions {
+    fn default() -> Self {
+        Self {
+            input: InputMode::Auto,
+            mic: None,
+            silence: 2.5,
+            max_answer: 180,
+            keep_audio: true,
+        }
+    }
+}
+
+impl EarOptions {
     pub fn setup(&self) -> EarSetup {
         EarSetup {
             mic: self.mic.clone(),
@@ -163,13 +173,13 @@ impl EarArgs {
                 max_answer_ms: self.max_answer.clamp(5, 3600) * 1000,
                 ..EndpointConfig::default()
             },
-            keep_audio: !self.no_keep_audio,
+            keep_audio: self.keep_audio,
         }
     }
 
     /// The set-up for spoken answers, or `None` for typed ones. `attended`: a person is at the
     /// terminal (auto only listens then). Anything missing is a one-line notice, and answers are typed.
-    pub fn choose(&self, attended: bool) -> Option<EarSetup> {
+    pub fn choose(&self, attended: bool, notify: &mut dyn FnMut(Notice)) -> Option<EarSetup> {
         let setup = self.setup();
         match self.input {
             InputMode::Text => None,
@@ -177,7 +187,7 @@ impl EarArgs {
             InputMode::Auto | InputMode::Voice => match setup.check() {
                 Ok(_) => Some(setup),
                 Err(why) => {
-                    eprintln!("Answers will be typed: {why}");
+                    notify(Notice::Info(format!("Answers will be typed: {why}")));
                     None
                 }
             },
@@ -198,9 +208,9 @@ pub trait Listener {
 }
 
 /// What came of listening for one answer.
-pub enum Heard<K> {
+pub enum Listened<K> {
     /// The spoken answer; its text is empty when nothing was recognised after the retries.
-    Spoken(Answer),
+    Spoken(SpokenAnswer),
     /// A key or typed words came first; the recording is not kept.
     Instead(K),
 }
@@ -215,12 +225,12 @@ impl Ear {
         question: &Question,
         stop: &AtomicBool,
         listener: &mut L,
-    ) -> Result<Heard<L::Key>, ListenError> {
+    ) -> Result<Listened<L::Key>, ListenError> {
         let mut attempt = 0;
         loop {
             stop.store(false, std::sync::atomic::Ordering::Relaxed);
             if let Some(k) = listener.interrupt() {
-                return Ok(Heard::Instead(k));
+                return Ok(Listened::Instead(k));
             }
             listener.attempt(attempt);
             let heard = self.hear(bank, line, question, stop, &mut |e| listener.event(e));
@@ -228,19 +238,19 @@ impl Ear {
                 if let Some(p) = heard.as_ref().ok().and_then(|h| h.wav.as_ref()) {
                     let _ = std::fs::remove_file(p);
                 }
-                return Ok(Heard::Instead(k));
+                return Ok(Listened::Instead(k));
             }
             let heard = heard?;
             if !heard.text.is_empty() || attempt >= RETRIES {
-                return Ok(Heard::Spoken(heard));
+                return Ok(Listened::Spoken(heard));
             }
             attempt += 1;
         }
     }
 }
 
-impl From<Answer> for crate::core::Answer {
-    fn from(a: Answer) -> Self {
+impl From<SpokenAnswer> for crate::interview::Answer {
+    fn from(a: SpokenAnswer) -> Self {
         Self::Heard {
             text: a.text,
             audio: a.wav.map(|p| p.display().to_string()),

@@ -3,8 +3,6 @@
 
 pub mod capture;
 pub mod ear;
-pub mod endpoint;
-pub mod wav;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use endpoint::{EndReason, EndpointConfig};
+pub use crate::audio::endpoint::{AnswerEnd, EndpointConfig};
 
+use crate::audio::endpoint::{self, Cue, Endpoint};
+use crate::audio::wav::{self, RATE};
 use crate::transcribe::{self, Segment, SpeechFacts, TranscribeError, Transcriber};
-use endpoint::{Cue, Endpoint};
-use wav::RATE;
 
 /// What the room (or a progress line) can show while the candidate talks.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +28,7 @@ pub enum ListenEvent {
         remaining_ms: u64,
     },
     /// The answer ended; the last segment is being transcribed.
-    Ended(EndReason),
+    Ended(AnswerEnd),
 }
 
 /// Where the answer's audio comes from.
@@ -144,9 +142,9 @@ pub struct ListenConfig {
 
 /// A finished answer.
 #[derive(Debug, Clone, Serialize)]
-pub struct Answer {
+pub struct SpokenAnswer {
     pub text: String,
-    pub reason: EndReason,
+    pub reason: AnswerEnd,
     pub audio_ms: u64,
     pub speech: SpeechFacts,
     pub wav: Option<PathBuf>,
@@ -268,7 +266,7 @@ pub fn hear_answer(
     cfg: &ListenConfig,
     stop: &AtomicBool,
     events: &mut dyn FnMut(ListenEvent),
-) -> Result<(Answer, Box<dyn Transcriber>), ListenError> {
+) -> Result<(SpokenAnswer, Box<dyn Transcriber>), ListenError> {
     let model = transcriber.model_name().to_string();
     let mut worker = Worker::start(transcriber, cfg.prompt.clone());
     let mut endpoint = Endpoint::new(cfg.endpoint.clone());
@@ -276,7 +274,7 @@ pub fn hear_answer(
     let mut segments: Vec<Segment> = Vec::new();
     let mut failure: Option<TranscribeError> = None;
     let mut ended_at = None;
-    let mut reason = EndReason::Key;
+    let mut reason = AnswerEnd::Key;
 
     let mut on_done = |d: Done, segments: &mut Vec<Segment>, events: &mut dyn FnMut(ListenEvent)| match d {
         Ok(s) => {
@@ -292,7 +290,7 @@ pub fn hear_answer(
     let mut last_audio = Instant::now();
     while ended_at.is_none() {
         let cues = if stop.load(Ordering::Relaxed) {
-            endpoint.finish(EndReason::Key)
+            endpoint.finish(AnswerEnd::Key)
         } else {
             match source.next(Duration::from_millis(50))? {
                 Some(chunk) if chunk.is_empty() && last_audio.elapsed() >= STALL => {
@@ -305,7 +303,7 @@ pub fn hear_answer(
                     samples.extend_from_slice(&chunk);
                     endpoint.push(&chunk)
                 }
-                None => endpoint.finish(EndReason::Key),
+                None => endpoint.finish(AnswerEnd::Key),
             }
         };
         for cue in cues {
@@ -347,7 +345,7 @@ pub fn hear_answer(
     let text = join_text(&segments);
     let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
     Ok((
-        Answer {
+        SpokenAnswer {
             speech: SpeechFacts::measure(&text, audio_ms, endpoint.speech()),
             text,
             reason,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::config::Secret;
+use super::settings::{ClientSettings, Secret};
 use super::sse::SseParser;
 use crate::text;
 
@@ -21,31 +21,6 @@ const MAX_REPLY_BYTES: usize = 64 * 1024;
 /// Consecutive failed steps after which the endpoint is left alone for a while.
 const BREAKER_AFTER: u32 = 3;
 const BREAKER_PAUSE: Duration = Duration::from_secs(60);
-
-#[derive(Debug, Clone)]
-pub struct ClientSettings {
-    pub connect_timeout: Duration,
-    /// Longest single attempt; the step budget can cut it shorter.
-    pub request_timeout: Duration,
-    /// Retries after the first attempt, budget permitting.
-    pub retries: u32,
-    /// Requests in flight at once from this process (scripted runs over many candidates).
-    pub concurrency: usize,
-    /// First backoff; doubles each retry, with jitter.
-    pub backoff: Duration,
-}
-
-impl Default for ClientSettings {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(3),
-            request_timeout: Duration::from_secs(60),
-            retries: 2,
-            concurrency: 4,
-            backoff: Duration::from_millis(250),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Message {

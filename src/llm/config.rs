@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::client::ClientSettings;
+use super::settings::{ClientSettings, Secret};
 
 /// How much of the interview the LLM runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LlmMode {
     /// Offline only: bank questions, rubric grading.
@@ -21,7 +21,7 @@ pub enum LlmMode {
     Full,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
     /// Databricks model serving: DATABRICKS_HOST + DATABRICKS_TOKEN
@@ -36,61 +36,42 @@ pub enum Preset {
     Openai,
 }
 
-/// An API key: shown masked, never serialized, never in errors.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// What the user asked for on the command line (`--llm*`); unset fields fall back to the environment,
+/// then the config file, then the preset.
+#[derive(Debug, Clone, Default)]
+pub struct LlmOptions {
+    pub llm: Option<LlmMode>,
+    pub llm_preset: Option<Preset>,
+    pub llm_url: Option<String>,
+    pub llm_model: Option<String>,
+    pub llm_fast_model: Option<String>,
+    pub llm_budget: Option<Duration>,
+    pub prompts: Option<PathBuf>,
+}
 
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Option<Self> {
-        let s = s.into().trim().to_string();
-        (!s.is_empty()).then_some(Self(s))
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// The last four characters, for recognizing which key is in use.
-    pub fn masked(&self) -> String {
-        let n = self.0.chars().count();
-        if n < 12 {
-            "****".into()
-        } else {
-            let tail: String = self.0.chars().skip(n - 4).collect();
-            format!("****{tail}")
+impl Preset {
+    pub const ALL: [Preset; 5] = [
+        Preset::Databricks,
+        Preset::Gemini,
+        Preset::Ollama,
+        Preset::Llamacpp,
+        Preset::Openai,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Databricks => "databricks",
+            Preset::Gemini => "gemini",
+            Preset::Ollama => "ollama",
+            Preset::Llamacpp => "llamacpp",
+            Preset::Openai => "openai",
         }
     }
-}
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secret({})", self.masked())
+    /// A preset by name, ignoring case.
+    pub fn parse(s: &str) -> Option<Preset> {
+        Self::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(s.trim()))
     }
-}
-
-/// The `--llm*` flags, shared by `interview`, `resume` and `grade`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct LlmArgs {
-    /// Use an LLM: off, grade (grading only) or full (questions, follow-ups, grading)
-    /// [default: $DATAREADY_LLM, the config file, or off]
-    #[arg(long, value_enum, value_name = "MODE")]
-    pub llm: Option<LlmMode>,
-    /// Endpoint preset [default: $DATAREADY_LLM_PRESET, the config file, databricks when DATABRICKS_HOST is set]
-    #[arg(long, value_enum, value_name = "PRESET")]
-    pub llm_preset: Option<Preset>,
-    /// OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1 [env: DATAREADY_LLM_URL]
-    #[arg(long, value_name = "URL")]
-    pub llm_url: Option<String>,
-    /// Deep model (questions, grading) [env: DATAREADY_LLM_MODEL]
-    #[arg(long, value_name = "NAME")]
-    pub llm_model: Option<String>,
-    /// Fast model (follow-up decisions) [env: DATAREADY_LLM_FAST_MODEL; default: the deep model]
-    #[arg(long, value_name = "NAME")]
-    pub llm_fast_model: Option<String>,
-    /// Longest wait for the LLM per interview step before the offline path is used [env: DATAREADY_LLM_BUDGET; default 8s]
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub llm_budget: Option<Duration>,
-    /// Folder of edited prompt templates [env: DATAREADY_PROMPTS; default: the built-in ones]
-    #[arg(long, value_name = "DIR")]
-    pub prompts: Option<PathBuf>,
 }
 
 /// The `[llm]` table of the config file (`$DATAREADY_CONFIG` or `~/.config/dataready/config.toml`).
@@ -190,7 +171,7 @@ fn non_empty(v: Option<String>) -> Option<String> {
 
 /// Resolves flags over environment over file. `None` when the LLM is off.
 pub fn resolve(
-    args: &LlmArgs,
+    args: &LlmOptions,
     env: &dyn Fn(&str) -> Option<String>,
     file: &FileConfig,
 ) -> Result<Option<LlmConfig>, ConfigError> {
@@ -217,7 +198,7 @@ pub fn resolve(
     let preset = match args.llm_preset {
         Some(p) => p,
         None => match env("DATAREADY_LLM_PRESET") {
-            Some(v) => <Preset as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
+            Some(v) => Preset::parse(&v).ok_or_else(|| {
                 ConfigError::Missing(format!(
                     "DATAREADY_LLM_PRESET={v:?} is not one of databricks, gemini, ollama, llamacpp, openai"
                 ))
@@ -351,7 +332,7 @@ pub fn resolve(
 }
 
 /// Resolves from the real environment and config file.
-pub fn from_env(args: &LlmArgs) -> Result<Option<LlmConfig>, ConfigError> {
+pub fn from_env(args: &LlmOptions) -> Result<Option<LlmConfig>, ConfigError> {
     let env = |k: &str| std::env::var(k).ok();
     let file = match config_path(&env) {
         Some(p) => read_file(&p)?,
@@ -373,11 +354,11 @@ mod tests {
     #[test]
     fn off_unless_asked() {
         assert!(
-            resolve(&LlmArgs::default(), &env_of(&[]), &FileConfig::default())
+            resolve(&LlmOptions::default(), &env_of(&[]), &FileConfig::default())
                 .unwrap()
                 .is_none()
         );
-        let args = LlmArgs {
+        let args = LlmOptions {
             llm: Some(LlmMode::Off),
             ..Default::default()
         };
@@ -397,7 +378,7 @@ mod tests {
             budget: Some("3s".into()),
             ..Default::default()
         };
-        let c = resolve(&LlmArgs::default(), &env_of(&[]), &file).unwrap().unwrap();
+        let c = resolve(&LlmOptions::default(), &env_of(&[]), &file).unwrap().unwrap();
         assert_eq!(
             (c.mode, c.base_url.as_str(), c.deep_model.as_str()),
             (LlmMode::Grade, "http://file:1/v1", "file-model")
@@ -407,12 +388,12 @@ mod tests {
             ("DATAREADY_LLM_URL", "http://env:2/v1"),
             ("DATAREADY_LLM_BUDGET", "1500ms"),
         ]);
-        let c = resolve(&LlmArgs::default(), &env, &file).unwrap().unwrap();
+        let c = resolve(&LlmOptions::default(), &env, &file).unwrap().unwrap();
         assert_eq!(
             (c.base_url.as_str(), c.budget),
             ("http://env:2/v1", Duration::from_millis(1500))
         );
-        let args = LlmArgs {
+        let args = LlmOptions {
             llm: Some(LlmMode::Full),
             llm_url: Some("http://flag:3/v1".into()),
             ..Default::default()
@@ -426,7 +407,7 @@ mod tests {
 
     #[test]
     fn presets() {
-        let args = LlmArgs {
+        let args = LlmOptions {
             llm: Some(LlmMode::Full),
             ..Default::default()
         };
@@ -451,7 +432,7 @@ mod tests {
         assert_eq!(c.preset, Preset::Gemini);
         assert!(c.base_url.ends_with("/v1beta/openai"));
 
-        let a = LlmArgs {
+        let a = LlmOptions {
             llm: Some(LlmMode::Grade),
             llm_preset: Some(Preset::Ollama),
             ..Default::default()
@@ -471,9 +452,9 @@ mod tests {
     #[test]
     fn bad_values_say_what_to_do() {
         let env = env_of(&[("DATAREADY_LLM", "maybe")]);
-        assert!(resolve(&LlmArgs::default(), &env, &FileConfig::default()).is_err());
+        assert!(resolve(&LlmOptions::default(), &env, &FileConfig::default()).is_err());
         let env = env_of(&[("DATAREADY_LLM", "full"), ("DATAREADY_LLM_BUDGET", "soon")]);
-        let err = resolve(&LlmArgs::default(), &env, &FileConfig::default()).unwrap_err();
+        let err = resolve(&LlmOptions::default(), &env, &FileConfig::default()).unwrap_err();
         assert!(err.to_string().contains("8s"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config.toml");

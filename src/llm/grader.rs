@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{JsonStep, Llm, answer_block, extract_json, nonce};
-use crate::core::{Evaluation, GradeRequest, Scores, TurnKind};
 use crate::grade::{Grader, weighted_score};
+use crate::interview::{Evaluation, GradeRequest, Scores, TurnKind};
 use crate::text;
 
 /// The longest list item kept from a model's feedback, in characters.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{JsonStep, Llm, answer_block, extract_json, nonce};
 use crate::bank::{FollowUps, KeyPoint, Question};
-use crate::core::{Composed, Interview, TurnKind};
+use crate::interview::{Composed, Interview, TurnKind};
 use crate::session::Composer;
 use crate::text;
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod grader;
 pub mod interviewer;
 pub mod prompts;
+pub mod settings;
 pub mod sse;
 
 use std::sync::Mutex;

@@ -32,8 +32,8 @@ pub fn to_markdown(r: &Report) -> String {
         r.role.name,
         r.role.years,
         match r.mode {
-            crate::core::Mode::Practice => "practice",
-            crate::core::Mode::Mock => "mock",
+            crate::interview::Mode::Practice => "practice",
+            crate::interview::Mode::Mock => "mock",
         },
         r.started_at,
         r.status,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bank::Bank;
-use crate::core::{Config, EndReason, LONG_PAUSE_MS, Scores, SpeechFacts, Turn, TurnKind};
+use crate::interview::{Config, EndReason, LONG_PAUSE_MS, Scores, SpeechFacts, Turn, TurnKind};
 
 pub use markdown::to_markdown;
 
@@ -52,16 +52,70 @@ impl Verdict {
     }
 }
 
+/// Where the interview stands: still going, or ended and why. Written as the same words as before
+/// ("in progress", "completed", "ended early by the candidate", ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    InProgress,
+    Ended(EndReason),
+}
+
+impl Status {
+    const ENDINGS: [EndReason; 4] = [
+        EndReason::Completed,
+        EndReason::EndedEarly,
+        EndReason::ScriptExhausted,
+        EndReason::OutOfQuestions,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::InProgress => "in progress",
+            Status::Ended(r) => r.describe(),
+        }
+    }
+
+    pub fn is_over(self) -> bool {
+        self != Status::InProgress
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == Status::InProgress.label() {
+            return Ok(Status::InProgress);
+        }
+        Self::ENDINGS
+            .into_iter()
+            .find(|r| r.describe() == s)
+            .map(Status::Ended)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown report status {s:?}")))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub schema: String,
     pub session: String,
     pub role: RoleInfo,
-    pub mode: crate::core::Mode,
+    pub mode: crate::interview::Mode,
     pub seed: u64,
     pub started_at: String,
     pub ended_at: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub questions_planned: usize,
     pub questions_answered: usize,
     pub overall: u8,
@@ -220,8 +274,56 @@ pub fn build(src: &Source<'_>) -> Report {
     let overall = weighted_mean(turns.iter(), |t| f64::from(t.evaluation.score))
         .unwrap_or(0.0)
         .round() as u8;
+    let dimensions = dimension_scores(turns);
+    let skills = skill_scores(bank, role, turns);
+    let radar = radar::radar(&skills.iter().map(|s| (s.name.clone(), s.score)).collect::<Vec<_>>());
+    let injection = turns
+        .iter()
+        .any(|t| t.evaluation.red_flags.iter().any(|f| f.contains("instruct the grader")));
+    let (verdict, verdict_reason) = verdict(overall, turns.len(), injection);
+    let readiness = readiness(bank, role, &role_info.name, overall, &skills, injection);
+    let strengths = strengths(&dimensions, &skills, turns);
+    let delivery = delivery(turns);
+    let mut improvements = improvements(&dimensions, &skills, turns);
+    if let Some(tip) = delivery.as_ref().and_then(delivery_tip) {
+        improvements.push(tip);
+    }
+    let roadmap = roadmap(bank, &skills, turns);
+    let next_steps = next_steps(&dimensions, &roadmap, &src.config.role);
+    Report {
+        schema: SCHEMA.to_string(),
+        session: src.session.to_string(),
+        role: role_info,
+        mode: src.config.mode,
+        seed: src.config.seed,
+        started_at: timestamp(src.started_at_ms),
+        ended_at: src.ended.map(|(_, at)| timestamp(at)),
+        status: match src.ended {
+            None => Status::InProgress,
+            Some((r, _)) => Status::Ended(r),
+        },
+        questions_planned: src.config.questions,
+        questions_answered: turns.iter().filter(|t| t.evaluation.grader != "none").count(),
+        overall,
+        verdict,
+        verdict_reason,
+        readiness,
+        dimensions,
+        skills,
+        radar,
+        strengths,
+        improvements,
+        next_steps,
+        roadmap,
+        red_flags: red_flags(turns),
+        delivery,
+        turns: turns.iter().map(TurnReport::from).collect(),
+    }
+}
 
-    let dimensions: Vec<DimensionScore> = Scores::NAMES
+/// Each dimension's mean over the answers, to one decimal.
+fn dimension_scores(turns: &[Turn]) -> Vec<DimensionScore> {
+    Scores::NAMES
         .iter()
         .enumerate()
         .map(|(i, name)| DimensionScore {
@@ -230,13 +332,15 @@ pub fn build(src: &Source<'_>) -> Report {
                 .round() as f32
                 / 10.0,
         })
-        .collect();
+        .collect()
+}
 
+/// Each asked skill's score: skills in the order the role lists them, then any others in bank order.
+fn skill_scores(bank: &Bank, role: Option<&crate::bank::Role>, turns: &[Turn]) -> Vec<SkillScore> {
     let mut by_skill: BTreeMap<&str, Vec<&Turn>> = BTreeMap::new();
     for t in turns {
         by_skill.entry(t.skill.as_str()).or_default().push(t);
     }
-    // Skills in the order the role lists them, then any others in bank order.
     let mut skill_order: Vec<&str> = role
         .map(|r| r.focus.iter().map(|f| f.0.as_str()).collect())
         .unwrap_or_default();
@@ -245,7 +349,7 @@ pub fn build(src: &Source<'_>) -> Report {
             skill_order.push(&s.id);
         }
     }
-    let skills: Vec<SkillScore> = skill_order
+    skill_order
         .iter()
         .filter_map(|id| {
             let ts = by_skill.get(id)?;
@@ -258,25 +362,34 @@ pub fn build(src: &Source<'_>) -> Report {
                 questions: ts.len(),
             })
         })
-        .collect();
-    let radar = radar::radar(&skills.iter().map(|s| (s.name.clone(), s.score)).collect::<Vec<_>>());
+        .collect()
+}
 
-    let injection = turns
-        .iter()
-        .any(|t| t.evaluation.red_flags.iter().any(|f| f.contains("instruct the grader")));
+/// The hiring verdict from the overall score, capped when an answer tried to instruct the grader.
+fn verdict(overall: u8, turns: usize, injection: bool) -> (Verdict, String) {
     let mut verdict = Verdict::from_score(overall);
-    let mut verdict_reason = format!(
+    let mut reason = format!(
         "Overall {overall}/100: Strong Hire from {STRONG_HIRE_FROM}, Hire from {HIRE_FROM}, Borderline from {BORDERLINE_FROM}, Needs Improvement below."
     );
     if injection && matches!(verdict, Verdict::StrongHire | Verdict::Hire) {
         verdict = Verdict::Borderline;
-        verdict_reason.push_str(" Capped at Borderline: an answer tried to instruct the grader.");
+        reason.push_str(" Capped at Borderline: an answer tried to instruct the grader.");
     }
-    let answered = turns.iter().filter(|t| t.evaluation.grader != "none").count();
-    if turns.len() < 3 {
-        verdict_reason.push_str(" Only a few questions were answered, so this verdict rests on little evidence.");
+    if turns < 3 {
+        reason.push_str(" Only a few questions were answered, so this verdict rests on little evidence.");
     }
+    (verdict, reason)
+}
 
+/// Whether the candidate is ready for the role, and what stands in the way if not.
+fn readiness(
+    bank: &Bank,
+    role: Option<&crate::bank::Role>,
+    role_name: &str,
+    overall: u8,
+    skills: &[SkillScore],
+    injection: bool,
+) -> Readiness {
     let focus_ids: Vec<&str> = role
         .map(|r| r.focus.iter().map(|f| f.0.as_str()).collect())
         .unwrap_or_default();
@@ -285,8 +398,7 @@ pub fn build(src: &Source<'_>) -> Report {
         .filter(|s| focus_ids.contains(&s.id.as_str()) && s.score < 45)
         .collect();
     let ready = overall >= HIRE_FROM && weak_focus.is_empty() && !injection;
-    let role_name = &role_info.name;
-    let readiness_summary = if ready {
+    let summary = if ready {
         format!("Ready for {role_name} interviews: strong enough across the role's focus areas.")
     } else if overall >= BORDERLINE_FROM {
         let gaps: Vec<&str> = weak_focus.iter().map(|s| s.name.as_str()).collect();
@@ -312,15 +424,11 @@ pub fn build(src: &Source<'_>) -> Report {
             _ => format!("Not yet ready for {role_name}; work through the study roadmap and practise again."),
         }
     };
+    Readiness { ready, summary }
+}
 
-    let strengths = strengths(&dimensions, &skills, turns);
-    let delivery = delivery(turns);
-    let mut improvements = improvements(&dimensions, &skills, turns);
-    if let Some(tip) = delivery.as_ref().and_then(delivery_tip) {
-        improvements.push(tip);
-    }
-    let roadmap = roadmap(bank, &skills, turns);
-    let next_steps = next_steps(&dimensions, &roadmap, &src.config.role);
+/// Every answer's red flags, numbered by question, without repeats.
+fn red_flags(turns: &[Turn]) -> Vec<String> {
     let mut red_flags: Vec<String> = Vec::new();
     for t in turns {
         for f in &t.evaluation.red_flags {
@@ -330,67 +438,38 @@ pub fn build(src: &Source<'_>) -> Report {
             }
         }
     }
-    let status = match src.ended {
-        None => "in progress".to_string(),
-        Some((r, _)) => r.describe().to_string(),
-    };
-    Report {
-        schema: SCHEMA.to_string(),
-        session: src.session.to_string(),
-        role: role_info,
-        mode: src.config.mode,
-        seed: src.config.seed,
-        started_at: timestamp(src.started_at_ms),
-        ended_at: src.ended.map(|(_, at)| timestamp(at)),
-        status,
-        questions_planned: src.config.questions,
-        questions_answered: answered,
-        overall,
-        verdict,
-        verdict_reason,
-        readiness: Readiness {
-            ready,
-            summary: readiness_summary,
-        },
-        dimensions,
-        skills,
-        radar,
-        strengths,
-        improvements,
-        next_steps,
-        roadmap,
-        red_flags,
-        delivery,
-        turns: turns
-            .iter()
-            .map(|t| TurnReport {
-                number: t.index + 1,
-                question_id: t.question_id.clone(),
-                skill: t.skill.clone(),
-                kind: t.kind,
-                difficulty: t.difficulty,
-                question: t.prompt.clone(),
-                answer: t.answer.clone(),
-                skipped: t.skipped,
-                truncated: t.truncated,
-                score: t.evaluation.score,
-                scores: t.evaluation.scores,
-                what_went_well: t.evaluation.what_went_well.clone(),
-                what_was_missing: t.evaluation.what_was_missing.clone(),
-                red_flags: t.evaluation.red_flags.clone(),
-                seniority_signals: t.evaluation.seniority_signals.clone(),
-                grader: t.evaluation.grader.clone(),
-                offline: t.evaluation.offline.as_ref().map(|o| GradeSummary {
-                    grader: o.grader.clone(),
-                    score: o.score,
-                    scores: o.scores,
-                }),
-                fallback: t.evaluation.fallback.clone(),
-                written_by: t.written_by.clone(),
-                speech: t.speech.clone(),
-                audio: t.audio.clone(),
-            })
-            .collect(),
+    red_flags
+}
+
+impl From<&Turn> for TurnReport {
+    fn from(t: &Turn) -> Self {
+        TurnReport {
+            number: t.index + 1,
+            question_id: t.question_id.clone(),
+            skill: t.skill.clone(),
+            kind: t.kind,
+            difficulty: t.difficulty,
+            question: t.prompt.clone(),
+            answer: t.answer.clone(),
+            skipped: t.skipped,
+            truncated: t.truncated,
+            score: t.evaluation.score,
+            scores: t.evaluation.scores,
+            what_went_well: t.evaluation.what_went_well.clone(),
+            what_was_missing: t.evaluation.what_was_missing.clone(),
+            red_flags: t.evaluation.red_flags.clone(),
+            seniority_signals: t.evaluation.seniority_signals.clone(),
+            grader: t.evaluation.grader.clone(),
+            offline: t.evaluation.offline.as_ref().map(|o| GradeSummary {
+                grader: o.grader.clone(),
+                score: o.score,
+                scores: o.scores,
+            }),
+            fallback: t.evaluation.fallback.clone(),
+            written_by: t.written_by.clone(),
+            speech: t.speech.clone(),
+            audio: t.audio.clone(),
+        }
     }
 }
 

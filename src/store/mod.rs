@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::core::Record;
+use crate::interview::Record;
 
 const JOURNAL: &str = "journal.jsonl";
 
@@ -228,7 +228,7 @@ fn parse_line(line: &[u8]) -> Option<Result<Record, String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::EndReason;
+    use crate::interview::EndReason;
 
     fn ended(at_ms: u64) -> Record {
         Record::Ended {

@@ -17,12 +17,11 @@ pub enum ConvertError {
 }
 
 /// How the large matrices are stored in the ggml file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Weights {
     /// As shipped (fp16).
     F16,
-    #[value(name = "q8_0")]
     /// 8-bit blocks (ggml q8_0): about half the size and faster on CPU, accuracy unchanged in our tests.
     Q8_0,
 }

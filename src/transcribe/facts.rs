@@ -1,10 +1,10 @@
 //! Observable facts about how an answer was spoken: pace, fillers, hedges, long pauses. They describe
 //! behaviour ("14 fillers in 90 s"), never personality.
 
-pub use crate::core::SpeechFacts;
 use crate::grade::signals;
+pub use crate::interview::SpeechFacts;
 
-pub use crate::core::LONG_PAUSE_MS;
+pub use crate::interview::LONG_PAUSE_MS;
 
 impl SpeechFacts {
     /// `speech` are the (start, end) milliseconds of detected speech, in order.

@@ -13,8 +13,8 @@ use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextPar
 
 pub use facts::SpeechFacts;
 
-use crate::listen::endpoint;
-use crate::listen::wav::{self, RATE};
+use crate::audio::endpoint;
+use crate::audio::wav::{self, RATE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TranscribeError {
@@ -217,7 +217,7 @@ fn strip_markers(s: &str) -> String {
 
 /// A transcript with what it rests on.
 #[derive(Debug, Clone, Serialize)]
-pub struct Heard {
+pub struct Transcript {
     pub text: String,
     pub model: String,
     pub audio_ms: u64,
@@ -228,7 +228,7 @@ pub struct Heard {
 }
 
 /// Transcribes a whole clip (16 kHz mono): nothing is sent to Whisper if no speech is detected.
-pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -> Result<Heard, TranscribeError> {
+pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -> Result<Transcript, TranscribeError> {
     let start = std::time::Instant::now();
     let regions = endpoint::speech_regions(samples);
     let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
@@ -239,7 +239,7 @@ pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -
     };
     let text = guard(&segments, speech_ms);
     let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
-    Ok(Heard {
+    Ok(Transcript {
         speech: SpeechFacts::measure(&text, audio_ms, &regions),
         text,
         model: t.model_name().to_string(),
@@ -250,7 +250,7 @@ pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -
 }
 
 /// Reads a WAV file (any format hound reads) and transcribes it.
-pub fn transcribe_file(t: &mut dyn Transcriber, path: &Path, prompt: &str) -> Result<Heard, TranscribeError> {
+pub fn transcribe_file(t: &mut dyn Transcriber, path: &Path, prompt: &str) -> Result<Transcript, TranscribeError> {
     let clip = wav::read(path)?;
     transcribe_clip(t, &clip.samples, prompt)
 }

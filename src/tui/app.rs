@@ -5,8 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::crossterm;
 
 use crate::bank::Bank;
-use crate::core::{Config, Line, Mode, Turn};
 use crate::doctor::Check;
+use crate::interview::{Config, Line, Mode, Turn};
 use crate::report::Report;
 
 /// Everything that happens, from keys, the clock, or the interview thread.
@@ -48,6 +48,8 @@ pub enum SessionMsg {
     NotHeard,
     /// Spoken answers stopped working; the rest are typed.
     TypedFromNow(String),
+    /// Something to tell the candidate (a voice problem, a dropped torn write), shown as the notice line.
+    Notice(String),
     Grading,
     Feedback(Box<Turn>),
     Finished(Box<Report>),
@@ -371,6 +373,7 @@ impl App {
                 self.room.voice = false;
                 self.notice = Some(format!("Answers are typed from here: {why}"));
             }
+            SessionMsg::Notice(text) => self.notice = Some(text),
             SessionMsg::Grading => {
                 self.room.hint = None;
                 self.set_stage(Stage::Grading);

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{App, Field, Screen, Stage};
-use crate::core::Mode;
+use crate::interview::Mode;
 use crate::report::Report;
 
 /// Styles that degrade to plain text under NO_COLOR and read on light and dark backgrounds.
@@ -299,7 +299,7 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
             Line::styled(format!("{} · {}", r.skill, l.kind.label()), t.dim()),
             Line::raw(l.text.clone()),
         ]),
-        None => Text::from(Line::styled(r.status.clone(), t.dim())),
+        None => Text::from(Line::styled(r.status.to_string(), t.dim())),
     };
     f.render_widget(
         Paragraph::new(qtext)

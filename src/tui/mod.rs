@@ -14,19 +14,15 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
+use crate::assemble::{self, Adapters};
 use crate::bank::{Bank, Question};
-use crate::core::{Answer, Config, Line, Turn};
-use crate::grade::{Grader, RubricGrader};
+use crate::interview::{Answer, Config, Line, Turn};
 use crate::listen::ListenEvent;
-use crate::listen::ear::{Ear, EarSetup, Heard, Listener};
-use crate::llm::Llm;
-use crate::llm::config::LlmMode;
-use crate::llm::grader::LlmGrader;
-use crate::llm::interviewer::LlmInterviewer;
+use crate::listen::ear::{Ear, Listened, Listener};
+use crate::notice::Notice;
 use crate::report::{self, Report};
-use crate::session::{Candidate, Composer, Response, Session};
+use crate::session::{Candidate, Response, Session};
 use crate::store::Store;
-use crate::voice::{InterviewVoice, Spoken};
 use app::{Action, App, AppEvent, Reply, SessionMsg, SetupForm, Stage};
 
 /// Frame interval while something moves (speaking, listening, thinking): 20 fps.
@@ -88,6 +84,10 @@ impl Candidate for RoomCandidate {
     fn thinking(&mut self) {
         self.send(SessionMsg::Grading);
     }
+
+    fn notice(&mut self, n: Notice) {
+        self.send(SessionMsg::Notice(n.to_string()));
+    }
 }
 
 impl RoomCandidate {
@@ -115,11 +115,11 @@ impl RoomCandidate {
             replies: &self.replies,
         };
         match ear.answer(&self.bank, line, question, &self.stop, &mut room) {
-            Ok(Heard::Instead(r)) => {
+            Ok(Listened::Instead(r)) => {
                 self.ear = Some(ear);
                 self.reply(Ok(r))
             }
-            Ok(Heard::Spoken(heard)) => {
+            Ok(Listened::Spoken(heard)) => {
                 self.ear = Some(ear);
                 self.send(SessionMsg::Grading);
                 Response::Answer(heard.into())
@@ -172,49 +172,28 @@ impl Listener for RoomListener<'_> {
     }
 }
 
-/// What the interview thread works with besides the bank and the store.
-struct Adapters {
-    llm: Option<Arc<Llm>>,
-    voice: Option<InterviewVoice>,
-    ear: Option<EarSetup>,
-    /// Set by the room to end a spoken answer.
-    stop: Arc<AtomicBool>,
-}
-
 fn spawn_interview(
     bank: Arc<Bank>,
     store: Store,
     start: Start,
     adapters: Adapters,
+    stop: Arc<AtomicBool>,
     events: Sender<AppEvent>,
 ) -> Sender<Reply> {
-    let Adapters { llm, voice, ear, stop } = adapters;
-    // The microphone must not hear the interviewer: with spoken answers each line plays to its end first.
-    let voice = voice.map(|mut v| {
-        v.wait |= ear.is_some();
-        v
-    });
     let (reply_tx, reply_rx) = mpsc::channel();
     std::thread::spawn(move || {
         let send = |m: SessionMsg| {
             let _ = events.send(AppEvent::Session(m));
         };
         send(SessionMsg::Preparing("Loading the grader...".into()));
-        let t = Instant::now();
-        let grader = match RubricGrader::load(
-            Arc::clone(&bank),
-            &crate::paths::embedder_dir(),
-            &crate::paths::cache_dir(),
-            &mut |done, total| {
-                send(SessionMsg::Preparing(format!(
-                    "Preparing the grader: {done}/{total} texts"
-                )))
-            },
-        ) {
+        let grader = match assemble::load_grader(Arc::clone(&bank), &mut |done, total| {
+            send(SessionMsg::Preparing(format!(
+                "Preparing the grader: {done}/{total} texts"
+            )))
+        }) {
             Ok(g) => g,
             Err(e) => return send(SessionMsg::Failed(format!("{e:#}"))),
         };
-        tracing::info!(ms = t.elapsed().as_millis() as u64, "grader loaded");
         let session = match start {
             Start::Resume(id) => Session::resume(store, Arc::clone(&bank), &id),
             Start::New(config) | Start::Setup(config) => Session::start(store, Arc::clone(&bank), config),
@@ -226,7 +205,7 @@ fn spawn_interview(
         send(SessionMsg::Started {
             session: session.id.clone(),
         });
-        let ear = ear.and_then(|setup| {
+        let ear = adapters.ear.as_ref().and_then(|setup| {
             send(SessionMsg::Preparing("Loading speech recognition...".into()));
             setup
                 .open(&session.dir())
@@ -240,27 +219,8 @@ fn spawn_interview(
             ear,
             stop,
         };
-        // With an LLM: it grades (the offline grade kept beside it) and, in full mode, writes the lines.
-        let llm_grader = llm.as_ref().map(|l| LlmGrader {
-            offline: &grader,
-            llm: Arc::clone(l),
-        });
-        let chosen: &dyn Grader = match &llm_grader {
-            Some(g) => g,
-            None => &grader,
-        };
-        let interviewer = llm
-            .filter(|l| l.config.mode == LlmMode::Full)
-            .map(|llm| LlmInterviewer::new(llm, true));
-        let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
-        let result = match voice {
-            Some(v) => session.run_composed(&mut Spoken::new(candidate, v), chosen, composer),
-            None => session.run_composed(&mut candidate, chosen, composer),
-        };
-        match result {
-            Ok(outcome) if outcome.report.status != "in progress" => {
-                send(SessionMsg::Finished(Box::new(outcome.report)))
-            }
+        match assemble::conduct(&mut session, &mut candidate, &grader, adapters, true) {
+            Ok(outcome) if outcome.report.status.is_over() => send(SessionMsg::Finished(Box::new(outcome.report))),
             Ok(_) => {}
             Err(e) => send(SessionMsg::Failed(format!("{e:#}"))),
         }
@@ -300,14 +260,8 @@ fn color() -> bool {
 
 /// Opens the room full-screen; the terminal is restored however it closes (ratatui's panic hook
 /// covers panics; signals and Ctrl-C arrive as events).
-pub fn run_interview(
-    bank: Arc<Bank>,
-    store: Store,
-    start: Start,
-    llm: Option<Arc<Llm>>,
-    voice: Option<InterviewVoice>,
-    ear: Option<EarSetup>,
-) -> anyhow::Result<Closed> {
+pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adapters) -> anyhow::Result<Closed> {
+    let Adapters { llm, voice, ear } = adapters;
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let (app, pending) = match start {
@@ -329,8 +283,8 @@ pub fn run_interview(
                 llm: llm.clone(),
                 voice: voice.take(),
                 ear: ear.clone(),
-                stop: Arc::clone(&stop),
             },
+            Arc::clone(&stop),
             tx.clone(),
         )
     });
@@ -346,8 +300,8 @@ pub fn run_interview(
                     llm: llm.clone(),
                     voice: voice.take(),
                     ear: ear.clone().filter(|_| spoken),
-                    stop: Arc::clone(&stop),
                 },
+                Arc::clone(&stop),
                 tx.clone(),
             ));
         }

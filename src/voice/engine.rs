@@ -3,15 +3,15 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::cache::{self, Cache};
 use super::phonemes::{Sentence, split_line};
-use super::player::{self, Cmd, PlayerHandle};
+use super::player::{self, PlayerHandle};
+use super::utterance::{Cmd, Delivery, Utterance, UtteranceState};
 use super::{Synth, VoiceError, VoiceFiles};
 
 #[derive(Debug, Clone)]
@@ -36,147 +36,6 @@ impl Default for VoiceOptions {
             cache_dir: Some(super::cache_dir()),
             sentence_pause_ms: 200,
         }
-    }
-}
-
-/// One line being spoken: its audio so far, when the first sound went out, and whether it is over.
-pub(crate) struct UtteranceState {
-    pub id: u64,
-    started: Instant,
-    cancelled: AtomicBool,
-    inner: Mutex<Progress>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct Progress {
-    audio: Vec<f32>,
-    sentences: usize,
-    first_audio: Option<Duration>,
-    synthesized: bool,
-    done: bool,
-    errors: Vec<String>,
-}
-
-impl UtteranceState {
-    pub(crate) fn mark_done(&self) {
-        let mut p = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        p.done = true;
-        self.changed.notify_all();
-    }
-}
-
-/// A handle on a line being spoken.
-#[derive(Clone)]
-pub struct Utterance {
-    state: Arc<UtteranceState>,
-    player: Option<(Sender<Cmd>, Arc<AtomicBool>)>,
-}
-
-impl Utterance {
-    /// Blocks until the line has been played to the end (or synthesized, without a speaker) or stopped.
-    pub fn wait(&self) {
-        let mut p = self.state.inner.lock().unwrap_or_else(|e| e.into_inner());
-        while !p.done {
-            if let Some((_, alive)) = &self.player
-                && !alive.load(Ordering::SeqCst)
-                && p.synthesized
-            {
-                break;
-            }
-            p = self
-                .state
-                .changed
-                .wait_timeout(p, Duration::from_millis(50))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
-    /// Blocks until every sentence is synthesized (playback may still be going).
-    pub fn wait_synthesized(&self) {
-        let mut p = self.state.inner.lock().unwrap_or_else(|e| e.into_inner());
-        while !p.synthesized {
-            p = self.state.changed.wait(p).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    /// Stops playback now. Synthesis of the line finishes anyway (it is cached for a repeat).
-    pub fn stop(&self) {
-        self.state.cancelled.store(true, Ordering::SeqCst);
-        if let Some((tx, _)) = &self.player {
-            let _ = tx.send(Cmd::Stop(self.state.id));
-        }
-        self.state.mark_done();
-    }
-
-    pub fn is_done(&self) -> bool {
-        self.state.inner.lock().map(|p| p.done).unwrap_or(true)
-    }
-
-    /// Time from `speak` to the first sentence's audio being handed to the speaker (or ready, without one).
-    pub fn first_audio(&self) -> Option<Duration> {
-        self.state.inner.lock().ok().and_then(|p| p.first_audio)
-    }
-
-    /// The whole line's audio so far, sentence pauses included.
-    pub fn audio(&self) -> Vec<f32> {
-        self.state.inner.lock().map(|p| p.audio.clone()).unwrap_or_default()
-    }
-
-    /// Sentences that could not be synthesized (they are skipped, the rest is spoken).
-    pub fn errors(&self) -> Vec<String> {
-        self.state.inner.lock().map(|p| p.errors.clone()).unwrap_or_default()
-    }
-}
-
-/// Where a line's sentences go as they become ready, in order.
-struct Delivery {
-    state: Arc<UtteranceState>,
-    player: Option<Sender<Cmd>>,
-    pause: usize,
-}
-
-impl Delivery {
-    /// Hands over the next piece; `after_sentence` says whether the piece before it ended a sentence.
-    fn push(&self, samples: Vec<f32>, after_sentence: bool) {
-        let mut p = self.state.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if samples.is_empty() {
-            return;
-        }
-        let mut chunk = Vec::with_capacity(samples.len() + self.pause);
-        if p.sentences > 0 && after_sentence {
-            chunk.resize(self.pause, 0.0);
-        }
-        chunk.extend_from_slice(&samples);
-        p.audio.extend_from_slice(&chunk);
-        p.sentences += 1;
-        if p.first_audio.is_none() {
-            p.first_audio = Some(self.state.started.elapsed());
-        }
-        if !self.state.cancelled.load(Ordering::SeqCst)
-            && let Some(tx) = &self.player
-        {
-            let _ = tx.send(Cmd::Chunk(self.state.id, chunk));
-        }
-        self.state.changed.notify_all();
-    }
-
-    fn fail(&self, error: String) {
-        let mut p = self.state.inner.lock().unwrap_or_else(|e| e.into_inner());
-        p.errors.push(error);
-    }
-
-    fn finish(&self) {
-        let mut p = self.state.inner.lock().unwrap_or_else(|e| e.into_inner());
-        p.synthesized = true;
-        match &self.player {
-            Some(tx) if !self.state.cancelled.load(Ordering::SeqCst) => {
-                let _ = tx.send(Cmd::End(self.state.id));
-            }
-            _ => p.done = true,
-        }
-        self.state.changed.notify_all();
     }
 }
 
@@ -272,13 +131,7 @@ impl Voice {
     /// Synthesizes a line, sending it to the speaker when `play` and there is one. Cached leading
     /// sentences are delivered here; the rest goes to the synthesis worker ahead of pre-synthesis.
     fn utter(&self, text: &str, play: bool) -> Utterance {
-        let state = Arc::new(UtteranceState {
-            id: self.next_id.fetch_add(1, Ordering::SeqCst),
-            started: Instant::now(),
-            cancelled: AtomicBool::new(false),
-            inner: Mutex::new(Progress::default()),
-            changed: Condvar::new(),
-        });
+        let state = Arc::new(UtteranceState::new(self.next_id.fetch_add(1, Ordering::SeqCst)));
         let player_tx = self
             .player
             .as_ref()

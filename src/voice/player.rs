@@ -11,16 +11,7 @@ use rodio::DeviceTrait;
 use rodio::cpal::traits::HostTrait;
 
 use super::VoiceError;
-use super::engine::UtteranceState;
-
-pub(crate) enum Cmd {
-    Begin(Arc<UtteranceState>),
-    Chunk(u64, Vec<f32>),
-    End(u64),
-    Stop(u64),
-    /// Finish what is playing, then close the device and end the thread.
-    Shutdown,
-}
+use super::utterance::{Cmd, UtteranceState};
 
 pub(crate) struct PlayerHandle {
     pub tx: Sender<Cmd>,

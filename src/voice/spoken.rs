@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use crate::bank::Question;
-use crate::core::{Line, Turn};
+use crate::interview::{Line, Turn};
+use crate::notice::Notice;
 use crate::session::{Candidate, Response};
 
 use super::options::InterviewVoice;
@@ -43,7 +44,8 @@ impl<C: Candidate> Spoken<C> {
             if let Some(path) = wav {
                 u.wait_synthesized();
                 if let Err(e) = self.voice.write_wav(&path, &u.audio()) {
-                    eprintln!("warning: could not write {}: {e}", path.display());
+                    self.inner
+                        .notice(Notice::Warning(format!("could not write {}: {e}", path.display())));
                 }
             }
         }
@@ -70,7 +72,8 @@ impl<C: Candidate> Candidate for Spoken<C> {
             }
         }
         for e in u.errors() {
-            eprintln!("warning: could not speak part of the line: {e}");
+            self.inner
+                .notice(Notice::Warning(format!("could not speak part of the line: {e}")));
         }
         self.current = Some((u, wav));
     }
@@ -88,6 +91,10 @@ impl<C: Candidate> Candidate for Spoken<C> {
 
     fn thinking(&mut self) {
         self.inner.thinking();
+    }
+
+    fn notice(&mut self, n: Notice) {
+        self.inner.notice(n);
     }
 
     /// The next topic's opening question is synthesized while the candidate answers, beside the

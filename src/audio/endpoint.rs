@@ -40,7 +40,7 @@ impl Default for EndpointConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum EndReason {
+pub enum AnswerEnd {
     /// The candidate stopped talking for the silence limit.
     Silence,
     /// The candidate pressed the end key (or the input ran out).
@@ -66,7 +66,7 @@ pub enum Cue {
     Warning {
         remaining_ms: u64,
     },
-    End(EndReason),
+    End(AnswerEnd),
 }
 
 /// Frame energy classifier with a noise floor that follows the room.
@@ -117,7 +117,7 @@ pub struct Endpoint {
     silent_run: u64,
     started: bool,
     warned: bool,
-    ended: Option<EndReason>,
+    ended: Option<AnswerEnd>,
     segment_from: usize,
     segment_has_speech: bool,
     /// (start, end) ms of each stretch of speech.
@@ -146,7 +146,7 @@ impl Endpoint {
         }
     }
 
-    pub fn ended(&self) -> Option<EndReason> {
+    pub fn ended(&self) -> Option<AnswerEnd> {
         self.ended
     }
 
@@ -239,9 +239,9 @@ impl Endpoint {
         }
 
         if self.started && pause_ms >= self.cfg.silence_limit_ms {
-            self.end(EndReason::Silence, cues);
+            self.end(AnswerEnd::Silence, cues);
         } else if now >= self.cfg.max_answer_ms {
-            self.end(EndReason::MaxLength, cues);
+            self.end(AnswerEnd::MaxLength, cues);
         } else if !self.warned && now + self.cfg.warn_before_ms >= self.cfg.max_answer_ms {
             self.warned = true;
             cues.push(Cue::Warning {
@@ -251,7 +251,7 @@ impl Endpoint {
     }
 
     /// Ends the answer now (the candidate's key, or the input ran out).
-    pub fn finish(&mut self, reason: EndReason) -> Vec<Cue> {
+    pub fn finish(&mut self, reason: AnswerEnd) -> Vec<Cue> {
         let mut cues = Vec::new();
         if self.ended.is_none() {
             self.end(reason, &mut cues);
@@ -259,10 +259,10 @@ impl Endpoint {
         cues
     }
 
-    fn end(&mut self, reason: EndReason, cues: &mut Vec<Cue>) {
+    fn end(&mut self, reason: AnswerEnd, cues: &mut Vec<Cue>) {
         self.ended = Some(reason);
         let end = self.samples()
-            - if reason == EndReason::Silence {
+            - if reason == AnswerEnd::Silence {
                 // Keep half a second of the closing silence at most.
                 (self.silent_run as usize).saturating_sub(25) * FRAME
             } else {
@@ -327,7 +327,7 @@ mod tests {
         (cues, e)
     }
 
-    fn ends(cues: &[Cue]) -> Vec<EndReason> {
+    fn ends(cues: &[Cue]) -> Vec<AnswerEnd> {
         cues.iter()
             .filter_map(|c| if let Cue::End(r) = c { Some(*r) } else { None })
             .collect()
@@ -358,7 +358,7 @@ mod tests {
     #[test]
     fn a_pause_longer_than_the_limit_ends_it() {
         let (cues, e) = run(EndpointConfig::default(), &[(true, 2000), (false, 2600), (true, 2000)]);
-        assert_eq!(ends(&cues), vec![EndReason::Silence]);
+        assert_eq!(ends(&cues), vec![AnswerEnd::Silence]);
         // The speech after the end is not taken.
         assert_eq!(e.speech().len(), 1);
         // The last segment covers the speech and no more than half a second of the silence.
@@ -387,7 +387,7 @@ mod tests {
         let warn = cues
             .iter()
             .position(|c| matches!(c, Cue::Warning { remaining_ms: 3000 }));
-        let end = cues.iter().position(|c| *c == Cue::End(EndReason::MaxLength));
+        let end = cues.iter().position(|c| *c == Cue::End(AnswerEnd::MaxLength));
         assert!(warn.is_some() && end.is_some() && warn < end, "{cues:?}");
     }
 
@@ -397,7 +397,7 @@ mod tests {
             EndpointConfig::default(),
             &[(true, 3500), (false, 600), (true, 3500), (false, 600), (true, 1000)],
         );
-        cues.extend(e.finish(EndReason::Key));
+        cues.extend(e.finish(AnswerEnd::Key));
         let segs: Vec<(usize, usize)> = cues
             .iter()
             .filter_map(|c| {
@@ -410,13 +410,13 @@ mod tests {
             .collect();
         assert_eq!(segs.len(), 3, "{segs:?}");
         assert!(segs.windows(2).all(|w| w[0].1 == w[1].0), "contiguous: {segs:?}");
-        assert_eq!(ends(&cues), vec![EndReason::Key]);
+        assert_eq!(ends(&cues), vec![AnswerEnd::Key]);
     }
 
     #[test]
     fn only_silence_gives_no_segment() {
         let (mut cues, mut e) = run(EndpointConfig::default(), &[(false, 4000)]);
-        cues.extend(e.finish(EndReason::Key));
+        cues.extend(e.finish(AnswerEnd::Key));
         assert!(!cues.iter().any(|c| matches!(c, Cue::Segment { .. })));
         assert!(speech_regions(&silence(3000)).is_empty());
     }

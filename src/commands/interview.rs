@@ -1,0 +1,274 @@
+//! `interview` and `resume`: options → the assembly point (`dataready::assemble`) → the room, the
+//! plain prompt or a scripted run → the summary and exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde::Serialize;
+
+use dataready::assemble::{self, Adapters, Answering, PromptIo};
+use dataready::bank::Bank;
+use dataready::grade::RubricGrader;
+use dataready::interview::{Config, Interview, Phase};
+use dataready::script::Script;
+use dataready::session::{self, Outcome, Session};
+use dataready::tui;
+
+use super::flags::{AdapterFlags, ModeArg};
+use super::{Context, to_stderr, use_room};
+
+#[derive(Args)]
+pub struct InterviewArgs {
+    /// junior, mid, senior, staff or principal [default: mid; on a terminal without it, the setup screen asks]
+    #[arg(long)]
+    role: Option<String>,
+    /// Comma-separated skills to cover [default: the role's focus skills]
+    #[arg(long, value_delimiter = ',', value_name = "SKILLS")]
+    skills: Vec<String>,
+    /// How many questions, follow-ups included
+    #[arg(long, default_value_t = 10)]
+    questions: usize,
+    /// practice: feedback after each answer; mock: feedback only in the report
+    #[arg(long, value_enum, default_value = "mock")]
+    mode: ModeArg,
+    /// Seed for question choice; the same seed and answers give the same interview [default: random]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Years of experience (recorded in the report)
+    #[arg(long)]
+    years: Option<u32>,
+    /// Scripted run: answers from a CSV with an `answer` column (optional `skill`, `question_id`, `audio`)
+    #[arg(long, value_name = "CSV")]
+    script: Option<PathBuf>,
+    /// Also copy report.md and report.json into DIR
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Exit with status 3 when the overall score is below this (scripted runs in CI)
+    #[arg(long, value_name = "SCORE")]
+    fail_under: Option<u8>,
+    /// Print the summary as JSON
+    #[arg(long)]
+    json: bool,
+    /// Line-by-line prompt instead of the full-screen room (automatic when not on a terminal)
+    #[arg(long)]
+    plain: bool,
+    #[command(flatten)]
+    adapters: AdapterFlags,
+}
+
+#[derive(Args)]
+pub struct ResumeArgs {
+    /// The session to continue ("last" for the newest)
+    id: String,
+    /// Answers from a CSV instead of the prompt
+    #[arg(long, value_name = "CSV")]
+    script: Option<PathBuf>,
+    #[command(flatten)]
+    adapters: AdapterFlags,
+}
+
+fn seed_or_random(seed: Option<u64>) -> u64 {
+    seed.unwrap_or_else(|| session::now_ms() ^ (u64::from(std::process::id()) << 32))
+}
+
+pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let room = a.script.is_none() && use_room(a.plain);
+    let role = a.role.clone().unwrap_or_else(|| "mid".into());
+    let config = Config {
+        role: role.clone(),
+        skills: a
+            .skills
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        questions: a.questions,
+        mode: a.mode.into(),
+        seed: seed_or_random(a.seed),
+        years: a.years,
+    };
+    // Validate everything before loading models or creating a session.
+    Interview::new(Arc::clone(&bank), config.clone())?;
+    let options = a.adapters.options();
+    if room {
+        let start = if a.role.is_some() {
+            tui::Start::New(config)
+        } else {
+            tui::Start::Setup(config)
+        };
+        let adapters = Adapters::resolve(&options, &Answering::Room, &mut to_stderr)?;
+        return closed(tui::run_interview(bank, ctx.store(), start, adapters)?);
+    }
+    let answering = answering(a.script.as_ref(), &bank)?;
+    let scripted = matches!(answering, Answering::Script(_));
+    let adapters = Adapters::resolve(&options, &answering, &mut to_stderr)?;
+    let grader = ctx.grader(Arc::clone(&bank))?;
+    let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
+    if !scripted {
+        println!(
+            "DataReady · {} interview · {} questions · session {}\n{}",
+            bank.role(&role).map_or(role.as_str(), |r| r.name.as_str()),
+            a.questions,
+            session.id,
+            if adapters.ear.is_some() {
+                "Answer each question out loud."
+            } else {
+                "Answer each question in one line."
+            }
+        );
+    }
+    let outcome = run_plain(&mut session, answering, &bank, &grader, adapters)?;
+    finish(&session.id, outcome, a.out.as_ref(), a.fail_under, a.json, scripted)
+}
+
+pub fn resume(ctx: &Context, a: ResumeArgs) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let store = ctx.store();
+    let id = store.resolve(&a.id)?;
+    let mut session = Session::resume(store.clone(), Arc::clone(&bank), &id)?;
+    if session.interview.phase() == Phase::Complete {
+        let outcome = session.write_reports()?;
+        println!(
+            "Session {id} is already complete. Report: {}",
+            outcome.markdown.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = a.adapters.options();
+    if a.script.is_none() && use_room(false) {
+        // The room reopens the session on its own thread; what opening it found is said now.
+        session.take_notices().into_iter().for_each(to_stderr);
+        drop(session);
+        let adapters = Adapters::resolve(&options, &Answering::Room, &mut to_stderr)?;
+        return closed(tui::run_interview(bank, store, tui::Start::Resume(id), adapters)?);
+    }
+    let answering = answering(a.script.as_ref(), &bank)?;
+    let scripted = matches!(answering, Answering::Script(_));
+    let adapters = Adapters::resolve(&options, &answering, &mut to_stderr)?;
+    let grader = ctx.grader(Arc::clone(&bank))?;
+    println!(
+        "Resuming session {id} after {} answered question(s).",
+        session.interview.turns().len()
+    );
+    let outcome = run_plain(&mut session, answering, &bank, &grader, adapters)?;
+    finish(&id, outcome, None, None, false, scripted)
+}
+
+/// Answers from the script when there is one (checked now, before anything loads), else from a person.
+fn answering(script: Option<&PathBuf>, bank: &Bank) -> anyhow::Result<Answering> {
+    Ok(match script {
+        Some(path) => Answering::Script(Script::load(path, bank)?),
+        None => Answering::Prompt {
+            attended: std::io::stdin().is_terminal(),
+        },
+    })
+}
+
+/// Runs the session at the plain prompt (or from the script): standard input, output and error.
+fn run_plain(
+    session: &mut Session,
+    answering: Answering,
+    bank: &Bank,
+    grader: &RubricGrader,
+    mut adapters: Adapters,
+) -> anyhow::Result<Outcome> {
+    // Scripted answers arrive at once: writing the next question ahead would only compete with grading.
+    let prefetch = !matches!(answering, Answering::Script(_));
+    let stdin = std::io::stdin();
+    let io = PromptIo {
+        input: stdin.lock(),
+        out: std::io::stdout(),
+        err: Box::new(std::io::stderr()),
+    };
+    let ear = adapters.ear.take();
+    let mut candidate = assemble::prompt_candidate(answering, ear, &session.dir(), bank, io);
+    assemble::conduct(session, candidate.as_mut(), grader, adapters, prefetch)
+}
+
+/// After the room closes: say where things are, in the normal terminal.
+fn closed(c: tui::Closed) -> anyhow::Result<ExitCode> {
+    match (&c.session, &c.report) {
+        (Some(id), Some(r)) => println!(
+            "session {id} · overall {}/100 · {} · dataready report {id}",
+            r.overall,
+            r.verdict.label()
+        ),
+        (Some(id), None) => println!("Session {id} saved. Continue with: dataready resume {id}"),
+        _ => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    session: &'a str,
+    role: &'a str,
+    overall: u8,
+    verdict: &'a str,
+    status: &'a str,
+    questions_answered: usize,
+    report_markdown: String,
+    report_json: String,
+}
+
+fn finish(
+    id: &str,
+    outcome: Outcome,
+    out: Option<&PathBuf>,
+    fail_under: Option<u8>,
+    json: bool,
+    scripted: bool,
+) -> anyhow::Result<ExitCode> {
+    let r = &outcome.report;
+    let (mut md_path, mut json_path) = (outcome.markdown.clone(), outcome.json.clone());
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        md_path = dir.join("report.md");
+        json_path = dir.join("report.json");
+        std::fs::copy(&outcome.markdown, &md_path).with_context(|| format!("cannot write {}", md_path.display()))?;
+        std::fs::copy(&outcome.json, &json_path).with_context(|| format!("cannot write {}", json_path.display()))?;
+    }
+    if json {
+        let s = Summary {
+            session: id,
+            role: &r.role.id,
+            overall: r.overall,
+            verdict: r.verdict.label(),
+            status: r.status.label(),
+            questions_answered: r.questions_answered,
+            report_markdown: md_path.display().to_string(),
+            report_json: json_path.display().to_string(),
+        };
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        if !scripted {
+            println!(
+                "\nInterview {}. Overall {}/100 · {}.",
+                r.status,
+                r.overall,
+                r.verdict.label()
+            );
+        }
+        println!(
+            "session {id} · {} · overall {}/100 · {} · {} answered · {} · report {}",
+            r.role.id,
+            r.overall,
+            r.verdict.label(),
+            r.questions_answered,
+            r.status,
+            md_path.display()
+        );
+    }
+    match fail_under {
+        Some(min) if r.overall < min => {
+            eprintln!("overall score {} is below --fail-under {min}", r.overall);
+            Ok(ExitCode::from(3))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}

@@ -1,0 +1,89 @@
+//! `report` and `sessions`: saved interviews, read back from their journals.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use dataready::{report, session, tui};
+
+use super::{Context, Format, use_room};
+
+pub fn report(ctx: &Context, id: &str, format: Format, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let store = ctx.store();
+    let id = store.resolve(id)?;
+    let r = session::report_from_journal(&store, &bank, &id)?;
+    if matches!(format, Format::Md) && out.is_none() && use_room(false) {
+        tui::show_report(&bank, r)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let text = match format {
+        Format::Md => report::to_markdown(&r),
+        Format::Json => report::to_json(&r),
+    };
+    match out {
+        Some(path) => {
+            dataready::store::write_private(&path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = stdout.write_all(text.as_bytes());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct SessionRow {
+    id: String,
+    started_at: String,
+    role: String,
+    status: String,
+    questions_answered: usize,
+    overall: u8,
+    verdict: String,
+}
+
+pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
+    let bank = ctx.bank()?;
+    let store = ctx.store();
+    let mut rows = Vec::new();
+    for id in store.list()? {
+        match session::report_from_journal(&store, &bank, &id) {
+            Ok(r) => rows.push(SessionRow {
+                id: id.clone(),
+                started_at: r.started_at.clone(),
+                role: r.role.id.clone(),
+                status: r.status.to_string(),
+                questions_answered: r.questions_answered,
+                overall: r.overall,
+                verdict: r.verdict.label().to_string(),
+            }),
+            Err(e) => eprintln!("warning: skipping session {id}: {e:#}"),
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if rows.is_empty() {
+        println!(
+            "No sessions yet in {}. Start one with: dataready interview --role mid",
+            store.root().display()
+        );
+    } else {
+        println!(
+            "{:32} {:20} {:10} {:>5} {:18} STATUS",
+            "SESSION", "STARTED", "ROLE", "SCORE", "VERDICT"
+        );
+        for r in rows {
+            println!(
+                "{:32} {:20} {:10} {:>5} {:18} {} ({} answered)",
+                r.id, r.started_at, r.role, r.overall, r.verdict, r.status, r.questions_answered
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

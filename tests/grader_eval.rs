@@ -1,0 +1,352 @@
+//! The offline grader against graded answers written apart from its code, in three parts:
+//! - tuning: tests/devset minus the questions in tests/devset/split.toml (what constants were tuned on);
+//! - held out: the split's questions plus tests/heldout (66 more bank questions), never tuned on;
+//! - off bank: tests/offbank, questions that are not in the bank, graded as `grade --question` does.
+//!
+//! Each prints ordering accuracy, rank correlation, adversarial answers below the moderate one and
+//! fluent-but-wrong answers below it (and flagged), with "score = word count" beside them. The floors
+//! sit just under the figures measured when they were set: they catch regressions, they are not goals.
+//! `GRADER_EVAL_DEBUG=kind,question-id` prints the grader's signals for matching answers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use dataready::bank::Bank;
+use dataready::grade::{Grader, RubricGrader};
+use dataready::interview::{Evaluation, GradeRequest, TurnKind};
+
+#[derive(serde::Deserialize)]
+struct AnswerFile {
+    #[serde(default)]
+    question: Vec<OffBankQuestion>,
+    answer: Vec<Graded>,
+}
+
+#[derive(serde::Deserialize)]
+struct OffBankQuestion {
+    id: String,
+    text: String,
+}
+
+#[derive(serde::Deserialize, Clone)]
+struct Graded {
+    question: String,
+    kind: String,
+    grade: f64,
+    text: String,
+    #[serde(default)]
+    wrong_claim: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Split {
+    heldout: Vec<String>,
+}
+
+/// Kinds an expert grades on the scale; every other kind is adversarial.
+const GRADED: [&str; 4] = ["strong", "good", "moderate", "shallow"];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(dir: &str) -> AnswerFile {
+    let mut paths: Vec<_> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && !p.ends_with("split.toml"))
+        .collect();
+    paths.sort();
+    let mut all = AnswerFile {
+        question: Vec::new(),
+        answer: Vec::new(),
+    };
+    for p in paths {
+        let f: AnswerFile =
+            toml::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        all.question.extend(f.question);
+        all.answer.extend(f.answer);
+    }
+    all
+}
+
+fn heldout_ids() -> Vec<String> {
+    let s: Split = toml::from_str(&std::fs::read_to_string(root().join("tests/devset/split.toml")).unwrap()).unwrap();
+    s.heldout
+}
+
+fn bank() -> &'static Arc<Bank> {
+    static BANK: OnceLock<Arc<Bank>> = OnceLock::new();
+    BANK.get_or_init(|| Arc::new(Bank::builtin().unwrap()))
+}
+
+fn grader() -> &'static RubricGrader {
+    static GRADER: OnceLock<RubricGrader> = OnceLock::new();
+    GRADER.get_or_init(|| {
+        RubricGrader::load(
+            Arc::clone(bank()),
+            &dataready::paths::embedder_dir(),
+            &dataready::paths::cache_dir(),
+            &mut |_, _| {},
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// Grades an answer to a bank question, as an interview does.
+fn grade_bank(a: &Graded) -> Evaluation {
+    let q = bank()
+        .question(&a.question)
+        .unwrap_or_else(|| panic!("unknown question {}", a.question));
+    let req = GradeRequest {
+        question: Arc::clone(q),
+        kind: TurnKind::Main,
+        prompt: q.text.clone(),
+        answer: dataready::text::clean(&a.text, 20_000).text,
+        role: "mid".into(),
+        speech: None,
+    };
+    if req.answer.is_empty() {
+        return Evaluation::no_answer("");
+    }
+    let e = grader().grade(&req);
+    debug(a, &e);
+    e
+}
+
+fn debug(a: &Graded, e: &Evaluation) {
+    if std::env::var("GRADER_EVAL_DEBUG").is_ok_and(|k| k.split(',').any(|k| k == a.kind || k == a.question)) {
+        println!(
+            "DEBUG {} {} expert {} grader {} {:?} flags {:?}",
+            a.question,
+            a.kind,
+            a.grade,
+            e.score,
+            e.scores.as_array(),
+            e.red_flags
+        );
+    }
+}
+
+fn words(s: &str) -> f64 {
+    s.split_whitespace().count() as f64
+}
+
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        for k in i..=j {
+            r[idx[k]] = (i + j) as f64 / 2.0;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+/// One scored answer: the expert's view and a scorer's.
+struct Scored<'a> {
+    answer: &'a Graded,
+    score: f64,
+    flagged: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    answers: usize,
+    questions: usize,
+    pairwise: f64,
+    spearman: f64,
+    adversarial: f64,
+    fluent_wrong: f64,
+    fluent_wrong_flagged: f64,
+}
+
+fn figures(scored: &[Scored], failures: &mut Vec<String>) -> Figures {
+    let mut by_q: BTreeMap<&str, Vec<&Scored>> = BTreeMap::new();
+    for s in scored {
+        by_q.entry(s.answer.question.as_str()).or_default().push(s);
+    }
+    // Pairwise: answers to the same question whose expert grades differ by at least 10.
+    let (mut agree, mut pairs) = (0.0, 0usize);
+    let (mut adv_below, mut adv_total) = (0usize, 0usize);
+    let (mut fw_below, mut fw_flagged, mut fw_total) = (0usize, 0usize, 0usize);
+    for (q, answers) in &by_q {
+        for (i, a) in answers.iter().enumerate() {
+            for b in &answers[i + 1..] {
+                if (a.answer.grade - b.answer.grade).abs() >= 10.0 {
+                    pairs += 1;
+                    let same = (a.answer.grade - b.answer.grade).signum() == (a.score - b.score).signum();
+                    if same {
+                        agree += 1.0;
+                    } else if a.score == b.score {
+                        agree += 0.5;
+                    } else {
+                        failures.push(format!(
+                            "{q}: {}({}) vs {}({}) scored {} vs {}",
+                            a.answer.kind, a.answer.grade, b.answer.kind, b.answer.grade, a.score, b.score
+                        ));
+                    }
+                }
+            }
+        }
+        let Some(moderate) = answers.iter().find(|a| a.answer.kind == "moderate").map(|a| a.score) else {
+            continue;
+        };
+        for a in answers.iter().filter(|a| !GRADED.contains(&a.answer.kind.as_str())) {
+            adv_total += 1;
+            if a.score < moderate {
+                adv_below += 1;
+            } else {
+                failures.push(format!(
+                    "{q}: adversarial {} scored {} >= moderate {moderate}",
+                    a.answer.kind, a.score
+                ));
+            }
+            if a.answer.kind == "fluent_wrong" {
+                fw_total += 1;
+                if a.score < moderate {
+                    fw_below += 1;
+                    if a.flagged {
+                        fw_flagged += 1;
+                    }
+                }
+            }
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
+    Figures {
+        answers: scored.len(),
+        questions: by_q.len(),
+        pairwise: agree / pairs as f64,
+        spearman: spearman(
+            &scored.iter().map(|s| s.answer.grade).collect::<Vec<_>>(),
+            &scored.iter().map(|s| s.score).collect::<Vec<_>>(),
+        ),
+        adversarial: ratio(adv_below, adv_total),
+        fluent_wrong: ratio(fw_below, fw_total),
+        fluent_wrong_flagged: ratio(fw_flagged, fw_total),
+    }
+}
+
+/// Grades the set, prints the grader's figures beside the word-count baseline's, and returns the grader's.
+fn evaluate(name: &str, answers: &[Graded], grade: impl Fn(&Graded) -> Evaluation) -> Figures {
+    let mut scored = Vec::new();
+    let mut baseline = Vec::new();
+    for a in answers {
+        let e = grade(a);
+        scored.push(Scored {
+            answer: a,
+            score: f64::from(e.score),
+            flagged: !e.red_flags.is_empty(),
+        });
+        baseline.push(Scored {
+            answer: a,
+            score: words(&a.text),
+            flagged: false,
+        });
+    }
+    let mut failures = Vec::new();
+    let g = figures(&scored, &mut failures);
+    let w = figures(&baseline, &mut Vec::new());
+    println!(
+        "{name}: {} answers, {} questions          grader   word count",
+        g.answers, g.questions
+    );
+    for (label, a, b) in [
+        ("pairwise ordering", g.pairwise, w.pairwise),
+        ("spearman", g.spearman, w.spearman),
+        ("adversarial below moderate", g.adversarial, w.adversarial),
+        ("fluent-but-wrong below moderate", g.fluent_wrong, w.fluent_wrong),
+        ("  ... and red-flagged", g.fluent_wrong_flagged, f64::NAN),
+    ] {
+        println!("  {label:34} {a:6.3}   {b:6.3}");
+    }
+    let mut per_kind: BTreeMap<&str, (f64, f64, usize)> = BTreeMap::new();
+    for s in &scored {
+        let e = per_kind.entry(s.answer.kind.as_str()).or_default();
+        e.0 += s.answer.grade;
+        e.1 += s.score;
+        e.2 += 1;
+    }
+    for (k, (g, s, n)) in &per_kind {
+        println!(
+            "    {k:18} n={n:3}  expert {:5.1}  grader {:5.1}",
+            g / *n as f64,
+            s / *n as f64
+        );
+    }
+    if std::env::var("GRADER_EVAL_MISSES").is_ok() {
+        for f in &failures {
+            println!("    miss: {f}");
+        }
+    }
+    g
+}
+
+fn devset() -> (Vec<Graded>, Vec<Graded>) {
+    let held = heldout_ids();
+    let all = load("tests/devset").answer;
+    all.into_iter().partition(|a| !held.contains(&a.question))
+}
+
+#[test]
+fn tuning_part() {
+    let (tuning, _) = devset();
+    assert!(tuning.len() >= 300, "tuning part has only {} answers", tuning.len());
+    let f = evaluate("tuning part (tests/devset minus the split)", &tuning, grade_bank);
+    // Measured 0.869 / 0.736 when set.
+    assert!(f.pairwise >= 0.86, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.72, "spearman {:.3}", f.spearman);
+}
+
+#[test]
+fn held_out() {
+    let (_, mut held) = devset();
+    let heldout = load("tests/heldout").answer;
+    let questions: std::collections::BTreeSet<&str> = heldout.iter().map(|a| a.question.as_str()).collect();
+    assert!(heldout.len() >= 250 && questions.len() >= 45);
+    let fluent = heldout.iter().filter(|a| a.kind == "fluent_wrong").count();
+    assert!(fluent >= 50, "only {fluent} fluent-but-wrong answers");
+    assert!(
+        heldout
+            .iter()
+            .filter(|a| a.kind == "fluent_wrong")
+            .all(|a| a.wrong_claim.is_some())
+    );
+    held.extend(heldout);
+    let f = evaluate("held out (split questions + tests/heldout)", &held, grade_bank);
+    // Measured 0.822 / 0.675 when set (word count: 0.695 / 0.471).
+    assert!(f.pairwise >= 0.81, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.66, "spearman {:.3}", f.spearman);
+}
+
+#[test]
+fn off_bank() {
+    let set = load("tests/offbank");
+    let text: BTreeMap<&str, &str> = set.question.iter().map(|q| (q.id.as_str(), q.text.as_str())).collect();
+    let f = evaluate("off bank (grade --question)", &set.answer, |a| {
+        let (e, _, _) = grader().grade_free(text[a.question.as_str()], &a.text, None);
+        debug(a, &e);
+        e
+    });
+    // Measured 0.623 when set: below word count (0.699). Off-bank grading is an open problem (issue 10).
+    assert!(f.pairwise >= 0.61, "pairwise {:.3}", f.pairwise);
+}
