@@ -176,78 +176,19 @@ pub fn resolve(
     file: &FileConfig,
 ) -> Result<Option<LlmConfig>, ConfigError> {
     let env = |k: &str| non_empty(env(k));
-    let mode = match args.llm {
-        Some(m) => m,
-        None => match env("DATAREADY_LLM") {
-            Some(v) => match v.to_lowercase().as_str() {
-                "off" | "0" | "false" | "no" => LlmMode::Off,
-                "grade" => LlmMode::Grade,
-                "full" | "on" | "1" | "true" | "yes" => LlmMode::Full,
-                other => {
-                    return Err(ConfigError::Missing(format!(
-                        "DATAREADY_LLM={other:?} is not one of off, grade, full"
-                    )));
-                }
-            },
-            None => file.mode.unwrap_or_default(),
-        },
-    };
+    let mode = resolve_mode(args, &env, file)?;
     if mode == LlmMode::Off {
         return Ok(None);
     }
-    let preset = match args.llm_preset {
-        Some(p) => p,
-        None => match env("DATAREADY_LLM_PRESET") {
-            Some(v) => Preset::parse(&v).ok_or_else(|| {
-                ConfigError::Missing(format!(
-                    "DATAREADY_LLM_PRESET={v:?} is not one of databricks, gemini, ollama, llamacpp, openai"
-                ))
-            })?,
-            None => match file.preset {
-                Some(p) => p,
-                None if args.llm_url.is_some() || env("DATAREADY_LLM_URL").is_some() || file.url.is_some() => {
-                    Preset::Openai
-                }
-                None if env("DATABRICKS_HOST").is_some() => Preset::Databricks,
-                None if env("GEMINI_API_KEY").is_some() => Preset::Gemini,
-                None => Preset::Llamacpp,
-            },
-        },
-    };
+    let preset = resolve_preset(args, &env, file)?;
     let pick = |flag: &Option<String>, var: &str, file: &Option<String>| {
         non_empty(flag.clone())
             .or_else(|| env(var))
             .or_else(|| non_empty(file.clone()))
     };
-
-    // The preset's endpoint, key and model defaults.
-    let (preset_url, key_vars, deep, fast): (Option<String>, &[&str], &str, Option<&str>) = match preset {
-        Preset::Databricks => (
-            env("DATABRICKS_HOST").map(|h| {
-                let h = h.trim_end_matches('/');
-                let h = if h.starts_with("http") {
-                    h.to_string()
-                } else {
-                    format!("https://{h}")
-                };
-                format!("{h}/serving-endpoints")
-            }),
-            &["DATABRICKS_TOKEN"],
-            "databricks-gemini-2-5-pro",
-            Some("databricks-gemini-2-5-flash"),
-        ),
-        Preset::Gemini => (
-            Some("https://generativelanguage.googleapis.com/v1beta/openai".into()),
-            &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-            "gemini-2.5-pro",
-            Some("gemini-2.5-flash"),
-        ),
-        Preset::Ollama => (Some("http://127.0.0.1:11434/v1".into()), &[], "llama3.1", None),
-        Preset::Llamacpp => (Some("http://127.0.0.1:8080/v1".into()), &[], "local", None),
-        Preset::Openai => (None, &["OPENAI_API_KEY"], "gpt-4o-mini", None),
-    };
+    let defaults = PresetDefaults::of(preset, &env);
     let base_url = pick(&args.llm_url, "DATAREADY_LLM_URL", &file.url)
-        .or(preset_url)
+        .or(defaults.url)
         .ok_or_else(|| {
             ConfigError::Missing(match preset {
                 Preset::Databricks => {
@@ -261,39 +202,10 @@ pub fn resolve(
             "the LLM URL {base_url:?} must start with http:// or https://"
         )));
     }
-
-    // Key: DATAREADY_LLM_KEY, the file's key_env variable, the file's key, then the preset's variables.
-    let mut key = None;
-    let mut key_source = None;
-    let mut sources: Vec<(String, Option<String>)> = vec![("DATAREADY_LLM_KEY".into(), env("DATAREADY_LLM_KEY"))];
-    if let Some(var) = &file.key_env {
-        sources.push((var.clone(), env(var)));
-    }
-    sources.push(("config file".into(), non_empty(file.key.clone())));
-    for var in key_vars {
-        sources.push(((*var).into(), env(var)));
-    }
-    for (source, value) in sources {
-        if let Some(secret) = value.and_then(Secret::new) {
-            key = Some(secret);
-            key_source = Some(source);
-            break;
-        }
-    }
-    if key.is_none() && matches!(preset, Preset::Databricks | Preset::Gemini) {
-        return Err(ConfigError::Missing(format!(
-            "the {} preset needs a key: set {}",
-            match preset {
-                Preset::Databricks => "databricks",
-                _ => "gemini",
-            },
-            key_vars[0]
-        )));
-    }
-
-    let deep_model = pick(&args.llm_model, "DATAREADY_LLM_MODEL", &file.model).unwrap_or_else(|| deep.into());
+    let (key, key_source) = resolve_key(preset, defaults.key_vars, &env, file)?;
+    let deep_model = pick(&args.llm_model, "DATAREADY_LLM_MODEL", &file.model).unwrap_or_else(|| defaults.deep.into());
     let fast_model = pick(&args.llm_fast_model, "DATAREADY_LLM_FAST_MODEL", &file.fast_model)
-        .or_else(|| fast.map(String::from))
+        .or_else(|| defaults.fast.map(String::from))
         .unwrap_or_else(|| deep_model.clone());
     let budget = match (args.llm_budget, env("DATAREADY_LLM_BUDGET"), &file.budget) {
         (Some(b), _, _) => b,
@@ -301,17 +213,7 @@ pub fn resolve(
         (None, None, Some(v)) => duration("budget", v)?,
         _ => DEFAULT_BUDGET,
     };
-    let mut client = ClientSettings::default();
-    if let Some(v) = &file.connect_timeout {
-        client.connect_timeout = duration("connect_timeout", v)?;
-    }
-    client.connect_timeout = client.connect_timeout.min(budget);
-    if let Some(r) = file.retries {
-        client.retries = r.min(10);
-    }
-    if let Some(c) = file.concurrency {
-        client.concurrency = c.clamp(1, 64);
-    }
+    let client = client_settings(file, budget)?;
     let prompts = args
         .prompts
         .clone()
@@ -329,6 +231,150 @@ pub fn resolve(
         client,
         prompts,
     }))
+}
+
+/// `--llm`, then DATAREADY_LLM, then the file's `mode`.
+fn resolve_mode(
+    args: &LlmOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileConfig,
+) -> Result<LlmMode, ConfigError> {
+    if let Some(m) = args.llm {
+        return Ok(m);
+    }
+    match env("DATAREADY_LLM") {
+        Some(v) => match v.to_lowercase().as_str() {
+            "off" | "0" | "false" | "no" => Ok(LlmMode::Off),
+            "grade" => Ok(LlmMode::Grade),
+            "full" | "on" | "1" | "true" | "yes" => Ok(LlmMode::Full),
+            other => Err(ConfigError::Missing(format!(
+                "DATAREADY_LLM={other:?} is not one of off, grade, full"
+            ))),
+        },
+        None => Ok(file.mode.unwrap_or_default()),
+    }
+}
+
+/// `--llm-preset`, DATAREADY_LLM_PRESET, the file's `preset`; else guessed from what is set (a URL, a
+/// Databricks host, a Gemini key), else llama.cpp on this machine.
+fn resolve_preset(
+    args: &LlmOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileConfig,
+) -> Result<Preset, ConfigError> {
+    if let Some(p) = args.llm_preset {
+        return Ok(p);
+    }
+    if let Some(v) = env("DATAREADY_LLM_PRESET") {
+        return Preset::parse(&v).ok_or_else(|| {
+            ConfigError::Missing(format!(
+                "DATAREADY_LLM_PRESET={v:?} is not one of databricks, gemini, ollama, llamacpp, openai"
+            ))
+        });
+    }
+    Ok(match file.preset {
+        Some(p) => p,
+        None if args.llm_url.is_some() || env("DATAREADY_LLM_URL").is_some() || file.url.is_some() => Preset::Openai,
+        None if env("DATABRICKS_HOST").is_some() => Preset::Databricks,
+        None if env("GEMINI_API_KEY").is_some() => Preset::Gemini,
+        None => Preset::Llamacpp,
+    })
+}
+
+/// A preset's endpoint, key variables and model defaults.
+struct PresetDefaults {
+    url: Option<String>,
+    key_vars: &'static [&'static str],
+    deep: &'static str,
+    fast: Option<&'static str>,
+}
+
+impl PresetDefaults {
+    fn of(preset: Preset, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let (url, key_vars, deep, fast): (
+            Option<String>,
+            &'static [&'static str],
+            &'static str,
+            Option<&'static str>,
+        ) = match preset {
+            Preset::Databricks => (
+                env("DATABRICKS_HOST").map(|h| {
+                    let h = h.trim_end_matches('/');
+                    let h = if h.starts_with("http") {
+                        h.to_string()
+                    } else {
+                        format!("https://{h}")
+                    };
+                    format!("{h}/serving-endpoints")
+                }),
+                &["DATABRICKS_TOKEN"],
+                "databricks-gemini-2-5-pro",
+                Some("databricks-gemini-2-5-flash"),
+            ),
+            Preset::Gemini => (
+                Some("https://generativelanguage.googleapis.com/v1beta/openai".into()),
+                &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+                "gemini-2.5-pro",
+                Some("gemini-2.5-flash"),
+            ),
+            Preset::Ollama => (Some("http://127.0.0.1:11434/v1".into()), &[], "llama3.1", None),
+            Preset::Llamacpp => (Some("http://127.0.0.1:8080/v1".into()), &[], "local", None),
+            Preset::Openai => (None, &["OPENAI_API_KEY"], "gpt-4o-mini", None),
+        };
+        Self {
+            url,
+            key_vars,
+            deep,
+            fast,
+        }
+    }
+}
+
+/// The key and where it came from: DATAREADY_LLM_KEY, the file's key_env variable, the file's key, then
+/// the preset's variables. Hosted presets need one.
+fn resolve_key(
+    preset: Preset,
+    key_vars: &[&str],
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &FileConfig,
+) -> Result<(Option<Secret>, Option<String>), ConfigError> {
+    let mut sources: Vec<(String, Option<String>)> = vec![("DATAREADY_LLM_KEY".into(), env("DATAREADY_LLM_KEY"))];
+    if let Some(var) = &file.key_env {
+        sources.push((var.clone(), env(var)));
+    }
+    sources.push(("config file".into(), non_empty(file.key.clone())));
+    for var in key_vars {
+        sources.push(((*var).into(), env(var)));
+    }
+    for (source, value) in sources {
+        if let Some(secret) = value.and_then(Secret::new) {
+            return Ok((Some(secret), Some(source)));
+        }
+    }
+    if matches!(preset, Preset::Databricks | Preset::Gemini) {
+        return Err(ConfigError::Missing(format!(
+            "the {} preset needs a key: set {}",
+            preset.name(),
+            key_vars[0]
+        )));
+    }
+    Ok((None, None))
+}
+
+/// Connection limits from the file, the connect timeout never longer than the step budget.
+fn client_settings(file: &FileConfig, budget: Duration) -> Result<ClientSettings, ConfigError> {
+    let mut client = ClientSettings::default();
+    if let Some(v) = &file.connect_timeout {
+        client.connect_timeout = duration("connect_timeout", v)?;
+    }
+    client.connect_timeout = client.connect_timeout.min(budget);
+    if let Some(r) = file.retries {
+        client.retries = r.min(10);
+    }
+    if let Some(c) = file.concurrency {
+        client.concurrency = c.clamp(1, 64);
+    }
+    Ok(client)
 }
 
 /// Resolves from the real environment and config file.

@@ -236,9 +236,37 @@ fn clock(ms: u64) -> String {
 }
 
 fn room(f: &mut Frame, app: &App, t: &Theme) {
-    let r = &app.room;
     let [header, body, footer] =
         Layout::vertical([Constraint::Length(2), Constraint::Min(0), Constraint::Length(1)]).areas(f.area());
+    room_header(f, app, header, t);
+    let [left, right] = Layout::horizontal([Constraint::Length(15), Constraint::Min(0)]).areas(body);
+    face_and_meter(f, app, left, t);
+    let feedback_h = if app.room.feedback.is_some() { 7 } else { 0 };
+    let [question, answer, feedback] = Layout::vertical([
+        Constraint::Percentage(40),
+        Constraint::Min(4),
+        Constraint::Length(feedback_h),
+    ])
+    .areas(right);
+    interviewer_panel(f, app, question, t);
+    answer_panel(f, app, answer, t);
+    feedback_panel(f, app, feedback, t);
+    room_footer(f, app, footer, t);
+    if let Some(n) = &app.notice {
+        let area = centered(f.area(), 60, 5);
+        f.render_widget(Clear, area);
+        f.render_widget(
+            Paragraph::new(n.clone())
+                .wrap(Wrap { trim: true })
+                .block(Block::bordered().title(" Notice ")),
+            area,
+        );
+    }
+}
+
+/// Question number, stage, clock, session and the skills covered so far.
+fn room_header(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
+    let r = &app.room;
     let number = r.line.as_ref().map_or(0, |l| l.number);
     let mut status = vec![
         Span::styled("DataReady ", t.accent()),
@@ -259,10 +287,14 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
             Line::from(status),
             Line::styled(format!("skills covered: {covered}"), t.dim()),
         ]),
-        header,
+        area,
     );
-    let [left, right] = Layout::horizontal([Constraint::Length(15), Constraint::Min(0)]).areas(body);
-    let [face, meter] = Layout::vertical([Constraint::Length(8), Constraint::Min(0)]).areas(left);
+}
+
+/// The interviewer's animated face, and the microphone level (or typing activity) under it.
+fn face_and_meter(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
+    let r = &app.room;
+    let [face, meter] = Layout::vertical([Constraint::Length(8), Constraint::Min(0)]).areas(area);
     let frame = (app.now_ms.saturating_sub(r.stage_since)) / 250;
     let lines: Vec<Line> = avatar(r.stage, frame).iter().map(|l| Line::raw(*l)).collect();
     f.render_widget(Paragraph::new(lines).block(Block::bordered()), face);
@@ -287,13 +319,10 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
         .block(Block::bordered()),
         meter,
     );
-    let feedback_h = if r.feedback.is_some() { 7 } else { 0 };
-    let [question, answer, feedback] = Layout::vertical([
-        Constraint::Percentage(40),
-        Constraint::Min(4),
-        Constraint::Length(feedback_h),
-    ])
-    .areas(right);
+}
+
+fn interviewer_panel(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
+    let r = &app.room;
     let qtext = match &r.line {
         Some(l) => Text::from(vec![
             Line::styled(format!("{} · {}", r.skill, l.kind.label()), t.dim()),
@@ -305,8 +334,13 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
         Paragraph::new(qtext)
             .wrap(Wrap { trim: true })
             .block(Block::bordered().title(" Interviewer ")),
-        question,
+        area,
     );
+}
+
+/// What the candidate is saying or typing, or what the room is doing with it.
+fn answer_panel(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
+    let r = &app.room;
     let mut answer_text = match r.stage {
         Stage::Listening if r.draft.is_empty() && r.voice && r.heard.is_empty() => Text::from(Line::styled(
             "Listening: answer out loud. Enter when you are done (or type to answer in text).",
@@ -328,56 +362,53 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
         answer_text.lines.push(Line::styled(h.clone(), t.bad()));
     }
     // Keep the end of a long answer in view.
-    let inner_w = answer.width.saturating_sub(2).max(1) as usize;
+    let inner_w = area.width.saturating_sub(2).max(1) as usize;
     let rows = r.draft.chars().count() / inner_w + 1;
-    let scroll = rows.saturating_sub(answer.height.saturating_sub(2) as usize) as u16;
+    let scroll = rows.saturating_sub(area.height.saturating_sub(2) as usize) as u16;
     f.render_widget(
         Paragraph::new(answer_text)
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0))
             .block(Block::bordered().title(" Your answer ")),
-        answer,
+        area,
     );
-    if let Some(turn) = &r.feedback {
-        let e = &turn.evaluation;
-        let mut lines = vec![Line::styled(
-            format!("Q{}: {}/100", turn.index + 1, e.score),
-            t.accent(),
-        )];
-        for w in e.what_went_well.iter().take(2) {
-            lines.push(Line::styled(format!("+ {w}"), t.good()));
-        }
-        for m in e.what_was_missing.iter().chain(&e.red_flags).take(3) {
-            lines.push(Line::styled(format!("- {m}"), t.bad()));
-        }
-        f.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: true })
-                .block(Block::bordered().title(" Feedback ")),
-            feedback,
-        );
+}
+
+/// Practice mode: the last answer's score, what went well and what was missing.
+fn feedback_panel(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
+    let Some(turn) = &app.room.feedback else { return };
+    let e = &turn.evaluation;
+    let mut lines = vec![Line::styled(
+        format!("Q{}: {}/100", turn.index + 1, e.score),
+        t.accent(),
+    )];
+    for w in e.what_went_well.iter().take(2) {
+        lines.push(Line::styled(format!("+ {w}"), t.good()));
     }
+    for m in e.what_was_missing.iter().chain(&e.red_flags).take(3) {
+        lines.push(Line::styled(format!("- {m}"), t.bad()));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" Feedback ")),
+        area,
+    );
+}
+
+fn room_footer(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
+    let r = &app.room;
     let keys = if app.confirm_end {
-        "End the interview now? y = yes, any other key = no".to_string()
+        "End the interview now? y = yes, any other key = no"
     } else if r.voice && r.draft.is_empty() {
-        "Enter done · or type instead · ^R repeat · ^S skip · ^P pause · ^E end · F1 help".to_string()
+        "Enter done · or type instead · ^R repeat · ^S skip · ^P pause · ^E end · F1 help"
     } else {
-        "Enter send · ^R repeat · ^S skip · ^P pause · ^U clear · ^E end · F1 help".to_string()
+        "Enter send · ^R repeat · ^S skip · ^P pause · ^U clear · ^E end · F1 help"
     };
     f.render_widget(
         Paragraph::new(Span::styled(keys, if app.confirm_end { t.bad() } else { t.dim() })),
-        footer,
+        area,
     );
-    if let Some(n) = &app.notice {
-        let area = centered(f.area(), 60, 5);
-        f.render_widget(Clear, area);
-        f.render_widget(
-            Paragraph::new(n.clone())
-                .wrap(Wrap { trim: true })
-                .block(Block::bordered().title(" Notice ")),
-            area,
-        );
-    }
 }
 
 fn bar(value: f32, max: f32, width: usize) -> String {
