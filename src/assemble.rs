@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::bank::Bank;
 use crate::grade::{Grader, RubricGrader};
 use crate::listen::ear::{EarOptions, EarSetup};
+use crate::llm::background::LateGrades;
 use crate::llm::config::{LlmMode, LlmOptions};
 use crate::llm::grader::LlmGrader;
 use crate::llm::interviewer::LlmInterviewer;
@@ -147,20 +148,28 @@ pub struct PromptIo<'a, R, W> {
 
 /// Runs `session` with this candidate: lines spoken through the voice when there is one, answers
 /// graded by the LLM (the offline grade kept beside it) when one is configured, and in full mode
-/// the LLM writing the questions. `prefetch`: write the next topic's question while the candidate
-/// answers (worth it for people, not for scripts whose answers arrive at once).
+/// the LLM writing the questions.
+///
+/// `attended`: a person answers. Then the deep grade is written in the background while the
+/// interview goes on with the offline grade (the next question never waits for it), and the next
+/// topic's question is written while the candidate answers. A script has no turn to protect: each
+/// deep grade is waited for, up to its limit.
 pub fn conduct(
     session: &mut Session,
     candidate: &mut dyn Candidate,
     offline: &RubricGrader,
     adapters: Adapters,
-    prefetch: bool,
+    attended: bool,
 ) -> anyhow::Result<Outcome> {
     let Adapters { llm, voice, .. } = adapters;
-    let llm_grader = llm.as_ref().map(|l| LlmGrader {
+    let prefetch = attended;
+    let llm_grader = llm.as_ref().filter(|_| !attended).map(|l| LlmGrader {
         offline,
         llm: Arc::clone(l),
     });
+    if let Some(l) = llm.as_ref().filter(|_| attended) {
+        session.set_late_grader(Box::new(LateGrades::new(Arc::clone(l))));
+    }
     let grader: &dyn Grader = match &llm_grader {
         Some(g) => g,
         None => offline,

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::llm::config::{LlmConfig, LlmMode};
 use crate::paths;
 
 #[derive(Debug, Clone, Serialize)]
@@ -13,8 +14,9 @@ pub struct Check {
     pub fix: Option<String>,
 }
 
-/// The checks shown by `dataready doctor` and on the setup screen.
-pub fn checks() -> Vec<Check> {
+/// The checks shown by `dataready doctor` and on the setup screen; `llm` is the endpoint interviews
+/// will use, if one is configured (it is described, not probed: `dataready doctor` probes it).
+pub fn checks(llm: Option<&LlmConfig>) -> Vec<Check> {
     let embedder = paths::embedder_dir();
     let grader_ok = embedder.join("model.safetensors").exists();
     vec![
@@ -30,13 +32,35 @@ pub fn checks() -> Vec<Check> {
         },
         listening(),
         voice(),
-        Check {
+        llm_check(llm),
+    ]
+}
+
+/// One consistent line about the LLM: what is configured, or that interviews run offline.
+pub fn llm_check(llm: Option<&LlmConfig>) -> Check {
+    match llm {
+        None => Check {
             name: "LLM",
             ok: false,
-            detail: "endpoint settings and a live check: `dataready doctor` (none: bank + offline grader)".into(),
+            detail: "not configured: questions from the bank, offline grading".into(),
+            fix: Some("optional: --llm grade|full (see `dataready doctor --help`)".into()),
+        },
+        Some(c) => Check {
+            name: "LLM",
+            ok: true,
+            detail: format!(
+                "{}: {} at {} (deep grades up to {} s each, in the background)",
+                match c.mode {
+                    LlmMode::Full => "questions, follow-ups and grading",
+                    _ => "grading",
+                },
+                c.deep_model,
+                c.base_url,
+                c.grade_limit.as_secs()
+            ),
             fix: None,
         },
-    ]
+    }
 }
 
 /// "installed and verified" when the install's check on the known clip passed.

@@ -5,12 +5,16 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 use crate::bank::{Bank, Question};
 use crate::grade::{Grader, delivery};
-use crate::interview::{Answer, Composed, Config, Effect, EndReason, Event, Interview, Line, Record, Turn};
+use crate::interview::{
+    Answer, Composed, Config, DEEP_GRADE_PENDING, Effect, EndReason, Evaluation, Event, GradeRequest, Interview, Line,
+    Record, Turn,
+};
 use crate::notice::Notice;
 use crate::report::{self, Report};
 use crate::store::{Journal, Store};
@@ -74,6 +78,21 @@ pub trait Composer {
     fn prefetch(&self, _interview: &Interview) {}
 }
 
+/// Grades too slow for a turn (a deep LLM that thinks for half a minute): started when the answer is
+/// in, landing later as [`Event::Regraded`]. Meanwhile the turn goes on with the offline grade.
+pub trait LateGrader {
+    /// Starts grading turn `turn`; `offline` is the offline grade it goes on with meanwhile.
+    fn start(&self, turn: usize, request: GradeRequest, offline: Evaluation);
+    /// Grades that have landed since the last call; never blocks.
+    fn landed(&self) -> Vec<(usize, Evaluation)>;
+    /// Waits up to `timeout` for the next grade to land.
+    fn next(&self, timeout: Duration) -> Option<(usize, Evaluation)>;
+    /// Grades started and not yet landed.
+    fn pending(&self) -> usize;
+    /// Longest time one grade may take once it is being written.
+    fn limit(&self) -> Duration;
+}
+
 /// Milliseconds since the Unix epoch: the only clock the interview sees.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -104,6 +123,8 @@ pub struct Session {
     load_transcriber: Option<TranscriberLoader>,
     /// Notices from opening the session, shown to the candidate when the run starts.
     notices: Vec<Notice>,
+    /// Deep grades written in the background (an LLM too slow for the turn).
+    late: Option<Box<dyn LateGrader>>,
 }
 
 /// Makes the speech recognizer when the first recorded answer needs it (it takes a while to load).
@@ -131,6 +152,7 @@ impl Session {
             transcriber: None,
             load_transcriber: None,
             notices: Vec::new(),
+            late: None,
         };
         let effects = s.interview.handle(Event::Start { at_ms: at })?;
         for e in effects {
@@ -162,6 +184,7 @@ impl Session {
             transcriber: None,
             load_transcriber: None,
             notices,
+            late: None,
         })
     }
 
@@ -173,6 +196,12 @@ impl Session {
     /// How to make the speech recognizer for recorded answers, when the first one comes.
     pub fn set_transcriber(&mut self, load: TranscriberLoader) {
         self.load_transcriber = Some(load);
+    }
+
+    /// Grades answers in the background with this grader as well; the turn's grade (from the grader
+    /// passed to `run`) stands until the late one lands.
+    pub fn set_late_grader(&mut self, late: Box<dyn LateGrader>) {
+        self.late = Some(late);
     }
 
     /// Notices from opening the session that no candidate has seen yet.
@@ -224,6 +253,7 @@ impl Session {
         for n in self.take_notices() {
             candidate.notice(n);
         }
+        self.restart_pending_grades();
         let mut queue: VecDeque<Effect> = VecDeque::new();
         match self.interview.phase() {
             crate::interview::Phase::Ready => queue.extend(self.interview.handle(Event::Begin { at_ms: now_ms() })?),
@@ -237,7 +267,9 @@ impl Session {
         }
         // When the last answer came in: the wait until the interviewer's next line is logged.
         let mut answered: Option<std::time::Instant> = None;
+        let mut left = false;
         while let Some(effect) = queue.pop_front() {
+            self.land_late_grades()?;
             let next = match effect {
                 Effect::Persist(record) => {
                     self.journal.append(&record).context("could not save the session")?;
@@ -274,7 +306,10 @@ impl Session {
                     let (line, q) = (self.interview.current_line().cloned(), self.question()?);
                     let line = line.context("listening without a question")?;
                     let event = match candidate.respond(&line, &q) {
-                        Response::Leave => break,
+                        Response::Leave => {
+                            left = true;
+                            break;
+                        }
                         Response::Answer(answer) => {
                             answered = Some(std::time::Instant::now());
                             Event::Answered {
@@ -304,11 +339,24 @@ impl Session {
                     })?
                 }
                 Effect::Grade(request) => {
-                    if grader.may_be_slow() {
-                        candidate.thinking();
-                    }
                     let t = std::time::Instant::now();
-                    let evaluation = delivery::apply(grader.grade(&request), request.speech.as_ref());
+                    let evaluation = match &self.late {
+                        // The deep grade is written in the background; the turn goes on with this one.
+                        Some(late) => {
+                            let offline = grader.grade(&request);
+                            late.start(self.interview.turns().len(), request.clone(), offline.clone());
+                            Evaluation {
+                                fallback: Some(DEEP_GRADE_PENDING.into()),
+                                ..delivery::apply(offline, request.speech.as_ref())
+                            }
+                        }
+                        None => {
+                            if grader.may_be_slow() {
+                                candidate.thinking();
+                            }
+                            delivery::apply(grader.grade(&request), request.speech.as_ref())
+                        }
+                    };
                     tracing::info!(
                         question = %request.question.id,
                         score = evaluation.score,
@@ -325,7 +373,87 @@ impl Session {
             };
             queue.extend(next);
         }
+        if !left {
+            self.wait_for_late_grades(candidate)?;
+        }
         self.write_reports()
+    }
+
+    /// Records the deep grades that have landed (each replaces its turn's provisional grade).
+    fn land_late_grades(&mut self) -> anyhow::Result<()> {
+        let landed = self.late.as_ref().map(|l| l.landed()).unwrap_or_default();
+        for (turn, evaluation) in landed {
+            self.record_late_grade(turn, evaluation)?;
+        }
+        Ok(())
+    }
+
+    fn record_late_grade(&mut self, turn: usize, evaluation: Evaluation) -> anyhow::Result<()> {
+        tracing::info!(turn, score = evaluation.score, grader = %evaluation.grader, "late grade landed");
+        match self.interview.handle(Event::Regraded { turn, evaluation }) {
+            Ok(effects) => {
+                for e in effects {
+                    if let Effect::Persist(r) = e {
+                        self.journal.append(&r).context("could not save the session")?;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("late grade for turn {turn} not recorded: {e}"),
+        }
+        Ok(())
+    }
+
+    /// At the end: waits for the deep grades still being written, saying so, each up to its limit
+    /// (the grade itself gives up at its limit and the offline grade stands, marked as such).
+    fn wait_for_late_grades(&mut self, candidate: &mut dyn Candidate) -> anyhow::Result<()> {
+        let Some((pending, limit)) = self.late.as_ref().map(|l| (l.pending(), l.limit())) else {
+            return Ok(());
+        };
+        if pending == 0 {
+            return self.land_late_grades();
+        }
+        candidate.notice(Notice::Info(format!(
+            "Waiting for {pending} LLM grade(s) still being written (up to {} s each; Ctrl-C keeps them for `dataready resume`)...",
+            limit.as_secs()
+        )));
+        let started = Instant::now();
+        let mut quiet_since = Instant::now();
+        while let Some(late) = self.late.as_ref().filter(|l| l.pending() > 0) {
+            match late.next(Duration::from_secs(1)) {
+                Some((turn, evaluation)) => {
+                    quiet_since = Instant::now();
+                    self.record_late_grade(turn, evaluation)?;
+                    let left = self.late.as_ref().map_or(0, |l| l.pending());
+                    candidate.notice(Notice::Info(format!(
+                        "  LLM grade for Q{} in after {:.0} s; {left} to go",
+                        turn + 1,
+                        started.elapsed().as_secs_f64()
+                    )));
+                }
+                // A grade gives up by itself at its limit; this only guards against one that never reports.
+                None if quiet_since.elapsed() > limit + Duration::from_secs(30) => {
+                    tracing::warn!("late grades stopped reporting; the offline grades stand");
+                    break;
+                }
+                None => {}
+            }
+        }
+        // A grade sent just as the count reached zero is still in the channel.
+        self.land_late_grades()
+    }
+
+    /// Starts again the deep grades that were still pending when the session stopped.
+    fn restart_pending_grades(&mut self) {
+        let Some(late) = &self.late else { return };
+        for (i, t) in self.interview.turns().iter().enumerate() {
+            if t.evaluation.fallback.as_deref() == Some(DEEP_GRADE_PENDING)
+                && let Some(request) = self.interview.regrade_request(i)
+            {
+                let mut offline = t.evaluation.clone();
+                offline.fallback = None;
+                late.start(i, request, offline);
+            }
+        }
     }
 
     fn question(&self) -> anyhow::Result<Arc<Question>> {
@@ -369,6 +497,11 @@ pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Resu
             }
             Record::Turn(t) => turns.push(*t),
             Record::Ended { reason, at_ms } => ended = Some((reason, at_ms)),
+            Record::Regraded { turn, evaluation } => {
+                if let Some(t) = turns.get_mut(turn) {
+                    t.evaluation = evaluation;
+                }
+            }
         }
     }
     let config = config.with_context(|| format!("session {id} has no setup record"))?;

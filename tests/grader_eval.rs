@@ -350,3 +350,32 @@ fn off_bank() {
     // Measured 0.623 when set: below word count (0.699). Off-bank grading is an open problem (issue 10).
     assert!(f.pairwise >= 0.61, "pairwise {:.3}", f.pairwise);
 }
+
+/// The offline injection check on every answer the sets hold: how many real injections it catches,
+/// and how many honest answers it wrongly accuses (which would cap their grade).
+#[test]
+fn the_injection_check_accuses_no_honest_answer() {
+    let (tuning, held) = devset();
+    let all: Vec<Graded> = tuning
+        .into_iter()
+        .chain(held)
+        .chain(load("tests/heldout").answer)
+        .collect();
+    let (mut caught, mut injections, mut accused) = (0, 0, Vec::new());
+    for a in &all {
+        let flagged = dataready::grade::signals::is_injection(&a.text.to_lowercase());
+        if a.kind == "injection" {
+            injections += 1;
+            caught += usize::from(flagged);
+        } else if flagged {
+            accused.push(format!("{} {}", a.question, a.kind));
+        }
+    }
+    println!(
+        "injection check: {caught}/{injections} injections caught; {} of {} other answers accused: {accused:?}",
+        accused.len(),
+        all.len() - injections
+    );
+    assert!(accused.is_empty(), "{accused:?}");
+    assert!(caught * 10 >= injections * 8, "{caught}/{injections}");
+}

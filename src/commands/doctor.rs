@@ -9,7 +9,12 @@ use super::flags::LlmFlags;
 /// `dataready doctor`: what this machine can do and the fix for each missing piece, then the LLM
 /// endpoint's settings (key masked) and a live check when one is configured.
 pub fn doctor(json: bool, args: &LlmFlags) -> anyhow::Result<ExitCode> {
-    let checks = doctor::checks();
+    let config = llm::config::from_env(&args.options())?;
+    let mut checks = doctor::checks(config.as_ref());
+    // The LLM is described below, with its live check, when one is configured.
+    if config.is_some() && !json {
+        checks.retain(|c| c.name != "LLM");
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&checks)?);
         return Ok(ExitCode::SUCCESS);
@@ -21,7 +26,7 @@ pub fn doctor(json: bool, args: &LlmFlags) -> anyhow::Result<ExitCode> {
         }
     }
     // Only a configured endpoint is probed; `--llm full` probes the default local server.
-    let Some(config) = llm::config::from_env(&args.options())? else {
+    let Some(config) = config else {
         println!(
             "LLM: not configured; interviews use the question bank and the offline grader. \
              Probe a local server with: dataready doctor --llm full"

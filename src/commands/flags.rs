@@ -99,6 +99,10 @@ pub struct LlmFlags {
     /// Longest wait for the LLM per interview step before the offline path is used [env: DATAREADY_LLM_BUDGET; default 8s]
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub llm_budget: Option<Duration>,
+    /// Longest wait for one deep LLM grade, written in the background during an interview (scripted runs and
+    /// grade --file wait for it); after it the offline grade stands [env: DATAREADY_LLM_GRADE_LIMIT; default 120s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub llm_grade_limit: Option<Duration>,
     /// Folder of edited prompt templates [env: DATAREADY_PROMPTS; default: the built-in ones]
     #[arg(long, value_name = "DIR")]
     pub prompts: Option<PathBuf>,
@@ -113,6 +117,7 @@ impl LlmFlags {
             llm_model: self.llm_model.clone(),
             llm_fast_model: self.llm_fast_model.clone(),
             llm_budget: self.llm_budget,
+            llm_grade_limit: self.llm_grade_limit,
             prompts: self.prompts.clone(),
         }
     }

@@ -1,12 +1,14 @@
 //! `grade`: one answer to any question, or a CSV of them, offline and (when configured) by the LLM.
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 use serde::Serialize;
+use sha2::Digest;
 
 use dataready::assemble;
 use dataready::bank::Bank;
@@ -156,13 +158,17 @@ fn grade_one(
     (e, matched, sim)
 }
 
-fn grade_file(
-    ctx: &Context,
-    bank: Arc<Bank>,
-    file: &PathBuf,
-    out: &PathBuf,
-    llm_args: &LlmFlags,
-) -> anyhow::Result<ExitCode> {
+/// One row of the input.
+struct Row {
+    id: String,
+    question: String,
+    answer: String,
+    skill: Option<String>,
+}
+
+/// Reads the input CSV: every row checked up front, problems reported as `file:line`. A skill hint the
+/// bank does not know is a warning, and that row is graded without the hint.
+fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
     let name = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
     let mut reader = csv::ReaderBuilder::new()
@@ -175,6 +181,7 @@ fn grade_file(
     };
     let skill_c = col("skill");
     let mut rows = Vec::new();
+    let mut unknown: Vec<(u64, String)> = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
@@ -185,33 +192,86 @@ fn grade_file(
             anyhow::anyhow!("{name}:{line}: {why}")
         })?;
         let line = rec.position().map_or(0, |p| p.line());
-        let skill = skill_c
+        let mut skill = skill_c
             .and_then(|c| rec.get(c))
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(String::from);
-        if let Some(s) = &skill
-            && bank.skill(s).is_none()
-        {
-            bail!(
-                "{name}:{line}: unknown skill {s:?}; valid skills: {}",
-                bank.skill_ids().join(", ")
-            );
+        if let Some(s) = skill.take_if(|s| bank.skill(s).is_none()) {
+            unknown.push((line, s));
         }
         let question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
         if question.is_empty() {
             bail!("{name}:{line}: the question is empty");
         }
-        rows.push((
-            rec.get(id_c).unwrap_or("").to_string(),
+        rows.push(Row {
+            id: rec.get(id_c).unwrap_or("").to_string(),
             question,
-            rec.get(a_c).unwrap_or("").to_string(),
+            answer: rec.get(a_c).unwrap_or("").to_string(),
             skill,
-        ));
+        });
     }
+    if let Some((line, s)) = unknown.first() {
+        eprintln!(
+            "warning: {name}:{line}: unknown skill {s:?} ignored as a hint{}; valid skills: {}",
+            match unknown.len() {
+                1 => String::new(),
+                n => format!(" (and {} more rows)", n - 1),
+            },
+            bank.skill_ids().join(", ")
+        );
+    }
+    Ok((rows, bytes))
+}
+
+/// A graded row as it is written to the output (and to the partial file, for picking up a killed run).
+#[derive(Serialize, serde::Deserialize)]
+struct Done {
+    index: usize,
+    record: Vec<String>,
+    by_llm: bool,
+}
+
+/// The partial file's first line: which input and which grading it belongs to.
+#[derive(Serialize, serde::Deserialize, PartialEq)]
+struct PartialHeader {
+    input_sha256: String,
+    graders: String,
+}
+
+fn partial_path(out: &Path) -> PathBuf {
+    let mut p = out.as_os_str().to_owned();
+    p.push(".partial");
+    PathBuf::from(p)
+}
+
+/// Rows graded by an earlier run of the same input and graders that was stopped before it finished.
+fn resume_partial(path: &Path, header: &PartialHeader) -> Vec<Done> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let mut lines = text.lines();
+    let same = lines
+        .next()
+        .and_then(|l| serde_json::from_str::<PartialHeader>(l).ok())
+        .is_some_and(|h| &h == header);
+    if !same {
+        return Vec::new();
+    }
+    // A torn last line (the run was killed mid-write) is simply graded again.
+    lines.filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+fn grade_file(
+    ctx: &Context,
+    bank: Arc<Bank>,
+    file: &Path,
+    out: &Path,
+    llm_args: &LlmFlags,
+) -> anyhow::Result<ExitCode> {
+    let (rows, bytes) = read_rows(&bank, file)?;
     let llm = assemble::open_llm(&llm_args.options(), &mut to_stderr)?;
     let grader = ctx.grader(Arc::clone(&bank))?;
-    let mut w = csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
     let mut header = vec![
         "id",
         "score",
@@ -227,44 +287,45 @@ fn grade_file(
         // With an LLM: who scored each row, and the offline score beside it.
         header.extend(["grader", "offline_score"]);
     }
-    w.write_record(&header)?;
-    let grade_row = |(_, question, answer, skill): &(String, String, String, Option<String>)| {
-        grade_one(&grader, llm.as_ref(), question, answer, skill.as_deref())
+    let partial = partial_path(out);
+    let partial_header = PartialHeader {
+        input_sha256: format!("{:x}", sha2::Sha256::digest(&bytes)),
+        graders: llm.as_ref().map_or("offline".into(), |l| {
+            format!("llm:{}@{}", l.config.deep_model, l.config.base_url)
+        }),
     };
-    let graded: Vec<_> = match &llm {
-        // Rows go to the endpoint a few at a time (its `concurrency`), and come back in file order.
-        Some(l) => {
-            let next = std::sync::atomic::AtomicUsize::new(0);
-            let workers = l.config.client.concurrency.clamp(1, rows.len().max(1));
-            let mut slots: Vec<std::sync::Mutex<Option<_>>> =
-                rows.iter().map(|_| std::sync::Mutex::new(None)).collect();
-            std::thread::scope(|scope| {
-                for _ in 0..workers {
-                    scope.spawn(|| {
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(row) = rows.get(i) else { break };
-                            *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(grade_row(row));
-                        }
-                    });
-                }
-            });
-            slots
-                .iter_mut()
-                .map(|s| {
-                    s.get_mut()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .take()
-                        .expect("every row graded")
-                })
-                .collect()
+    let mut done: Vec<Option<Done>> = rows.iter().map(|_| None).collect();
+    for d in resume_partial(&partial, &partial_header) {
+        if let Some(slot) = done.get_mut(d.index) {
+            *slot = Some(d);
         }
-        None => rows.iter().map(grade_row).collect(),
-    };
-    for ((id, ..), (e, matched, _)) in rows.iter().zip(graded) {
+    }
+    let already = done.iter().filter(|d| d.is_some()).count();
+    if already > 0 {
+        eprintln!(
+            "Picking up where the last run stopped: {already} of {} rows already graded ({})",
+            rows.len(),
+            partial.display()
+        );
+    }
+    // Each graded row is appended to the partial file at once, so a killed run loses at most the rows in flight.
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    if already == 0 {
+        log.set_len(0)?;
+        writeln!(log, "{}", serde_json::to_string(&partial_header)?)?;
+    }
+    let todo: Vec<usize> = (0..rows.len()).filter(|i| done[*i].is_none()).collect();
+    let progress = Progress::new(todo.len(), already, rows.len(), llm.is_some());
+    let grade_row = |i: usize| -> Done {
+        let row = &rows[i];
+        let (e, matched, _) = grade_one(&grader, llm.as_ref(), &row.question, &row.answer, row.skill.as_deref());
         let s = e.scores.as_array();
         let mut record = vec![
-            id.clone(),
+            row.id.clone(),
             e.score.to_string(),
             format!("{:.1}", s[0]),
             format!("{:.1}", s[1]),
@@ -278,12 +339,140 @@ fn grade_file(
             record.push(e.grader.clone());
             record.push(e.offline.as_ref().map_or(String::new(), |o| o.score.to_string()));
         }
-        w.write_record(&record)?;
+        Done {
+            index: i,
+            by_llm: e.offline.is_some(),
+            record,
+        }
+    };
+    let log = std::sync::Mutex::new(log);
+    let keep = |d: Done| -> anyhow::Result<Done> {
+        let mut f = log.lock().unwrap_or_else(|p| p.into_inner());
+        writeln!(f, "{}", serde_json::to_string(&d)?)?;
+        f.flush()?;
+        progress.step(d.by_llm);
+        Ok(d)
+    };
+    match &llm {
+        // As many rows at once as the endpoint takes: the client's slots start at one for a local server
+        // and adapt for a hosted one; each row waits for its deep grade up to the grade limit.
+        Some(l) => {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let workers = l.config.client.concurrency.clamp(1, todo.len().max(1));
+            let results: std::sync::Mutex<Vec<Done>> = std::sync::Mutex::new(Vec::new());
+            let failed: std::sync::Mutex<Option<anyhow::Error>> = std::sync::Mutex::new(None);
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(|| {
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(&i) = todo.get(k) else { break };
+                            match keep(grade_row(i)) {
+                                Ok(d) => results.lock().unwrap_or_else(|p| p.into_inner()).push(d),
+                                Err(e) => {
+                                    *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                                    break;
+                                }
+                            }
+                        }
+                    });
+                }
+            });
+            if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                return Err(e);
+            }
+            for d in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                let i = d.index;
+                done[i] = Some(d);
+            }
+        }
+        None => {
+            for &i in &todo {
+                done[i] = Some(keep(grade_row(i))?);
+            }
+        }
     }
-    w.flush()?;
+    progress.finish();
+    // The output appears whole or not at all: written beside it, then renamed over it.
+    let tmp = out.with_extension("csv.tmp");
+    {
+        let mut w = csv::Writer::from_path(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        w.write_record(&header)?;
+        for d in done.iter().flatten() {
+            w.write_record(&d.record)?;
+        }
+        w.flush()?;
+        w.into_inner()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?
+            .sync_all()?;
+    }
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+    let _ = std::fs::remove_file(&partial);
     eprintln!("graded {} answers → {}", rows.len(), out.display());
     if let Some(line) = llm.and_then(|l| l.summary()) {
         eprintln!("{line}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A progress line for long runs: rows done, how many the LLM graded, the pace and time left.
+struct Progress {
+    todo: usize,
+    before: usize,
+    total: usize,
+    llm: bool,
+    started: std::time::Instant,
+    state: std::sync::Mutex<(usize, usize, std::time::Instant)>,
+    live: bool,
+}
+
+impl Progress {
+    fn new(todo: usize, before: usize, total: usize, llm: bool) -> Self {
+        Self {
+            todo,
+            before,
+            total,
+            llm,
+            started: std::time::Instant::now(),
+            state: std::sync::Mutex::new((0, 0, std::time::Instant::now())),
+            live: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn step(&self, by_llm: bool) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 += 1;
+        s.1 += usize::from(by_llm);
+        // On a terminal every row; in a log every 10 s (and the last one), so long runs show they are alive.
+        let due = self.live || s.2.elapsed() >= std::time::Duration::from_secs(10) || s.0 == self.todo;
+        if !due || !(self.llm || self.todo >= 50) {
+            return;
+        }
+        s.2 = std::time::Instant::now();
+        let per_row = self.started.elapsed().as_secs_f64() / s.0 as f64;
+        let left = (self.todo - s.0) as f64 * per_row;
+        let line = format!(
+            "graded {}/{}{} · {:.1} s a row · about {:.0} s left",
+            self.before + s.0,
+            self.total,
+            if self.llm {
+                format!(" ({} by the LLM)", s.1)
+            } else {
+                String::new()
+            },
+            per_row,
+            left
+        );
+        if self.live {
+            eprint!("\r{line}   ");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn finish(&self) {
+        if self.live && (self.llm || self.todo >= 50) && self.todo > 0 {
+            eprintln!();
+        }
+    }
 }

@@ -177,8 +177,8 @@ fn run_plain(
     grader: &RubricGrader,
     mut adapters: Adapters,
 ) -> anyhow::Result<Outcome> {
-    // Scripted answers arrive at once: writing the next question ahead would only compete with grading.
-    let prefetch = !matches!(answering, Answering::Script(_));
+    // Scripted answers arrive at once: nothing to write ahead, and each deep grade is waited for.
+    let attended = !matches!(answering, Answering::Script(_));
     let stdin = std::io::stdin();
     let io = PromptIo {
         input: stdin.lock(),
@@ -187,7 +187,7 @@ fn run_plain(
     };
     let ear = adapters.ear.take();
     let mut candidate = assemble::prompt_candidate(answering, ear, &session.dir(), bank, io);
-    assemble::conduct(session, candidate.as_mut(), grader, adapters, prefetch)
+    assemble::conduct(session, candidate.as_mut(), grader, adapters, attended)
 }
 
 /// After the room closes: say where things are, in the normal terminal.

@@ -82,6 +82,12 @@ pub enum Event {
     },
     /// A line written elsewhere (an LLM) to ask instead of the planned one, before it is spoken.
     Composed(Composed),
+    /// A grade for an earlier turn that arrived late (a deep LLM grade): it replaces that turn's
+    /// evaluation without changing the course already taken. Valid at any time after the start.
+    Regraded {
+        turn: usize,
+        evaluation: Evaluation,
+    },
 }
 
 /// What a question writer (an LLM) offers in place of the planned line. The driver asks for it after
@@ -112,6 +118,7 @@ impl Event {
             Self::Skip { .. } => "skip",
             Self::End { .. } => "end",
             Self::Composed(_) => "composed",
+            Self::Regraded { .. } => "regraded",
         }
     }
 }
@@ -290,6 +297,15 @@ impl Interview {
                         at_ms: *at_ms,
                     })?;
                 }
+                Record::Regraded { turn, evaluation } => {
+                    me.handle(Event::Regraded {
+                        turn: *turn,
+                        evaluation: evaluation.clone(),
+                    })
+                    .map_err(|_| {
+                        CoreError::BadJournal(format!("a late grade for turn {} it does not have", turn + 1))
+                    })?;
+                }
             }
         }
         Ok(me)
@@ -401,6 +417,28 @@ impl Interview {
         self.ended
     }
 
+    /// The grade request a recorded turn was graded from, to grade it again (a deep grade that was
+    /// still pending when the session stopped). `None` for skipped turns or unknown questions.
+    pub fn regrade_request(&self, index: usize) -> Option<GradeRequest> {
+        let t = self.turns.get(index).filter(|t| !t.skipped && !t.answer.is_empty())?;
+        let question = match self.bank.question(&t.question_id) {
+            Some(q) => Arc::clone(q),
+            None => self
+                .turns
+                .iter()
+                .find_map(|u| u.generated.as_ref().filter(|g| g.id == t.question_id))
+                .map(|g| Arc::new((**g).clone()))?,
+        };
+        Some(GradeRequest {
+            question,
+            kind: t.kind,
+            prompt: t.prompt.clone(),
+            answer: t.answer.clone(),
+            role: self.config.role.clone(),
+            speech: t.speech.clone(),
+        })
+    }
+
     /// The line being asked or answered right now.
     pub fn current_line(&self) -> Option<&Line> {
         self.current.as_ref().map(|c| &c.line)
@@ -441,6 +479,14 @@ impl Interview {
             phase: self.phase,
         };
         match (self.phase, event) {
+            (Phase::Setup, Event::Regraded { .. }) => Err(invalid),
+            (_, Event::Regraded { turn, evaluation }) => {
+                let Some(t) = self.turns.get_mut(turn).filter(|t| !t.skipped) else {
+                    return Err(invalid);
+                };
+                t.evaluation = evaluation.clone();
+                Ok(vec![Effect::Persist(Record::Regraded { turn, evaluation })])
+            }
             (Phase::Complete, _) => Err(invalid),
             (_, Event::End { reason, at_ms }) => Ok(self.finish(reason, at_ms)),
             (Phase::Setup, Event::Start { at_ms }) => {

@@ -203,7 +203,16 @@ pub enum Record {
         reason: EndReason,
         at_ms: u64,
     },
+    /// A grade that landed after its turn was recorded (a deep LLM grade graded in the background):
+    /// it replaces that turn's evaluation; the follow-up already chosen stands.
+    Regraded {
+        turn: usize,
+        evaluation: Evaluation,
+    },
 }
+
+/// The `fallback` of a provisional evaluation whose deep (LLM) grade is still being written.
+pub const DEEP_GRADE_PENDING: &str = "LLM grade pending: the offline grade stands until it arrives";
 
 /// A pause inside an answer at least this long is reported.
 pub const LONG_PAUSE_MS: u64 = 2000;

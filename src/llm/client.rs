@@ -123,11 +123,13 @@ impl LlmError {
     }
 }
 
-/// Time allowed for one interview step (a grade, a question), retries included.
+/// Time allowed for one step (a grade, a question), retries included. A queued budget's clock
+/// starts when the request gets one of the client's slots, and waiting for a slot has its own limit.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     start: Instant,
     limit: Duration,
+    queue: Option<Duration>,
 }
 
 impl Budget {
@@ -135,6 +137,15 @@ impl Budget {
         Self {
             start: Instant::now(),
             limit,
+            queue: None,
+        }
+    }
+    /// `limit` from the moment a slot is free; waiting for one may take up to `queue`.
+    pub fn queued(limit: Duration, queue: Duration) -> Self {
+        Self {
+            start: Instant::now(),
+            limit,
+            queue: Some(queue),
         }
     }
     pub fn remaining(&self) -> Duration {
@@ -146,30 +157,94 @@ impl Budget {
     pub fn limit(&self) -> Duration {
         self.limit
     }
+    /// How long to wait for a slot.
+    fn slot_wait(&self) -> Duration {
+        self.queue.unwrap_or_else(|| self.remaining())
+    }
+    /// The budget once a slot is held: a queued budget starts its clock now.
+    fn in_slot(&self) -> Self {
+        match self.queue {
+            Some(_) => Self::new(self.limit),
+            None => *self,
+        }
+    }
 }
 
-/// A counting semaphore bounding requests in flight.
+/// How a request went, for the adaptive concurrency limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Answered well inside its budget.
+    Fast,
+    /// Answered, or failed for a reason that says nothing about load.
+    Neutral,
+    /// Timed out, or the server said it is overloaded (429, 503).
+    Overloaded,
+}
+
+/// Requests in flight, limited adaptively: one more after a run of fast replies (up to the configured
+/// maximum), half as many after a timeout or an overload reply (at least one).
 struct Slots {
-    free: Mutex<usize>,
+    state: Mutex<SlotState>,
     freed: Condvar,
 }
 
+struct SlotState {
+    limit: usize,
+    max: usize,
+    in_use: usize,
+    fast_streak: usize,
+}
+
 impl Slots {
+    fn new(initial: usize, max: usize) -> Self {
+        let max = max.max(1);
+        Self {
+            state: Mutex::new(SlotState {
+                limit: initial.clamp(1, max),
+                max,
+                in_use: 0,
+                fast_streak: 0,
+            }),
+            freed: Condvar::new(),
+        }
+    }
+
     fn acquire(&self, wait: Duration) -> bool {
-        let guard = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut free, _) = self
+        let guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut s, _) = self
             .freed
-            .wait_timeout_while(guard, wait, |f| *f == 0)
+            .wait_timeout_while(guard, wait, |s| s.in_use >= s.limit)
             .unwrap_or_else(|p| p.into_inner());
-        if *free == 0 {
+        if s.in_use >= s.limit {
             return false;
         }
-        *free -= 1;
+        s.in_use += 1;
         true
     }
-    fn release(&self) {
-        *self.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        self.freed.notify_one();
+
+    fn release(&self, outcome: Outcome) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.in_use = s.in_use.saturating_sub(1);
+        match outcome {
+            Outcome::Overloaded => {
+                s.limit = (s.limit / 2).max(1);
+                s.fast_streak = 0;
+            }
+            Outcome::Fast => {
+                s.fast_streak += 1;
+                if s.fast_streak >= s.limit && s.limit < s.max {
+                    s.limit += 1;
+                    s.fast_streak = 0;
+                }
+            }
+            Outcome::Neutral => s.fast_streak = 0,
+        }
+        drop(s);
+        self.freed.notify_all();
+    }
+
+    fn limit(&self) -> usize {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).limit
     }
 }
 
@@ -198,10 +273,7 @@ impl Client {
             agent,
             url: format!("{}/chat/completions", base_url.trim_end_matches('/')),
             key,
-            slots: Slots {
-                free: Mutex::new(settings.concurrency.max(1)),
-                freed: Condvar::new(),
-            },
+            slots: Slots::new(settings.initial_concurrency, settings.concurrency),
             settings,
             failed_steps: AtomicU32::new(0),
             resting_until: Mutex::new(None),
@@ -211,6 +283,11 @@ impl Client {
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Requests allowed in flight right now (adapts between 1 and the configured concurrency).
+    pub fn concurrency_now(&self) -> usize {
+        self.slots.limit()
     }
 
     /// One chat completion within `budget`, retrying what can be retried while time remains.
@@ -245,9 +322,10 @@ impl Client {
         budget: &Budget,
         on_stream: &mut dyn FnMut(Stream<'_>),
     ) -> Result<Reply, LlmError> {
-        if !self.slots.acquire(budget.remaining()) {
+        if !self.slots.acquire(budget.slot_wait()) {
             return Err(LlmError::Timeout(budget.limit().as_secs_f32()));
         }
+        let budget = &budget.in_slot();
         let mut attempt = 0u32;
         let result = loop {
             attempt += 1;
@@ -259,7 +337,7 @@ impl Client {
             let attempt_result = self.once(
                 req,
                 with_schema,
-                remaining.min(self.settings.request_timeout),
+                self.settings.request_timeout.map_or(remaining, |t| remaining.min(t)),
                 on_stream,
             );
             let err = match attempt_result {
@@ -296,7 +374,13 @@ impl Client {
             std::thread::sleep(wait);
             on_stream(Stream::Restart);
         };
-        self.slots.release();
+        self.slots.release(match &result {
+            Ok(reply) if reply.elapsed < budget.limit() / 4 => Outcome::Fast,
+            Ok(_) => Outcome::Neutral,
+            Err(LlmError::Timeout(_)) => Outcome::Overloaded,
+            Err(LlmError::Status { status: 429 | 503, .. }) => Outcome::Overloaded,
+            Err(_) => Outcome::Neutral,
+        });
         result
     }
 

@@ -46,6 +46,8 @@ pub struct LlmOptions {
     pub llm_model: Option<String>,
     pub llm_fast_model: Option<String>,
     pub llm_budget: Option<Duration>,
+    /// Longest wait for one deep (LLM) grade before the offline grade stands.
+    pub llm_grade_limit: Option<Duration>,
     pub prompts: Option<PathBuf>,
 }
 
@@ -87,6 +89,7 @@ pub struct FileConfig {
     pub model: Option<String>,
     pub fast_model: Option<String>,
     pub budget: Option<String>,
+    pub grade_limit: Option<String>,
     pub connect_timeout: Option<String>,
     pub retries: Option<u32>,
     pub concurrency: Option<usize>,
@@ -111,7 +114,11 @@ pub struct LlmConfig {
     pub key_source: Option<String>,
     pub deep_model: String,
     pub fast_model: String,
+    /// Longest wait for a step on the interview's critical path (a question, a follow-up decision).
     pub budget: Duration,
+    /// Longest wait for one deep grade, which runs off the critical path (in the background during an
+    /// interview; scripted runs and `grade --file` wait for it).
+    pub grade_limit: Duration,
     pub client: ClientSettings,
     pub prompts: Option<PathBuf>,
 }
@@ -127,6 +134,8 @@ pub enum ConfigError {
 }
 
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(8);
+/// Default limit for one deep grade: thinking models take 10–30 s, small local ones longer.
+pub const DEFAULT_GRADE_LIMIT: Duration = Duration::from_secs(120);
 
 /// The config file's location: `$DATAREADY_CONFIG`, else `$XDG_CONFIG_HOME/dataready/config.toml`.
 pub fn config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
@@ -213,7 +222,18 @@ pub fn resolve(
         (None, None, Some(v)) => duration("budget", v)?,
         _ => DEFAULT_BUDGET,
     };
-    let client = client_settings(file, budget)?;
+    let grade_limit = match (
+        args.llm_grade_limit,
+        env("DATAREADY_LLM_GRADE_LIMIT"),
+        &file.grade_limit,
+    ) {
+        (Some(b), _, _) => b,
+        (None, Some(v), _) => duration("DATAREADY_LLM_GRADE_LIMIT", &v)?,
+        (None, None, Some(v)) => duration("grade_limit", v)?,
+        _ => DEFAULT_GRADE_LIMIT,
+    }
+    .max(budget);
+    let client = client_settings(file, budget, is_local(preset, &base_url))?;
     let prompts = args
         .prompts
         .clone()
@@ -228,6 +248,7 @@ pub fn resolve(
         deep_model,
         fast_model,
         budget,
+        grade_limit,
         client,
         prompts,
     }))
@@ -361,8 +382,19 @@ fn resolve_key(
     Ok((None, None))
 }
 
-/// Connection limits from the file, the connect timeout never longer than the step budget.
-fn client_settings(file: &FileConfig, budget: Duration) -> Result<ClientSettings, ConfigError> {
+/// A server on this machine (llama.cpp, Ollama, or any loopback URL): usually one request at a time.
+fn is_local(preset: Preset, url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url);
+    matches!(preset, Preset::Llamacpp | Preset::Ollama)
+        || ["127.", "localhost", "[::1]", "0.0.0.0"]
+            .iter()
+            .any(|h| host.starts_with(h))
+}
+
+/// Connection limits from the file, the connect timeout never longer than the step budget. Requests in
+/// flight start at one for a local server (which usually serves one at a time) and at two for a hosted
+/// one; either grows toward `concurrency` while replies stay fast and halves on timeouts and 429s.
+fn client_settings(file: &FileConfig, budget: Duration, local: bool) -> Result<ClientSettings, ConfigError> {
     let mut client = ClientSettings::default();
     if let Some(v) = &file.connect_timeout {
         client.connect_timeout = duration("connect_timeout", v)?;
@@ -371,8 +403,12 @@ fn client_settings(file: &FileConfig, budget: Duration) -> Result<ClientSettings
     if let Some(r) = file.retries {
         client.retries = r.min(10);
     }
-    if let Some(c) = file.concurrency {
-        client.concurrency = c.clamp(1, 64);
+    if local {
+        client.concurrency = file.concurrency.unwrap_or(1).clamp(1, 64);
+        client.initial_concurrency = 1;
+    } else {
+        client.concurrency = file.concurrency.unwrap_or(client.concurrency).clamp(1, 64);
+        client.initial_concurrency = client.initial_concurrency.min(client.concurrency);
     }
     Ok(client)
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::client::Budget;
 use super::{JsonStep, Llm, answer_block, extract_json, nonce};
 use crate::grade::{Grader, weighted_score};
 use crate::interview::{Evaluation, GradeRequest, Scores, TurnKind};
@@ -132,32 +133,57 @@ pub struct LlmGrader<'a> {
 }
 
 impl LlmGrader<'_> {
-    /// The LLM's evaluation of an answer, or why there is none.
+    /// The LLM's evaluation of an answer, or why there is none, waiting up to the deep-grade limit.
     pub fn evaluate(&self, req: &GradeRequest) -> Result<Evaluation, String> {
-        let id = format!("llm:{}/{}", self.llm.config.deep_model, self.llm.prompts.evaluate.id());
-        let prompt = evaluation_prompt(&self.llm, req, &nonce());
-        let step = JsonStep {
-            step: "evaluate",
-            model: &self.llm.config.deep_model,
-            prompt,
-            schema: evaluation_schema(),
-            max_tokens: 700,
-            temperature: 0.0,
-        };
-        self.llm.ask_json(step, |reply| parse_evaluation(reply, &id))
+        evaluate(&self.llm, req)
     }
 }
 
-/// Puts the two grades together. An answer the offline grader caught instructing the grader never
-/// scores above the offline grade, whatever the model said, and keeps its red flag.
+/// The deep model's evaluation of an answer within the configured grade limit (the clock starts when
+/// the request gets a slot; waiting for one is bounded separately), or why there is none.
+pub fn evaluate(llm: &Llm, req: &GradeRequest) -> Result<Evaluation, String> {
+    let id = format!("llm:{}/{}", llm.config.deep_model, llm.prompts.evaluate.id());
+    let prompt = evaluation_prompt(llm, req, &nonce());
+    let step = JsonStep {
+        step: "evaluate",
+        model: &llm.config.deep_model,
+        prompt,
+        schema: evaluation_schema(),
+        max_tokens: 700,
+        temperature: 0.0,
+    };
+    let budget = Budget::queued(llm.config.grade_limit, SLOT_WAIT);
+    llm.ask_json_within(step, |reply| parse_evaluation(reply, &id), budget)
+}
+
+/// Longest wait for a free request slot before a grade gives up (a deep grade queued behind others).
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Puts the two grades together, the offline one kept beside the LLM's. An answer the offline check
+/// took for an attempt to instruct the grader is capped at the offline grade only when the model saw
+/// an attempt too: the offline check alone (a keyword match) never overrides the model's reading.
 pub fn combine(mut llm: Evaluation, offline: Evaluation) -> Evaluation {
-    let flagged: Vec<String> = offline
+    let offline_flags: Vec<String> = offline
         .red_flags
         .iter()
         .filter(|f| f.contains(INJECTION_FLAG))
         .cloned()
         .collect();
-    if !flagged.is_empty() {
+    let model_saw_it = llm.red_flags.iter().any(|f| {
+        let f = f.to_lowercase();
+        [
+            "instruct",
+            "injection",
+            "manipulat",
+            "asked for a score",
+            "asks for a score",
+            "full marks",
+            "ignore the",
+        ]
+        .iter()
+        .any(|k| f.contains(k))
+    });
+    if !offline_flags.is_empty() && model_saw_it {
         let capped: Vec<f32> = llm
             .scores
             .as_array()
@@ -167,7 +193,7 @@ pub fn combine(mut llm: Evaluation, offline: Evaluation) -> Evaluation {
             .collect();
         llm.scores = Scores::from_array([capped[0], capped[1], capped[2], capped[3], capped[4]]);
         llm.score = llm.score.min(offline.score);
-        for f in flagged {
+        for f in offline_flags {
             if !llm.red_flags.contains(&f) {
                 llm.red_flags.insert(0, f);
             }

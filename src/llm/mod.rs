@@ -1,6 +1,7 @@
 //! The LLM interviewer: an OpenAI-compatible chat client, prompt templates, LLM grading, and
 //! question and follow-up writing. Every step has a time budget and an offline fallback.
 
+pub mod background;
 pub mod client;
 pub mod config;
 pub mod grader;
@@ -117,6 +118,16 @@ impl Llm {
     /// Asks for a JSON reply following `schema`, with one repair attempt, all within one step budget.
     /// `parse` turns the reply into a value or says what is wrong with it.
     pub fn ask_json<T>(&self, ask: JsonStep<'_>, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, String> {
+        self.ask_json_within(ask, parse, Budget::new(self.config.budget))
+    }
+
+    /// [`Llm::ask_json`] within `budget` instead of the interview step's.
+    pub fn ask_json_within<T>(
+        &self,
+        ask: JsonStep<'_>,
+        parse: impl Fn(&str) -> Result<T, String>,
+        budget: Budget,
+    ) -> Result<T, String> {
         let JsonStep {
             step,
             model,
@@ -125,7 +136,6 @@ impl Llm {
             max_tokens,
             temperature,
         } = ask;
-        let budget = Budget::new(self.config.budget);
         let mut messages = Vec::new();
         if !system.is_empty() {
             messages.push(Message::system(system));

@@ -121,7 +121,7 @@ impl Template {
         (fill(&self.system), fill(&self.user))
     }
 
-    /// `evaluate-v1`: recorded with what the template produced.
+    /// `evaluate-v2`: recorded with what the template produced.
     pub fn id(&self) -> String {
         format!("{}-v{}", self.name, self.version)
     }
@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn builtin_templates_are_valid() {
         let p = Prompts::builtin().unwrap();
-        assert_eq!(p.evaluate.id(), "evaluate-v1");
+        assert_eq!(p.evaluate.id(), "evaluate-v2");
         assert_eq!(p.follow_up.name, "follow_up");
     }
 

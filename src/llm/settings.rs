@@ -35,12 +35,15 @@ impl std::fmt::Debug for Secret {
 #[derive(Debug, Clone)]
 pub struct ClientSettings {
     pub connect_timeout: Duration,
-    /// Longest single attempt; the step budget can cut it shorter.
-    pub request_timeout: Duration,
+    /// Longest single attempt; `None` lets an attempt run as long as its step's budget allows.
+    pub request_timeout: Option<Duration>,
     /// Retries after the first attempt, budget permitting.
     pub retries: u32,
-    /// Requests in flight at once from this process (scripted runs over many candidates).
+    /// Most requests in flight at once from this process.
     pub concurrency: usize,
+    /// Requests in flight at first: it grows toward `concurrency` while replies come back fast and
+    /// halves on timeouts, 429s and 503s.
+    pub initial_concurrency: usize,
     /// First backoff; doubles each retry, with jitter.
     pub backoff: Duration,
 }
@@ -49,9 +52,10 @@ impl Default for ClientSettings {
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(3),
-            request_timeout: Duration::from_secs(60),
+            request_timeout: None,
             retries: 2,
             concurrency: 4,
+            initial_concurrency: 2,
             backoff: Duration::from_millis(250),
         }
     }

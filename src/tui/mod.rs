@@ -266,7 +266,12 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
     let stop = Arc::new(AtomicBool::new(false));
     let (app, pending) = match start {
         Start::Setup(config) => {
-            let form = SetupForm::new(&bank, &config, crate::doctor::checks(), ear.is_some());
+            let form = SetupForm::new(
+                &bank,
+                &config,
+                crate::doctor::checks(llm.as_ref().map(|l| &l.config)),
+                ear.is_some(),
+            );
             (App::new(Some(form), config.questions, color()), None)
         }
         Start::New(ref config) => (App::new(None, config.questions, color()), Some(start)),
