@@ -1039,7 +1039,10 @@ fn grading_a_file_against_a_slow_local_server_waits_one_request_at_a_time_and_re
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(result.status.success(), "{stderr}");
     assert!(stderr.contains("Picking up where the last run stopped"), "{stderr}");
-    assert!(stderr.contains("unknown skill \"kafka_streaming\" ignored"), "{stderr}");
+    assert!(
+        stderr.contains("unknown skill \"kafka_streaming\" in the skill column; hint ignored"),
+        "{stderr}"
+    );
     let graded = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = graded.lines().collect();
     assert_eq!(lines.len(), 7, "{graded}");

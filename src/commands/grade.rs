@@ -213,10 +213,10 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
     }
     if let Some((line, s)) = unknown.first() {
         eprintln!(
-            "warning: {name}:{line}: unknown skill {s:?} ignored as a hint{}; valid skills: {}",
+            "warning: {name}:{line}: unknown skill {s:?} in the skill column; hint ignored{} (valid skills: {})",
             match unknown.len() {
                 1 => String::new(),
-                n => format!(" (and {} more rows)", n - 1),
+                n => format!(", as in {} more rows", n - 1),
             },
             bank.skill_ids().join(", ")
         );
