@@ -501,6 +501,13 @@ fn answers_that_instruct_the_grader_are_capped_only_when_the_model_sees_it_too()
     let e = grader.grade(&grade_request(q, &answer));
     assert_eq!(e.score, 100);
     assert!(
+        e.red_flags
+            .iter()
+            .any(|f| f.starts_with("Offline check:") && f.contains("instruct the grader")),
+        "the offline flag is shown: {:?}",
+        e.red_flags
+    );
+    assert!(
         e.offline
             .as_ref()
             .unwrap()

@@ -161,7 +161,8 @@ const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Puts the two grades together, the offline one kept beside the LLM's. An answer the offline check
 /// took for an attempt to instruct the grader is capped at the offline grade only when the model saw
-/// an attempt too: the offline check alone (a keyword match) never overrides the model's reading.
+/// an attempt too: the offline check alone (a keyword match) never lowers the model's grade, though
+/// its flag is shown (and the report's verdict still treats the answer as addressing the grader).
 pub fn combine(mut llm: Evaluation, offline: Evaluation) -> Evaluation {
     let offline_flags: Vec<String> = offline
         .red_flags
@@ -183,6 +184,13 @@ pub fn combine(mut llm: Evaluation, offline: Evaluation) -> Evaluation {
         .iter()
         .any(|k| f.contains(k))
     });
+    if !model_saw_it {
+        // Shown, not enforced: the report still caps its verdict for an answer that addresses the grader.
+        for f in &offline_flags {
+            llm.red_flags
+                .insert(0, format!("Offline check: {f} (the LLM saw no such attempt; its grade is not capped)"));
+        }
+    }
     if !offline_flags.is_empty() && model_saw_it {
         let capped: Vec<f32> = llm
             .scores
