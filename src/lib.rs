@@ -7,6 +7,7 @@ pub mod bank;
 pub mod doctor;
 pub mod embed;
 pub mod grade;
+pub mod history;
 pub mod interview;
 pub mod listen;
 pub mod llm;

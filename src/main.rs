@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 
-use commands::{Context, bank, doctor, flags, grade, interview, listen, models, sessions, voice};
+use commands::{Context, bank, doctor, flags, grade, history, interview, listen, models, sessions, voice};
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +65,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Progress across finished sessions: scores over time, a trend per skill, what to practise next
+    History {
+        /// Only this role's sessions
+        #[arg(long, value_name = "ROLE")]
+        role: Option<String>,
+        /// Only this skill
+        #[arg(long, value_name = "SKILL")]
+        skill: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// List saved sessions with date, role, status and score
     Sessions {
         #[arg(long)]
@@ -115,6 +126,7 @@ fn main() -> ExitCode {
         Command::Grade(args) => grade::grade(&ctx, args),
         Command::Report { id, format, out } => sessions::report(&ctx, &id, format, out),
         Command::Sessions { json } => sessions::sessions(&ctx, json),
+        Command::History { role, skill, json } => history::history(&ctx, role.as_deref(), skill.as_deref(), json),
         Command::Bank { action } => bank::bank(&ctx, action),
         Command::Models { action } => models::models(&ctx, action),
         Command::Doctor { json, llm } => doctor::doctor(json, &llm),

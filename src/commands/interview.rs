@@ -29,6 +29,9 @@ pub struct InterviewArgs {
     /// Comma-separated skills to cover [default: the role's focus skills]
     #[arg(long, value_delimiter = ',', value_name = "SKILLS")]
     skills: Vec<String>,
+    /// weak: cover your weakest skills from earlier sessions (`dataready history`) instead of all focus skills
+    #[arg(long, value_enum, value_name = "WHAT", conflicts_with = "skills")]
+    focus: Option<FocusArg>,
     /// How many questions, follow-ups included
     #[arg(long, default_value_t = 10)]
     questions: usize,
@@ -60,6 +63,12 @@ pub struct InterviewArgs {
     adapters: AdapterFlags,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum FocusArg {
+    /// The role's skills you scored lowest on in finished sessions with enough evidence
+    Weak,
+}
+
 #[derive(Args)]
 pub struct ResumeArgs {
     /// The session to continue ("last" for the newest)
@@ -79,14 +88,18 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
     let room = a.script.is_none() && use_room(a.plain);
     let role = a.role.clone().unwrap_or_else(|| "mid".into());
+    let mut skills: Vec<String> = a
+        .skills
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(FocusArg::Weak) = a.focus {
+        skills = weakest_skills(ctx, &bank, &role)?;
+    }
     let config = Config {
         role: role.clone(),
-        skills: a
-            .skills
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        skills,
         questions: a.questions,
         mode: a.mode.into(),
         seed: seed_or_random(a.seed),
@@ -124,6 +137,29 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     }
     let outcome = run_plain(&mut session, answering, &bank, &grader, adapters)?;
     finish(&session.id, outcome, a.out.as_ref(), a.fail_under, a.json, scripted)
+}
+
+/// `--focus weak`: the role's weakest skills in the history, said aloud; none yet means the role's focus.
+fn weakest_skills(ctx: &Context, bank: &Bank, role: &str) -> anyhow::Result<Vec<String>> {
+    let history = super::history::load(ctx, bank, Some(role), None)?;
+    let weak = dataready::history::weak_skills(bank, &history, role, 2);
+    if weak.is_empty() {
+        eprintln!(
+            "No finished {role} session with enough evidence yet: covering the role's focus skills. (dataready history shows why.)"
+        );
+    } else {
+        let names: Vec<&str> = weak.iter().map(|s| bank.skill_name(s)).collect();
+        eprintln!(
+            "Focusing on your weakest skills: {} (from {} earlier session(s)).",
+            names.join(", "),
+            history
+                .sessions
+                .iter()
+                .filter(|s| s.too_little_evidence.is_none())
+                .count()
+        );
+    }
+    Ok(weak)
 }
 
 pub fn resume(ctx: &Context, a: ResumeArgs) -> anyhow::Result<ExitCode> {

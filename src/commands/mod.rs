@@ -5,6 +5,7 @@ pub mod bank;
 pub mod doctor;
 pub mod flags;
 pub mod grade;
+pub mod history;
 pub mod interview;
 pub mod listen;
 pub mod models;

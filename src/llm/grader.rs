@@ -187,8 +187,10 @@ pub fn combine(mut llm: Evaluation, offline: Evaluation) -> Evaluation {
     if !model_saw_it {
         // Shown, not enforced: the report still caps its verdict for an answer that addresses the grader.
         for f in &offline_flags {
-            llm.red_flags
-                .insert(0, format!("Offline check: {f} (the LLM saw no such attempt; its grade is not capped)"));
+            llm.red_flags.insert(
+                0,
+                format!("Offline check: {f} (the LLM saw no such attempt; its grade is not capped)"),
+            );
         }
     }
     if !offline_flags.is_empty() && model_saw_it {

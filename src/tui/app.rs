@@ -141,6 +141,8 @@ pub struct SetupForm {
     /// Spoken answers; only offered when a microphone and the Whisper model are there.
     pub voice: bool,
     pub voice_available: bool,
+    /// What to practise next, from earlier sessions (`dataready history`).
+    pub suggestion: Option<String>,
 }
 
 impl SetupForm {
@@ -168,6 +170,7 @@ impl SetupForm {
             seed: config.seed,
             voice,
             voice_available: voice,
+            suggestion: None,
         };
         form.select_role_skills(bank);
         form

@@ -155,6 +155,10 @@ fn setup(f: &mut Frame, app: &App, t: &Theme) {
         left,
     );
     let mut checks = Vec::new();
+    if let Some(s) = &form.suggestion {
+        checks.push(Line::styled("Next practice", t.accent()));
+        checks.push(Line::raw(format!("  {s}")));
+    }
     for c in &form.checks {
         let (mark, style) = if c.ok { ("✓", t.good()) } else { ("·", t.dim()) };
         checks.push(Line::from(vec![

@@ -266,12 +266,14 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
     let stop = Arc::new(AtomicBool::new(false));
     let (app, pending) = match start {
         Start::Setup(config) => {
-            let form = SetupForm::new(
+            let mut form = SetupForm::new(
                 &bank,
                 &config,
                 crate::doctor::checks(llm.as_ref().map(|l| &l.config)),
                 ear.is_some(),
             );
+            let (reports, _) = crate::history::reports(&store, &bank);
+            form.suggestion = crate::history::build(&bank, &reports, None, None).next_focus;
             (App::new(Some(form), config.questions, color()), None)
         }
         Start::New(ref config) => (App::new(None, config.questions, color()), Some(start)),

@@ -1,0 +1,153 @@
+//! `dataready history` and `interview --focus weak` over real scripted sessions (the real binary).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}-candidate/answers.csv"))
+}
+
+fn cmd(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("dataready").unwrap();
+    c.env("DATAREADY_HOME", home)
+        .env("DATAREADY_CONFIG", home.join("no-config.toml"))
+        .env("DATAREADY_NO_VOICE", "1")
+        .env_remove("DATAREADY_BANK")
+        .env_remove("DATAREADY_LLM");
+    c
+}
+
+fn scripted(home: &Path, script: &Path, questions: &str) {
+    let out = cmd(home)
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--seed",
+            "310",
+            "--questions",
+            questions,
+            "--script",
+        ])
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Sessions are ordered by their start time, to the second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+}
+
+#[test]
+fn history_shows_trends_flags_thin_sessions_and_focus_weak_picks_the_weakest_skills() {
+    let home = tempfile::tempdir().unwrap();
+    let empty = cmd(home.path()).arg("history").output().unwrap();
+    assert!(String::from_utf8_lossy(&empty.stdout).contains("No finished sessions yet"));
+
+    scripted(home.path(), &example("strong"), "10");
+    scripted(home.path(), &example("strong"), "2");
+    scripted(home.path(), &example("strong"), "10");
+    scripted(home.path(), &example("weak"), "10");
+
+    let out = cmd(home.path()).args(["history", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let h: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sessions = h["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 4);
+    let thin: Vec<&Value> = sessions
+        .iter()
+        .filter(|s| !s["too_little_evidence"].is_null())
+        .collect();
+    assert_eq!(
+        thin.len(),
+        1,
+        "the 2-question session is shown as too little evidence: {sessions:?}"
+    );
+    assert!(
+        thin[0]["too_little_evidence"]
+            .as_str()
+            .unwrap()
+            .contains("opening questions answered")
+    );
+    let skills = h["skills"].as_array().unwrap();
+    assert_eq!(skills.len(), 4, "{skills:?}");
+    for s in skills {
+        // Three sessions with enough evidence: strong, strong, weak; the thin one is not averaged in.
+        assert_eq!(s["scores"].as_array().unwrap().len(), 3, "{s}");
+        assert!(s["change"].as_i64().unwrap() < -40, "{s}");
+    }
+    let next = h["next_focus"].as_str().unwrap();
+    assert!(next.contains("fell from") && next.contains("over 3 sessions"), "{next}");
+    let weakest: Vec<&str> = h["weakest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(weakest[0], "orchestration", "{weakest:?}");
+
+    let text = cmd(home.path()).arg("history").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("too little (") && text.contains("Next: ") && text.contains("▇▇▁"),
+        "{text}"
+    );
+    let one = cmd(home.path())
+        .args(["history", "--skill", "spark", "--json"])
+        .output()
+        .unwrap();
+    let one: Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(one["skills"].as_array().unwrap().len(), 1);
+    assert!(
+        !cmd(home.path())
+            .args(["history", "--skill", "cobol"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+
+    // --focus weak: the next interview covers the two weakest focus skills only.
+    let generic = home.path().join("generic.csv");
+    std::fs::write(
+        &generic,
+        "answer\n".to_string() + &"\"I would check the logs and retry.\"\n".repeat(10),
+    )
+    .unwrap();
+    let out = cmd(home.path())
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--seed",
+            "1",
+            "--focus",
+            "weak",
+            "--json",
+            "--script",
+        ])
+        .arg(&generic)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Focusing on your weakest skills: Workflow orchestration, Advanced SQL"),
+        "{stderr}"
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(summary["report_json"].as_str().unwrap()).unwrap()).unwrap();
+    let asked: Vec<&str> = report["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["skill"].as_str().unwrap())
+        .collect();
+    assert!(!asked.is_empty());
+    assert!(
+        asked.iter().all(|s| weakest[..2].contains(s)),
+        "{asked:?} vs {weakest:?}"
+    );
+}
