@@ -88,6 +88,21 @@ pub fn reports(store: &crate::store::Store, bank: &Bank) -> (Vec<Report>, Vec<St
     (out, warnings)
 }
 
+/// An interview left in progress this long is stale: `sessions` says so and `resume` asks first.
+pub const STALE_AFTER_DAYS: u64 = 7;
+
+/// Whole days since the session started, if its start time reads.
+pub fn age_days(report: &Report, now_ms: u64) -> Option<u64> {
+    let started = humantime::parse_rfc3339(&report.started_at).ok()?;
+    let started_ms = started.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64;
+    Some(now_ms.saturating_sub(started_ms) / 86_400_000)
+}
+
+/// An interview still in progress that was started at least [`STALE_AFTER_DAYS`] ago.
+pub fn stale_days(report: &Report, now_ms: u64) -> Option<u64> {
+    age_days(report, now_ms).filter(|d| !report.status.is_over() && *d >= STALE_AFTER_DAYS)
+}
+
 /// `▁▂▃▄▅▆▇█` for 0–100 scores.
 pub fn sparkline(scores: &[u8]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];

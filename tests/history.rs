@@ -151,3 +151,79 @@ fn history_shows_trends_flags_thin_sessions_and_focus_weak_picks_the_weakest_ski
         "{asked:?} vs {weakest:?}"
     );
 }
+
+/// Moves a session's start back by `days` in its journal (the first record), keeping its checksum valid.
+fn age_session(home: &Path, days: u64) {
+    let dir = std::fs::read_dir(home.join("sessions"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let path = dir.join("journal.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let (_, json) = lines[0].split_once(' ').unwrap();
+    let mut record: Value = serde_json::from_str(json).unwrap();
+    let at = record["at_ms"].as_u64().unwrap() - days * 86_400_000;
+    record["at_ms"] = at.into();
+    let json = record.to_string();
+    lines[0] = format!("{:08x} {json}", crc32fast::hash(json.as_bytes()));
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn sessions_left_in_progress_for_a_week_are_stale_and_resume_asks_first() {
+    use std::io::{BufRead, BufReader};
+    let home = tempfile::tempdir().unwrap();
+    // An interview killed while waiting for its first answer stays in progress.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dataready"))
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--seed",
+            "4",
+            "--plain",
+            "--input",
+            "text",
+        ])
+        .env("DATAREADY_HOME", home.path())
+        .env("DATAREADY_CONFIG", home.path().join("no-config.toml"))
+        .env("DATAREADY_NO_VOICE", "1")
+        .env_remove("DATAREADY_LLM")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 && !line.contains("Interviewer:") {
+        line.clear();
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    age_session(home.path(), 9);
+
+    let list = cmd(home.path()).args(["sessions", "--json"]).output().unwrap();
+    let rows: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(rows[0]["status"], "in progress");
+    assert_eq!(rows[0]["stale"], true, "{rows}");
+    let text = String::from_utf8_lossy(&cmd(home.path()).arg("sessions").output().unwrap().stdout).to_string();
+    assert!(text.contains("in progress, stale"), "{text}");
+
+    // Without a terminal to ask on, resume says how to continue instead of going on.
+    let refused = cmd(home.path()).args(["resume", "last"]).output().unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(err.contains("9 days ago") && err.contains("--yes"), "{err}");
+    let script = home.path().join("a.csv");
+    std::fs::write(&script, "answer\n\"I would partition by date and check the logs.\"\n").unwrap();
+    let ok = cmd(home.path())
+        .args(["resume", "last", "--yes", "--script"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}

@@ -270,6 +270,27 @@ fn room_keys_skip_repeat_pause_and_quit() {
 }
 
 #[test]
+fn a_room_left_alone_for_ten_minutes_pauses_itself_and_says_how_to_continue() {
+    let bank = bank();
+    let mut app = room_app(&bank);
+    app.update(AppEvent::Tick(1_000), &bank);
+    app.update(AppEvent::Session(SessionMsg::Listening { voice: false }), &bank);
+    app.update(AppEvent::Tick(1_000 + 9 * 60_000), &bank);
+    app.update(key(KeyCode::Char('a')), &bank);
+    app.update(AppEvent::Tick(1_000 + 18 * 60_000), &bank);
+    assert!(!app.paused, "a key nine minutes in keeps it going");
+    app.update(AppEvent::Tick(1_000 + 19 * 60_000 + 1), &bank);
+    assert!(app.paused);
+    let notice = app.notice.clone().unwrap();
+    assert!(
+        notice.contains("Paused after 10 minutes") && notice.contains("dataready resume"),
+        "{notice}"
+    );
+    app.update(ctrl('p'), &bank);
+    assert!(!app.paused, "Ctrl-P continues");
+}
+
+#[test]
 fn report_dashboard() {
     let report: dataready::report::Report = serde_json::from_str(
         &std::fs::read_to_string(concat!(

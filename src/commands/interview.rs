@@ -76,6 +76,9 @@ pub struct ResumeArgs {
     /// Answers from a CSV instead of the prompt
     #[arg(long, value_name = "CSV")]
     script: Option<PathBuf>,
+    /// Continue a stale session (in progress for a week or more) without asking
+    #[arg(long)]
+    yes: bool,
     #[command(flatten)]
     adapters: AdapterFlags,
 }
@@ -175,6 +178,10 @@ pub fn resume(ctx: &Context, a: ResumeArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    if !a.yes && !confirm_stale(&store, &bank, &id)? {
+        println!("Left session {id} as it is.");
+        return Ok(ExitCode::SUCCESS);
+    }
     let options = a.adapters.options();
     if a.script.is_none() && use_room(false) {
         // The room reopens the session on its own thread; what opening it found is said now.
@@ -193,6 +200,26 @@ pub fn resume(ctx: &Context, a: ResumeArgs) -> anyhow::Result<ExitCode> {
     );
     let outcome = run_plain(&mut session, answering, &bank, &grader, adapters)?;
     finish(&id, outcome, None, None, false, scripted)
+}
+
+/// A session in progress for a week or more: asks before continuing it (on a terminal), or says how to.
+fn confirm_stale(store: &dataready::store::Store, bank: &Bank, id: &str) -> anyhow::Result<bool> {
+    let report = session::report_from_journal(store, bank, id)?;
+    let Some(days) = dataready::history::stale_days(&report, session::now_ms()) else {
+        return Ok(true);
+    };
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "session {id} was started {days} days ago and is stale; continue it anyway with: dataready resume {id} --yes"
+        );
+    }
+    eprint!(
+        "Session {id} was started {days} days ago ({} answered). Continue it? [y/N] ",
+        report.questions_answered
+    );
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
 /// Answers from the script when there is one (checked now, before anything loads), else from a person.

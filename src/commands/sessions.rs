@@ -46,6 +46,8 @@ struct SessionRow {
     questions_answered: usize,
     overall: u8,
     verdict: String,
+    /// In progress and started at least a week ago.
+    stale: bool,
 }
 
 pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
@@ -62,6 +64,7 @@ pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
                 questions_answered: r.questions_answered,
                 overall: r.overall,
                 verdict: r.verdict.label().to_string(),
+                stale: dataready::history::stale_days(&r, session::now_ms()).is_some(),
             }),
             Err(e) => eprintln!("warning: skipping session {id}: {e:#}"),
         }
@@ -81,7 +84,17 @@ pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         for r in rows {
             println!(
                 "{:32} {:20} {:10} {:>5} {:18} {} ({} answered)",
-                r.id, r.started_at, r.role, r.overall, r.verdict, r.status, r.questions_answered
+                r.id,
+                r.started_at,
+                r.role,
+                r.overall,
+                r.verdict,
+                if r.stale {
+                    format!("{}, stale", r.status)
+                } else {
+                    r.status.clone()
+                },
+                r.questions_answered
             );
         }
     }

@@ -255,12 +255,17 @@ pub struct App {
     /// Interview time, paused while paused.
     pub elapsed_ms: u64,
     pub paused: bool,
+    /// When the candidate last pressed a key or was heard speaking (for the idle pause).
+    pub last_activity_ms: u64,
     pub confirm_end: bool,
     pub help: bool,
     pub notice: Option<String>,
     pub color: bool,
     pub done: bool,
 }
+
+/// An interview left this long with no key and no speech pauses itself.
+pub const IDLE_PAUSE_MS: u64 = 10 * 60_000;
 
 impl App {
     pub fn new(setup: Option<SetupForm>, questions: usize, color: bool) -> Self {
@@ -289,6 +294,7 @@ impl App {
             now_ms: 0,
             elapsed_ms: 0,
             paused: false,
+            last_activity_ms: 0,
             confirm_end: false,
             help: false,
             notice: None,
@@ -323,6 +329,20 @@ impl App {
                 if self.screen == Screen::Room && running && !self.paused {
                     self.elapsed_ms += dt;
                 }
+                let idle = now.saturating_sub(self.last_activity_ms);
+                if self.screen == Screen::Room
+                    && self.room.stage == Stage::Listening
+                    && !self.paused
+                    && idle >= IDLE_PAUSE_MS
+                {
+                    self.paused = true;
+                    self.notice = Some(format!(
+                        "Paused after {} minutes with no key and no speech. Ctrl-P continues. Everything answered \
+                         is saved: you can also close the room and continue later with `dataready resume {}`.",
+                        IDLE_PAUSE_MS / 60_000,
+                        self.room.session.as_deref().unwrap_or("last")
+                    ));
+                }
                 Vec::new()
             }
             AppEvent::Resize => Vec::new(),
@@ -330,8 +350,16 @@ impl App {
                 self.done = true;
                 vec![Action::Quit]
             }
-            AppEvent::Session(msg) => self.on_session(msg),
-            AppEvent::Key(key) => self.on_key(key, bank),
+            AppEvent::Session(msg) => {
+                if matches!(msg, SessionMsg::Partial(_) | SessionMsg::Listening { .. }) {
+                    self.last_activity_ms = self.now_ms;
+                }
+                self.on_session(msg)
+            }
+            AppEvent::Key(key) => {
+                self.last_activity_ms = self.now_ms;
+                self.on_key(key, bank)
+            }
         }
     }
 
