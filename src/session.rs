@@ -266,7 +266,7 @@ impl Session {
             }
         }
         // When the last answer came in: the wait until the interviewer's next line is logged.
-        let mut answered: Option<std::time::Instant> = None;
+        let mut answered: Option<Instant> = None;
         let mut left = false;
         while let Some(effect) = queue.pop_front() {
             self.land_late_grades()?;
@@ -303,30 +303,9 @@ impl Session {
                     if let Some(next) = self.interview.peek_next_topic().filter(|_| more) {
                         candidate.upcoming(&next);
                     }
-                    let (line, q) = (self.interview.current_line().cloned(), self.question()?);
-                    let line = line.context("listening without a question")?;
-                    let event = match candidate.respond(&line, &q) {
-                        Response::Leave => {
-                            left = true;
-                            break;
-                        }
-                        Response::Answer(answer) => {
-                            answered = Some(std::time::Instant::now());
-                            Event::Answered {
-                                answer,
-                                at_ms: now_ms(),
-                            }
-                        }
-                        Response::Skip => Event::Skip { at_ms: now_ms() },
-                        Response::Repeat => Event::Repeat,
-                        Response::End => Event::End {
-                            reason: EndReason::EndedEarly,
-                            at_ms: now_ms(),
-                        },
-                        Response::Exhausted => Event::End {
-                            reason: EndReason::ScriptExhausted,
-                            at_ms: now_ms(),
-                        },
+                    let Some(event) = self.respond(candidate, &mut answered)? else {
+                        left = true;
+                        break;
                     };
                     self.interview.handle(event)?
                 }
@@ -339,30 +318,7 @@ impl Session {
                     })?
                 }
                 Effect::Grade(request) => {
-                    let t = std::time::Instant::now();
-                    let evaluation = match &self.late {
-                        // The deep grade is written in the background; the turn goes on with this one.
-                        Some(late) => {
-                            let offline = grader.grade(&request);
-                            late.start(self.interview.turns().len(), request.clone(), offline.clone());
-                            Evaluation {
-                                fallback: Some(DEEP_GRADE_PENDING.into()),
-                                ..delivery::apply(offline, request.speech.as_ref())
-                            }
-                        }
-                        None => {
-                            if grader.may_be_slow() {
-                                candidate.thinking();
-                            }
-                            delivery::apply(grader.grade(&request), request.speech.as_ref())
-                        }
-                    };
-                    tracing::info!(
-                        question = %request.question.id,
-                        score = evaluation.score,
-                        ms = t.elapsed().as_millis() as u64,
-                        "graded"
-                    );
+                    let evaluation = self.grade(&request, grader, candidate);
                     self.interview.handle(Event::Graded { evaluation })?
                 }
                 Effect::Feedback(turn) => {
@@ -377,6 +333,66 @@ impl Session {
             self.wait_for_late_grades(candidate)?;
         }
         self.write_reports()
+    }
+
+    /// The candidate's response to the current line as an event; `None` when they walked away.
+    /// `answered` notes when an answer came, for the wait until the next line.
+    fn respond(
+        &mut self,
+        candidate: &mut dyn Candidate,
+        answered: &mut Option<Instant>,
+    ) -> anyhow::Result<Option<Event>> {
+        let (line, q) = (self.interview.current_line().cloned(), self.question()?);
+        let line = line.context("listening without a question")?;
+        Ok(Some(match candidate.respond(&line, &q) {
+            Response::Leave => return Ok(None),
+            Response::Answer(answer) => {
+                *answered = Some(Instant::now());
+                Event::Answered {
+                    answer,
+                    at_ms: now_ms(),
+                }
+            }
+            Response::Skip => Event::Skip { at_ms: now_ms() },
+            Response::Repeat => Event::Repeat,
+            Response::End => Event::End {
+                reason: EndReason::EndedEarly,
+                at_ms: now_ms(),
+            },
+            Response::Exhausted => Event::End {
+                reason: EndReason::ScriptExhausted,
+                at_ms: now_ms(),
+            },
+        }))
+    }
+
+    /// The grade the turn goes on with. With a late grader, the offline grade now and the deep one
+    /// written in the background; otherwise the grader's (which may take a while: the candidate is told).
+    fn grade(&self, request: &GradeRequest, grader: &dyn Grader, candidate: &mut dyn Candidate) -> Evaluation {
+        let t = Instant::now();
+        let evaluation = match &self.late {
+            Some(late) => {
+                let offline = grader.grade(request);
+                late.start(self.interview.turns().len(), request.clone(), offline.clone());
+                Evaluation {
+                    fallback: Some(DEEP_GRADE_PENDING.into()),
+                    ..delivery::apply(offline, request.speech.as_ref())
+                }
+            }
+            None => {
+                if grader.may_be_slow() {
+                    candidate.thinking();
+                }
+                delivery::apply(grader.grade(request), request.speech.as_ref())
+            }
+        };
+        tracing::info!(
+            question = %request.question.id,
+            score = evaluation.score,
+            ms = t.elapsed().as_millis() as u64,
+            "graded"
+        );
+        evaluation
     }
 
     /// Records the deep grades that have landed (each replaces its turn's provisional grade).
