@@ -417,6 +417,13 @@ impl Interview {
         self.ended
     }
 
+    /// A late grade replaces a recorded turn's evaluation (not a skipped one's); the course stands.
+    fn regrade(&mut self, turn: usize, evaluation: Evaluation) -> Option<Vec<Effect>> {
+        let t = self.turns.get_mut(turn).filter(|t| !t.skipped)?;
+        t.evaluation = evaluation.clone();
+        Some(vec![Effect::Persist(Record::Regraded { turn, evaluation })])
+    }
+
     /// The grade request a recorded turn was graded from, to grade it again (a deep grade that was
     /// still pending when the session stopped). `None` for skipped turns or unknown questions.
     pub fn regrade_request(&self, index: usize) -> Option<GradeRequest> {
@@ -480,13 +487,7 @@ impl Interview {
         };
         match (self.phase, event) {
             (Phase::Setup, Event::Regraded { .. }) => Err(invalid),
-            (_, Event::Regraded { turn, evaluation }) => {
-                let Some(t) = self.turns.get_mut(turn).filter(|t| !t.skipped) else {
-                    return Err(invalid);
-                };
-                t.evaluation = evaluation.clone();
-                Ok(vec![Effect::Persist(Record::Regraded { turn, evaluation })])
-            }
+            (_, Event::Regraded { turn, evaluation }) => self.regrade(turn, evaluation).ok_or(invalid),
             (Phase::Complete, _) => Err(invalid),
             (_, Event::End { reason, at_ms }) => Ok(self.finish(reason, at_ms)),
             (Phase::Setup, Event::Start { at_ms }) => {

@@ -584,3 +584,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn late_grades_replace_a_turns_grade_without_changing_the_course_and_survive_replay() {
+    let mut iv = Interview::new(bank(), config(6, Mode::Mock)).unwrap();
+    let mut effects = run(&mut iv, &[30, 80, 55]);
+    let before: Vec<(String, TurnKind)> = iv.turns().iter().map(|t| (t.question_id.clone(), t.kind)).collect();
+    // Late grades arrive for turns 0 and 2, even after the interview is complete.
+    for (turn, score) in [(2, 95), (0, 12)] {
+        let late = iv.handle(Event::Regraded {
+            turn,
+            evaluation: graded(score),
+        });
+        let late = late.unwrap();
+        assert!(matches!(late.as_slice(), [Effect::Persist(Record::Regraded { turn: t, .. })] if *t == turn));
+        effects.extend(late);
+        assert_eq!(iv.turns()[turn].evaluation.score, score);
+    }
+    let after: Vec<(String, TurnKind)> = iv.turns().iter().map(|t| (t.question_id.clone(), t.kind)).collect();
+    assert_eq!(before, after, "the course already taken stands");
+    // A turn that does not exist is rejected and changes nothing.
+    let turns = iv.turns().to_vec();
+    assert!(
+        iv.handle(Event::Regraded {
+            turn: 99,
+            evaluation: graded(50)
+        })
+        .is_err()
+    );
+    assert_eq!(iv.turns(), &turns[..]);
+    // The journal alone rebuilds the same turns, late grades included.
+    let restored = Interview::restore(bank(), &journal(&effects)).unwrap();
+    assert_eq!(restored.turns(), iv.turns());
+    assert_eq!(restored.turns()[2].evaluation.score, 95);
+}
