@@ -307,9 +307,39 @@ fn devset() -> (Vec<Graded>, Vec<Graded>) {
     all.into_iter().partition(|a| !held.contains(&a.question))
 }
 
+/// `GRADER_EVAL_DUMP=FILE` writes the grader's measurements of every tuning-part answer (one JSON line
+/// each) for scripts/train-grader.py. Only the tuning part can be dumped.
+fn dump_tuning(tuning: &[Graded]) {
+    let Ok(path) = std::env::var("GRADER_EVAL_DUMP") else {
+        return;
+    };
+    let mut out = String::new();
+    for a in tuning {
+        let q = bank().question(&a.question).unwrap();
+        let req = GradeRequest {
+            question: Arc::clone(q),
+            kind: TurnKind::Main,
+            prompt: q.text.clone(),
+            answer: dataready::text::clean(&a.text, 20_000).text,
+            role: "mid".into(),
+            speech: None,
+        };
+        let analysis = grader().analyse(&req, None);
+        let e = grade_bank(a);
+        let line = serde_json::json!({
+            "question": a.question, "kind": a.kind, "grade": a.grade, "score": e.score,
+            "scores": e.scores.as_array(), "analysis": analysis,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(&path, out).unwrap();
+}
+
 #[test]
 fn tuning_part() {
     let (tuning, _) = devset();
+    dump_tuning(&tuning);
     assert!(tuning.len() >= 300, "tuning part has only {} answers", tuning.len());
     let f = evaluate("tuning part (tests/devset minus the split)", &tuning, grade_bank);
     // Measured 0.869 / 0.736 when set.

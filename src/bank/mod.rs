@@ -38,6 +38,10 @@ pub struct KeyPoint {
     pub text: String,
     pub phrasings: Vec<String>,
     pub weight: u8,
+    /// Plausible wrong versions of the point (a swapped concept, a reversed mechanism): an answer that
+    /// states one of these contradicts the point rather than covering it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contrasts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

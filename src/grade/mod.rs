@@ -55,8 +55,24 @@ pub struct RubricGrader {
     bank: Arc<Bank>,
 }
 
+/// How one chunk of an answer compares with each text of the rubric (cosine similarities).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ChunkMatch {
+    pub text: String,
+    /// Restates the question (not counted as evidence).
+    pub echo: bool,
+    pub salad: bool,
+    pub to_prompt: f32,
+    pub key_points: Vec<f32>,
+    /// Per key point, its closest phrasing.
+    pub phrasings: Vec<f32>,
+    /// Per key point, each of its contrast claims.
+    pub contrasts: Vec<Vec<f32>>,
+    pub misconceptions: Vec<f32>,
+}
+
 /// How one answer measured up, before it becomes an [`Evaluation`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Analysis {
     pub coverage: Vec<f32>,
     pub relevance: f32,
@@ -78,6 +94,7 @@ pub struct Analysis {
     /// Share of the answer's content words that the question did not already say.
     pub novelty: f32,
     pub content_words: usize,
+    pub chunks: Vec<ChunkMatch>,
 }
 
 impl RubricGrader {
@@ -187,6 +204,7 @@ impl RubricGrader {
         let mut signals_hit = Vec::new();
         let mut evidence = 0usize;
         let mut mis_best = (0f32, 0f32);
+        let mut matches = Vec::with_capacity(chunks.len());
         for (c, v) in chunks.iter().zip(&vecs) {
             let to_prompt = cosine(v, &prompt_vec).max(cosine(v, question_vec));
             let content = signals::content_words(&c.words);
@@ -203,7 +221,23 @@ impl RubricGrader {
             let best_kp = kp_sims.iter().copied().fold(0.0, f32::max);
             // Restating the question: as close to it as to anything the rubric asks for.
             let restates = to_prompt >= 0.6 && to_prompt >= best_kp;
-            if to_prompt >= tune::ECHO || restates || (overlap >= 0.8 && content.len() <= 14) {
+            let echo = to_prompt >= tune::ECHO || restates || (overlap >= 0.8 && content.len() <= 14);
+            let sim = |r: &usize| cosine(v, self.index.vector(*r));
+            matches.push(ChunkMatch {
+                text: c.text.clone(),
+                echo,
+                salad: c.salad,
+                to_prompt,
+                key_points: kp_sims.clone(),
+                phrasings: rows
+                    .key_points
+                    .iter()
+                    .map(|(_, ph)| ph.iter().map(sim).fold(0.0, f32::max))
+                    .collect(),
+                contrasts: rows.contrasts.iter().map(|cs| cs.iter().map(sim).collect()).collect(),
+                misconceptions: rows.misconceptions.iter().map(sim).collect(),
+            });
+            if echo {
                 echo_chunks += 1;
                 continue;
             }
@@ -285,6 +319,7 @@ impl RubricGrader {
             mis_best,
             novelty,
             content_words,
+            chunks: matches,
         }
     }
 
