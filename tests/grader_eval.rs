@@ -6,7 +6,8 @@
 //! Each prints ordering accuracy, rank correlation, adversarial answers below the moderate one and
 //! fluent-but-wrong answers below it (and flagged), with "score = word count" beside them. The floors
 //! sit just under the figures measured when they were set: they catch regressions, they are not goals.
-//! `GRADER_EVAL_DEBUG=kind,question-id` prints the grader's signals for matching answers.
+//! `GRADER_EVAL_DEBUG=kind,question-id` prints the grader's signals for matching answers (tuning part only).
+//! `GRADER_EVAL_BASELINE=1` grades bank questions as before contrast claims, for before/after figures.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -110,7 +111,15 @@ fn grade_bank(a: &Graded) -> Evaluation {
     if req.answer.is_empty() {
         return Evaluation::no_answer("");
     }
-    let e = grader().grade(&req);
+    let e = if std::env::var("GRADER_EVAL_BASELINE").is_ok() {
+        // The grader as it was before contrast claims: no sentence counts as a contradiction.
+        let mut plain = dataready::grade::learned().clone();
+        plain.contrast_rule.min_sim = f32::INFINITY;
+        plain.combiner = None;
+        dataready::grade::evaluation_with(&grader().analyse(&req, None), q, TurnKind::Main, &plain)
+    } else {
+        grader().grade(&req)
+    };
     debug(a, &e);
     e
 }
@@ -193,11 +202,12 @@ fn figures(scored: &[Scored], failures: &mut Vec<String>) -> Figures {
             for b in &answers[i + 1..] {
                 if (a.answer.grade - b.answer.grade).abs() >= 10.0 {
                     pairs += 1;
+                    // f64::signum(0.0) is 1.0, so ties are checked first: a tie is half a correct pair.
                     let same = (a.answer.grade - b.answer.grade).signum() == (a.score - b.score).signum();
-                    if same {
-                        agree += 1.0;
-                    } else if a.score == b.score {
+                    if a.score == b.score {
                         agree += 0.5;
+                    } else if same {
+                        agree += 1.0;
                     } else {
                         failures.push(format!(
                             "{q}: {}({}) vs {}({}) scored {} vs {}",
@@ -326,9 +336,18 @@ fn dump_tuning(tuning: &[Graded]) {
         };
         let analysis = grader().analyse(&req, None);
         let e = grade_bank(a);
+        // The hand-set score with no sentence counted as a contradiction and no combiner, its cap, and
+        // the combiner's inputs, for the script to add its own rule and combiner to.
+        let mut plain = dataready::grade::learned().clone();
+        plain.contrast_rule.min_sim = f32::INFINITY;
+        plain.combiner = None;
+        let base = dataready::grade::evaluation_with(&analysis, q, TurnKind::Main, &plain);
+        let (heuristic, cap) = dataready::grade::plain_parts(&analysis, q, TurnKind::Main);
+        let features = dataready::grade::features(&analysis, q, heuristic, 0);
         let line = serde_json::json!({
-            "question": a.question, "kind": a.kind, "grade": a.grade, "score": e.score,
-            "scores": e.scores.as_array(), "analysis": analysis,
+            "question": a.question, "kind": a.kind, "grade": a.grade, "score": e.score, "base_score": base.score,
+            "heuristic": heuristic, "cap": cap, "flagged_without": !base.red_flags.is_empty(),
+            "features": features, "analysis": analysis,
         });
         out.push_str(&line.to_string());
         out.push('\n');

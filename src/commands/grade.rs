@@ -55,6 +55,8 @@ struct GradeOut {
     seniority_signals: Vec<String>,
     matched_question: String,
     topic_similarity: f32,
+    /// `high`, `medium` or `low`, with the reasons (e.g. "graded without a rubric: lower confidence").
+    grade_confidence: Option<dataready::interview::GradeConfidence>,
     grader: String,
 }
 
@@ -89,6 +91,7 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                 seniority_signals: e.seniority_signals,
                 matched_question: matched.id.clone(),
                 topic_similarity: (sim * 100.0).round() / 100.0,
+                grade_confidence: e.grade_confidence,
                 grader: e.grader,
             };
             if a.json {
@@ -101,6 +104,9 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                 println!(
                     "  correctness {t:.1} · depth {d:.1} · experience {p:.1} · clarity {c:.1} · confidence {f:.1}"
                 );
+                if let Some(gc) = &out.grade_confidence {
+                    println!("  grade confidence: {}", gc.describe());
+                }
                 for (label, items) in [
                     ("+", &out.what_went_well),
                     ("-", &out.what_was_missing),
@@ -185,18 +191,20 @@ fn grade_file(
             anyhow::anyhow!("{name}:{line}: {why}")
         })?;
         let line = rec.position().map_or(0, |p| p.line());
-        let skill = skill_c
+        let mut skill = skill_c
             .and_then(|c| rec.get(c))
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(String::from);
+        // The skill column is only a hint for picking the rubric: a label the bank does not know is ignored.
         if let Some(s) = &skill
             && bank.skill(s).is_none()
         {
-            bail!(
-                "{name}:{line}: unknown skill {s:?}; valid skills: {}",
+            eprintln!(
+                "warning: {name}:{line}: unknown skill {s:?} in the skill column; hint ignored (valid skills: {})",
                 bank.skill_ids().join(", ")
             );
+            skill = None;
         }
         let question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
         if question.is_empty() {
@@ -222,6 +230,7 @@ fn grade_file(
         "confidence",
         "red_flags",
         "matched_question",
+        "grade_confidence",
     ];
     if llm.is_some() {
         // With an LLM: who scored each row, and the offline score beside it.
@@ -273,6 +282,7 @@ fn grade_file(
             format!("{:.1}", s[4]),
             e.red_flags.join(" | "),
             matched.id.clone(),
+            e.grade_confidence.as_ref().map_or(String::new(), |c| c.describe()),
         ];
         if llm.is_some() {
             record.push(e.grader.clone());
