@@ -361,9 +361,11 @@ fn tuning_part() {
     dump_tuning(&tuning);
     assert!(tuning.len() >= 300, "tuning part has only {} answers", tuning.len());
     let f = evaluate("tuning part (tests/devset minus the split)", &tuning, grade_bank);
-    // Measured 0.869 / 0.736 when set.
-    assert!(f.pairwise >= 0.86, "pairwise {:.3}", f.pairwise);
-    assert!(f.spearman >= 0.72, "spearman {:.3}", f.spearman);
+    // Measured 0.890 / 0.788 / 0.845 / 0.562 when set (in-sample: the contrast rule was chosen here).
+    assert!(f.pairwise >= 0.88, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.78, "spearman {:.3}", f.spearman);
+    assert!(f.adversarial >= 0.83, "adversarial {:.3}", f.adversarial);
+    assert!(f.fluent_wrong >= 0.55, "fluent-but-wrong {:.3}", f.fluent_wrong);
 }
 
 #[test]
@@ -382,9 +384,12 @@ fn held_out() {
     );
     held.extend(heldout);
     let f = evaluate("held out (split questions + tests/heldout)", &held, grade_bank);
-    // Measured 0.822 / 0.675 when set (word count: 0.695 / 0.471).
-    assert!(f.pairwise >= 0.81, "pairwise {:.3}", f.pairwise);
-    assert!(f.spearman >= 0.66, "spearman {:.3}", f.spearman);
+    // Measured 0.799 / 0.647 / 0.740 / 0.384 when set (word count: 0.694 / 0.471 / 0.347 / 0.000; the
+    // grader before contrast claims: 0.813 / 0.675 / 0.698 / 0.244).
+    assert!(f.pairwise >= 0.79, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.64, "spearman {:.3}", f.spearman);
+    assert!(f.adversarial >= 0.73, "adversarial {:.3}", f.adversarial);
+    assert!(f.fluent_wrong >= 0.37, "fluent-but-wrong {:.3}", f.fluent_wrong);
 }
 
 #[test]
@@ -396,6 +401,6 @@ fn off_bank() {
         debug(a, &e);
         e
     });
-    // Measured 0.623 when set: below word count (0.699). Off-bank grading is an open problem (issue 10).
+    // Measured 0.625 when set: below word count (0.697). Off-bank grading is an open problem (issue 10).
     assert!(f.pairwise >= 0.61, "pairwise {:.3}", f.pairwise);
 }

@@ -112,7 +112,11 @@ fn verdicts_follow_the_documented_thresholds() {
     let strong = build(&interview(&[95]));
     assert_eq!(strong.verdict, StrongHire);
     // Too few opening questions for a firm verdict: provisional, and readiness says what is missing.
-    assert!(!strong.readiness.ready && strong.verdict_provisional, "{:?}", strong.evidence);
+    assert!(
+        !strong.readiness.ready && strong.verdict_provisional,
+        "{:?}",
+        strong.evidence
+    );
     assert!(
         strong.readiness.summary.starts_with("Not enough evidence yet: "),
         "{}",

@@ -240,16 +240,26 @@ pub fn questions(
             if kp.contrasts.len() > 3 {
                 key_point_issues.push((
                     kp_line,
-                    format!("key point {:?} has {} contrasts; use at most 3", short(&kp.text), kp.contrasts.len()),
+                    format!(
+                        "key point {:?} has {} contrasts; use at most 3",
+                        short(&kp.text),
+                        kp.contrasts.len()
+                    ),
                 ));
             }
             for c in &kp.contrasts {
                 if c.trim().is_empty() {
-                    key_point_issues.push((kp_line, format!("key point {:?} has an empty contrast", short(&kp.text))));
+                    key_point_issues.push((
+                        kp_line,
+                        format!("key point {:?} has an empty contrast", short(&kp.text)),
+                    ));
                 } else if c.trim().eq_ignore_ascii_case(kp.text.trim()) {
                     key_point_issues.push((
                         kp_line,
-                        format!("key point {:?} lists itself as a contrast; a contrast must contradict it", short(&kp.text)),
+                        format!(
+                            "key point {:?} lists itself as a contrast; a contrast must contradict it",
+                            short(&kp.text)
+                        ),
                     ));
                 }
             }

@@ -145,7 +145,8 @@ pub struct Learned {
 pub fn learned() -> &'static Learned {
     static LEARNED: std::sync::OnceLock<Learned> = std::sync::OnceLock::new();
     LEARNED.get_or_init(|| {
-        serde_json::from_str(include_str!("learned.json")).expect("src/grade/learned.json is valid (a unit test checks it)")
+        serde_json::from_str(include_str!("learned.json"))
+            .expect("src/grade/learned.json is valid (a unit test checks it)")
     })
 }
 
@@ -301,9 +302,13 @@ impl RubricGrader {
                 continue;
             }
             evidence += 1;
-            if !c.salad && !contrast::refutes(&c.text.to_lowercase()) {
+            // Contrast claims belong to their own question: they only count when its rubric applies.
+            let own_rubric = topic_match.is_none_or(|m| m >= CLOSE_RUBRIC);
+            if own_rubric && !c.salad && !contrast::refutes(&c.text.to_lowercase()) {
                 let answer = contrast::Claim::from_words(&c.words);
-                let rival = (0..kp_sims.len()).max_by(|&a, &b| kp_sims[a].total_cmp(&kp_sims[b])).unwrap_or(0);
+                let rival = (0..kp_sims.len())
+                    .max_by(|&a, &b| kp_sims[a].total_cmp(&kp_sims[b]))
+                    .unwrap_or(0);
                 for (k, rows_k) in rows.contrasts.iter().enumerate() {
                     for (j, r) in rows_k.iter().enumerate() {
                         let sim = cosine(v, self.index.vector(*r));
@@ -731,8 +736,7 @@ pub fn evaluation_with(a: &Analysis, q: &Question, kind: TurnKind, learned: &Lea
     let mut went_well = Vec::new();
     let mut order: Vec<usize> = (0..q.key_points.len()).collect();
     order.sort_by(|&x, &y| {
-        (f32::from(q.key_points[y].weight) * coverage[y])
-            .total_cmp(&(f32::from(q.key_points[x].weight) * coverage[x]))
+        (f32::from(q.key_points[y].weight) * coverage[y]).total_cmp(&(f32::from(q.key_points[x].weight) * coverage[x]))
     });
     if cap >= 25.0 {
         for &k in order.iter().filter(|&&k| coverage[k] >= 0.6).take(3) {

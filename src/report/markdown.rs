@@ -42,7 +42,12 @@ pub fn to_markdown(r: &Report) -> String {
     );
     let _ = writeln!(w, "## Result\n");
     let provisional = if r.verdict_provisional { " (provisional)" } else { "" };
-    let _ = writeln!(w, "**Overall: {}/100 · {}{provisional}**\n", r.overall, r.verdict.label());
+    let _ = writeln!(
+        w,
+        "**Overall: {}/100 · {}{provisional}**\n",
+        r.overall,
+        r.verdict.label()
+    );
     let _ = writeln!(w, "- Role readiness: {}", r.readiness.summary);
     let _ = writeln!(w, "- Verdict: {}\n", r.verdict_reason);
 

@@ -188,13 +188,15 @@ impl Evidence {
             .filter(answered)
             .filter(|t| t.kind == TurnKind::Main)
             .count();
-        let focus: Vec<&str> = role.map(|r| r.focus.iter().map(|f| f.0.as_str()).collect()).unwrap_or_default();
+        let focus: Vec<&str> = role
+            .map(|r| r.focus.iter().map(|f| f.0.as_str()).collect())
+            .unwrap_or_default();
         let focus_covered = focus
             .iter()
             .filter(|f| turns.iter().filter(answered).any(|t| t.skill == **f))
             .count();
-        let enough = answered_main >= EVIDENCE_MIN_ANSWERS
-            && focus_covered * 100 >= EVIDENCE_MIN_FOCUS_PCT * focus.len().max(1);
+        let enough =
+            answered_main >= EVIDENCE_MIN_ANSWERS && focus_covered * 100 >= EVIDENCE_MIN_FOCUS_PCT * focus.len().max(1);
         Self {
             answered_main,
             focus_covered,
@@ -707,8 +709,16 @@ fn improvements(dims: &[DimensionScore], skills: &[SkillScore], turns: &[Turn]) 
         }
     }
     // The weakest dimension, as advice tied to what it measures rather than as a number.
-    if let Some(d) = dims.iter().filter(|d| d.score < 6.0).min_by(|a, b| a.score.total_cmp(&b.score)) {
-        out.push(format!("{} was the weakest side of the answers: {}", d.name, advice(&d.name)));
+    if let Some(d) = dims
+        .iter()
+        .filter(|d| d.score < 6.0)
+        .min_by(|a, b| a.score.total_cmp(&b.score))
+    {
+        out.push(format!(
+            "{} was the weakest side of the answers: {}",
+            d.name,
+            advice(&d.name)
+        ));
     }
     out.truncate(7);
     out
