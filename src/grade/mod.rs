@@ -170,12 +170,22 @@ impl RubricGrader {
 
     /// The bank question closest in meaning to `text` (optionally within a skill), with its similarity.
     pub fn nearest_question(&self, text: &str, skill: Option<&str>) -> Option<(Arc<Question>, f32)> {
+        self.nearest_question_except(text, skill, None)
+    }
+
+    /// [`Self::nearest_question`] leaving out the bank question `except` (to measure grading without its rubric).
+    pub fn nearest_question_except(
+        &self,
+        text: &str,
+        skill: Option<&str>,
+        except: Option<&str>,
+    ) -> Option<(Arc<Question>, f32)> {
         let v = self.embedder.embed_one(text);
         self.bank
             .questions
             .iter()
             .zip(&self.index.rows)
-            .filter(|(q, _)| skill.is_none_or(|s| q.skill == s))
+            .filter(|(q, _)| skill.is_none_or(|s| q.skill == s) && except.is_none_or(|e| q.id != e))
             .map(|(q, r)| (Arc::clone(q), cosine(&v, self.index.vector(r.question))))
             .max_by(|a, b| a.1.total_cmp(&b.1))
     }
@@ -191,9 +201,21 @@ impl RubricGrader {
     /// Grades an answer to any question: the nearest bank topic supplies the rubric, and the
     /// answer's relevance to the question as asked decides how much that rubric counts.
     pub fn grade_free(&self, question: &str, answer: &str, skill: Option<&str>) -> (Evaluation, Arc<Question>, f32) {
+        self.grade_free_except(question, answer, skill, None)
+    }
+
+    /// [`Self::grade_free`] as if the bank did not hold question `except`: how answers to a bank question
+    /// are graded without their own rubric (the evaluation's stand-in for questions outside the bank).
+    pub fn grade_free_except(
+        &self,
+        question: &str,
+        answer: &str,
+        skill: Option<&str>,
+        except: Option<&str>,
+    ) -> (Evaluation, Arc<Question>, f32) {
         let (q, sim) = self
-            .nearest_question(question, skill)
-            .or_else(|| self.nearest_question(question, None))
+            .nearest_question_except(question, skill, except)
+            .or_else(|| self.nearest_question_except(question, None, except))
             .expect("the bank is never empty");
         let clean = crate::text::clean(answer, crate::text::MAX_ANSWER_CHARS).text;
         if clean.is_empty() {
