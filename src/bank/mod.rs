@@ -288,6 +288,29 @@ mod tests {
     }
 
     #[test]
+    fn contrasts_are_checked_at_their_key_points_line() {
+        let kp = |text: &str, contrasts: &str| {
+            format!("[[question.key_point]]\ntext = \"{text}\"\nphrasings = [\"a\", \"b\"]\ncontrasts = {contrasts}\n")
+        };
+        let text = format!(
+            "[[question]]\nid = \"spark-x\"\nskill = \"spark\"\nroles = [\"mid\"]\ndifficulty = 2\ntext = \"Why?\"\n\
+             misconceptions = [\"m\"]\nseniority_signals = [\"s\"]\ndeeper = \"d?\"\nexample = \"e?\"\nharder = \"h?\"\n{}{}{}{}",
+            kp("one", "[\"not one\"]"),
+            kp("two", "[\"\"]"),
+            kp("three", "[\"Three\"]"),
+            kp("four", "[\"a\", \"b\", \"c\", \"d\"]"),
+        );
+        let err = Bank::from_files(&files(&text)).unwrap_err().to_string();
+        assert!(err.contains("questions/x.toml:16: question spark-x: key point \"two\" has an empty contrast"), "{err}");
+        assert!(err.contains("questions/x.toml:20: question spark-x: key point \"three\" lists itself"), "{err}");
+        assert!(err.contains("questions/x.toml:24: question spark-x: key point \"four\" has 4 contrasts"), "{err}");
+        assert!(!err.contains("\"one\""), "{err}");
+        let bank = Bank::builtin().unwrap();
+        let with = bank.questions.iter().flat_map(|q| &q.key_points).filter(|k| !k.contrasts.is_empty());
+        assert_eq!(with.count(), bank.questions.iter().map(|q| q.key_points.len()).sum::<usize>());
+    }
+
+    #[test]
     fn syntax_errors_point_at_the_line() {
         let err = Bank::from_files(&files("[[question]]\nid = \"x\"\nskill = \n"))
             .unwrap_err()
