@@ -422,3 +422,85 @@ fn off_bank() {
     // Measured 0.625 when set: below word count (0.697). Off-bank grading is an open problem (issue 10).
     assert!(f.pairwise >= 0.61, "pairwise {:.3}", f.pairwise);
 }
+
+/// Opt-in: the LLM grader against the offline grader on the same held-out answers (all answers to the first
+/// `GRADER_EVAL_LLM_QUESTIONS` questions of tests/heldout, default 3), one request at a time. Needs an
+/// OpenAI-compatible server: `DATAREADY_LLM_URL=http://127.0.0.1:PORT/v1 DATAREADY_LLM_MODEL=local
+/// cargo test --release --test grader_eval llm_held_out -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn llm_held_out_sample() {
+    use dataready::llm::config::{LlmMode, LlmOptions};
+    use dataready::llm::grader::LlmGrader;
+    let n: usize = std::env::var("GRADER_EVAL_LLM_QUESTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let heldout = load("tests/heldout").answer;
+    let questions: Vec<String> = heldout
+        .iter()
+        .map(|a| a.question.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .take(n)
+        .collect();
+    let sample: Vec<Graded> = heldout
+        .into_iter()
+        .filter(|a| questions.contains(&a.question))
+        .collect();
+    let options = LlmOptions {
+        llm: Some(LlmMode::Grade),
+        // A small local model on shared cores takes tens of seconds an answer.
+        llm_budget: Some(std::time::Duration::from_secs(300)),
+        ..Default::default()
+    };
+    let mut config = dataready::llm::config::from_env(&options)
+        .unwrap()
+        .expect("set DATAREADY_LLM_URL (and DATAREADY_LLM_MODEL) to an OpenAI-compatible server");
+    // One request may take minutes on shared cores; the default 60 s would cancel it and count a failure.
+    config.client.request_timeout = std::time::Duration::from_secs(300);
+    let llm = Arc::new(dataready::llm::Llm::new(config).unwrap());
+    let model = llm.config.deep_model.clone();
+    let seconds = std::cell::RefCell::new(Vec::new());
+    let failures = std::cell::Cell::new(0usize);
+    let offline = evaluate("offline grader on the LLM sample", &sample, grade_bank);
+    let by_llm = evaluate(&format!("LLM grader ({model}) on the same sample"), &sample, |a| {
+        let q = bank().question(&a.question).unwrap();
+        let req = GradeRequest {
+            question: Arc::clone(q),
+            kind: TurnKind::Main,
+            prompt: q.text.clone(),
+            answer: dataready::text::clean(&a.text, 20_000).text,
+            role: "mid".into(),
+            speech: None,
+        };
+        if req.answer.is_empty() {
+            return Evaluation::no_answer("");
+        }
+        let t = std::time::Instant::now();
+        let grader = LlmGrader {
+            offline: grader(),
+            llm: Arc::clone(&llm),
+        };
+        let e = grader.evaluate(&req).unwrap_or_else(|why| {
+            println!("    LLM failed ({why}); counted as the offline grade");
+            failures.set(failures.get() + 1);
+            grade_bank(a)
+        });
+        seconds.borrow_mut().push(t.elapsed().as_secs_f64());
+        e
+    });
+    let mut seconds = seconds.into_inner();
+    seconds.sort_by(f64::total_cmp);
+    println!(
+        "{} answers to {} questions; LLM median {:.1} s an answer, {} failed; pairwise {:.3} (offline {:.3}), spearman {:.3} (offline {:.3})",
+        sample.len(),
+        questions.len(),
+        seconds.get(seconds.len() / 2).copied().unwrap_or(f64::NAN),
+        failures.get(),
+        by_llm.pairwise,
+        offline.pairwise,
+        by_llm.spearman,
+        offline.spearman
+    );
+}

@@ -301,13 +301,29 @@ mod tests {
             kp("four", "[\"a\", \"b\", \"c\", \"d\"]"),
         );
         let err = Bank::from_files(&files(&text)).unwrap_err().to_string();
-        assert!(err.contains("questions/x.toml:16: question spark-x: key point \"two\" has an empty contrast"), "{err}");
-        assert!(err.contains("questions/x.toml:20: question spark-x: key point \"three\" lists itself"), "{err}");
-        assert!(err.contains("questions/x.toml:24: question spark-x: key point \"four\" has 4 contrasts"), "{err}");
+        assert!(
+            err.contains("questions/x.toml:16: question spark-x: key point \"two\" has an empty contrast"),
+            "{err}"
+        );
+        assert!(
+            err.contains("questions/x.toml:20: question spark-x: key point \"three\" lists itself"),
+            "{err}"
+        );
+        assert!(
+            err.contains("questions/x.toml:24: question spark-x: key point \"four\" has 4 contrasts"),
+            "{err}"
+        );
         assert!(!err.contains("\"one\""), "{err}");
         let bank = Bank::builtin().unwrap();
-        let with = bank.questions.iter().flat_map(|q| &q.key_points).filter(|k| !k.contrasts.is_empty());
-        assert_eq!(with.count(), bank.questions.iter().map(|q| q.key_points.len()).sum::<usize>());
+        let with = bank
+            .questions
+            .iter()
+            .flat_map(|q| &q.key_points)
+            .filter(|k| !k.contrasts.is_empty());
+        assert_eq!(
+            with.count(),
+            bank.questions.iter().map(|q| q.key_points.len()).sum::<usize>()
+        );
     }
 
     #[test]

@@ -244,7 +244,18 @@ fn grade_file(
         // Rows go to the endpoint a few at a time (its `concurrency`), and come back in file order.
         Some(l) => {
             let next = std::sync::atomic::AtomicUsize::new(0);
-            let workers = l.config.client.concurrency.clamp(1, rows.len().max(1));
+            let url = &l.config.base_url;
+            let local = ["://127.0.0.1", "://localhost", "://[::1]"]
+                .iter()
+                .any(|h| url.contains(h));
+            let workers = if local && l.config.client.concurrency > 1 {
+                // A model on this machine serves one request at a time; parallel rows only time each other out.
+                eprintln!("note: the LLM at {url} runs on this machine, so rows go to it one at a time");
+                1
+            } else {
+                l.config.client.concurrency
+            }
+            .clamp(1, rows.len().max(1));
             let mut slots: Vec<std::sync::Mutex<Option<_>>> =
                 rows.iter().map(|_| std::sync::Mutex::new(None)).collect();
             std::thread::scope(|scope| {

@@ -453,10 +453,16 @@ impl RubricGrader {
     fn evaluate(&self, req: &GradeRequest, topic_match: Option<f32>) -> Evaluation {
         let a = self.analyse(req, topic_match);
         let mut e = evaluation_from(&a, &req.question, req.kind);
-        if let Some(m) = topic_match {
+        if let Some(m) = topic_match.filter(|m| *m < SAME_QUESTION) {
             let mut reasons = e.grade_confidence.take().map(|c| c.reasons).unwrap_or_default();
             reasons.insert(0, rubric_note(m, &req.question.id));
             e.grade_confidence = Some(GradeConfidence::from_reasons(reasons));
+            if m < CLOSE_RUBRIC {
+                // Another question's key points are not what this answer missed or covered.
+                e.what_went_well.retain(|w| !w.starts_with("Covered: "));
+                e.what_was_missing.retain(|w| !w.starts_with("Not covered: "));
+                e.seniority_signals.clear();
+            }
         }
         e
     }
@@ -474,6 +480,8 @@ impl Grader for RubricGrader {
 
 /// Topic similarity from which the nearest bank question's rubric counts in full for another question.
 pub const CLOSE_RUBRIC: f32 = 0.8;
+/// Topic similarity at which a question is the bank's own, worded the same or nearly.
+const SAME_QUESTION: f32 = 0.97;
 
 /// What a grade of a question from outside the bank rests on.
 fn rubric_note(topic_match: f32, nearest: &str) -> String {
