@@ -245,6 +245,23 @@ fn grade_a_single_answer_and_a_file() {
     let scores: Vec<u32> = rows.records().map(|r| r.unwrap()[1].parse().unwrap()).collect();
     assert_eq!(scores.len(), 3);
     assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
+
+    // A skill label the bank does not know is only a hint: warned about and ignored, the row still graded.
+    let out = home.path().join("graded-hint.csv");
+    let run = cmd(home.path())
+        .args(["grade", "--file"])
+        .arg(data("grade_unknown_hint.csv"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("grade_unknown_hint.csv:2: unknown skill \"kafka_streaming\"") && err.contains("hint ignored"),
+        "{err}"
+    );
+    assert_eq!(csv::Reader::from_path(&out).unwrap().records().count(), 1);
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! Each prints ordering accuracy, rank correlation, adversarial answers below the moderate one and
 //! fluent-but-wrong answers below it (and flagged), with "score = word count" beside them. The floors
 //! sit just under the figures measured when they were set: they catch regressions, they are not goals.
-//! `GRADER_EVAL_DEBUG=kind,question-id` prints the grader's signals for matching answers.
+//! `GRADER_EVAL_DEBUG=kind,question-id` prints the grader's signals for matching answers (tuning part only).
+//! `GRADER_EVAL_BASELINE=1` grades bank questions as before contrast claims, for before/after figures.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -110,7 +111,15 @@ fn grade_bank(a: &Graded) -> Evaluation {
     if req.answer.is_empty() {
         return Evaluation::no_answer("");
     }
-    let e = grader().grade(&req);
+    let e = if std::env::var("GRADER_EVAL_BASELINE").is_ok() {
+        // The grader as it was before contrast claims: no sentence counts as a contradiction.
+        let mut plain = dataready::grade::learned().clone();
+        plain.contrast_rule.min_sim = f32::INFINITY;
+        plain.combiner = None;
+        dataready::grade::evaluation_with(&grader().analyse(&req, None), q, TurnKind::Main, &plain)
+    } else {
+        grader().grade(&req)
+    };
     debug(a, &e);
     e
 }
@@ -193,11 +202,12 @@ fn figures(scored: &[Scored], failures: &mut Vec<String>) -> Figures {
             for b in &answers[i + 1..] {
                 if (a.answer.grade - b.answer.grade).abs() >= 10.0 {
                     pairs += 1;
+                    // f64::signum(0.0) is 1.0, so ties are checked first: a tie is half a correct pair.
                     let same = (a.answer.grade - b.answer.grade).signum() == (a.score - b.score).signum();
-                    if same {
-                        agree += 1.0;
-                    } else if a.score == b.score {
+                    if a.score == b.score {
                         agree += 0.5;
+                    } else if same {
+                        agree += 1.0;
                     } else {
                         failures.push(format!(
                             "{q}: {}({}) vs {}({}) scored {} vs {}",
@@ -307,14 +317,73 @@ fn devset() -> (Vec<Graded>, Vec<Graded>) {
     all.into_iter().partition(|a| !held.contains(&a.question))
 }
 
+/// `GRADER_EVAL_DUMP=FILE` writes the grader's measurements of every tuning-part answer (one JSON line
+/// each) for scripts/train-grader.py. Only the tuning part can be dumped.
+fn dump_tuning(tuning: &[Graded]) {
+    let Ok(path) = std::env::var("GRADER_EVAL_DUMP") else {
+        return;
+    };
+    let mut out = String::new();
+    for a in tuning {
+        let q = bank().question(&a.question).unwrap();
+        let req = GradeRequest {
+            question: Arc::clone(q),
+            kind: TurnKind::Main,
+            prompt: q.text.clone(),
+            answer: dataready::text::clean(&a.text, 20_000).text,
+            role: "mid".into(),
+            speech: None,
+        };
+        let analysis = grader().analyse(&req, None);
+        let e = grade_bank(a);
+        // The hand-set score with no sentence counted as a contradiction and no combiner, its cap, and
+        // the combiner's inputs, for the script to add its own rule and combiner to.
+        let mut plain = dataready::grade::learned().clone();
+        plain.contrast_rule.min_sim = f32::INFINITY;
+        plain.combiner = None;
+        let base = dataready::grade::evaluation_with(&analysis, q, TurnKind::Main, &plain);
+        let (heuristic, cap) = dataready::grade::plain_parts(&analysis, q, TurnKind::Main);
+        let features = dataready::grade::features(&analysis, q, heuristic, 0);
+        let line = serde_json::json!({
+            "question": a.question, "kind": a.kind, "grade": a.grade, "score": e.score, "base_score": base.score,
+            "heuristic": heuristic, "cap": cap, "flagged_without": !base.red_flags.is_empty(),
+            "features": features, "analysis": analysis,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(&path, out).unwrap();
+}
+
 #[test]
 fn tuning_part() {
     let (tuning, _) = devset();
+    dump_tuning(&tuning);
     assert!(tuning.len() >= 300, "tuning part has only {} answers", tuning.len());
     let f = evaluate("tuning part (tests/devset minus the split)", &tuning, grade_bank);
-    // Measured 0.869 / 0.736 when set.
-    assert!(f.pairwise >= 0.86, "pairwise {:.3}", f.pairwise);
-    assert!(f.spearman >= 0.72, "spearman {:.3}", f.spearman);
+    // Measured 0.890 / 0.788 / 0.845 / 0.562 when set (in-sample: the contrast rule was chosen here).
+    assert!(f.pairwise >= 0.88, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.78, "spearman {:.3}", f.spearman);
+    assert!(f.adversarial >= 0.83, "adversarial {:.3}", f.adversarial);
+    assert!(f.fluent_wrong >= 0.55, "fluent-but-wrong {:.3}", f.fluent_wrong);
+}
+
+/// The tuning part graded as `grade --question` would grade it if the bank did not hold its questions: the
+/// tuning stand-in for off-bank questions (tests/offbank is held out).
+#[test]
+fn tuning_part_without_its_rubric() {
+    let (tuning, _) = devset();
+    let f = evaluate("tuning part without its own rubric (grade --question)", &tuning, |a| {
+        let q = bank().question(&a.question).unwrap();
+        let (e, _, _) = grader().grade_free_except(&q.text, &a.text, None, Some(&q.id));
+        debug(a, &e);
+        e
+    });
+    // Measured 0.786 / 0.625 when set (word count 0.671 / 0.395). A "breadth" credit for more sentences on
+    // the question (the k-th point needing k+1 of them) was tried here: pairwise 0.788, adversarial 0.81 → 0.72,
+    // so it was left out.
+    assert!(f.pairwise >= 0.77, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.61, "spearman {:.3}", f.spearman);
 }
 
 #[test]
@@ -333,9 +402,12 @@ fn held_out() {
     );
     held.extend(heldout);
     let f = evaluate("held out (split questions + tests/heldout)", &held, grade_bank);
-    // Measured 0.822 / 0.675 when set (word count: 0.695 / 0.471).
-    assert!(f.pairwise >= 0.81, "pairwise {:.3}", f.pairwise);
-    assert!(f.spearman >= 0.66, "spearman {:.3}", f.spearman);
+    // Measured 0.799 / 0.647 / 0.740 / 0.384 when set (word count: 0.694 / 0.471 / 0.347 / 0.000; the
+    // grader before contrast claims: 0.813 / 0.675 / 0.698 / 0.244).
+    assert!(f.pairwise >= 0.79, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.64, "spearman {:.3}", f.spearman);
+    assert!(f.adversarial >= 0.73, "adversarial {:.3}", f.adversarial);
+    assert!(f.fluent_wrong >= 0.37, "fluent-but-wrong {:.3}", f.fluent_wrong);
 }
 
 #[test]
@@ -347,7 +419,7 @@ fn off_bank() {
         debug(a, &e);
         e
     });
-    // Measured 0.623 when set: below word count (0.699). Off-bank grading is an open problem (issue 10).
+    // Measured 0.625 when set: below word count (0.697). Off-bank grading is an open problem (issue 10).
     assert!(f.pairwise >= 0.61, "pairwise {:.3}", f.pairwise);
 }
 
@@ -378,4 +450,84 @@ fn the_injection_check_accuses_no_honest_answer() {
     );
     assert!(accused.is_empty(), "{accused:?}");
     assert!(caught * 10 >= injections * 8, "{caught}/{injections}");
+}
+
+/// Opt-in: the LLM grader against the offline grader on the same held-out answers (all answers to the first
+/// `GRADER_EVAL_LLM_QUESTIONS` questions of tests/heldout, default 3), one request at a time. Needs an
+/// OpenAI-compatible server: `DATAREADY_LLM_URL=http://127.0.0.1:PORT/v1 DATAREADY_LLM_MODEL=local
+/// cargo test --release --test grader_eval llm_held_out -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn llm_held_out_sample() {
+    use dataready::llm::config::{LlmMode, LlmOptions};
+    use dataready::llm::grader::LlmGrader;
+    let n: usize = std::env::var("GRADER_EVAL_LLM_QUESTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let heldout = load("tests/heldout").answer;
+    let questions: Vec<String> = heldout
+        .iter()
+        .map(|a| a.question.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .take(n)
+        .collect();
+    let sample: Vec<Graded> = heldout
+        .into_iter()
+        .filter(|a| questions.contains(&a.question))
+        .collect();
+    let options = LlmOptions {
+        llm: Some(LlmMode::Grade),
+        // A small local model on shared cores takes tens of seconds an answer.
+        llm_grade_limit: Some(std::time::Duration::from_secs(300)),
+        ..Default::default()
+    };
+    let config = dataready::llm::config::from_env(&options)
+        .unwrap()
+        .expect("set DATAREADY_LLM_URL (and DATAREADY_LLM_MODEL) to an OpenAI-compatible server");
+    let llm = Arc::new(dataready::llm::Llm::new(config).unwrap());
+    let model = llm.config.deep_model.clone();
+    let seconds = std::cell::RefCell::new(Vec::new());
+    let failures = std::cell::Cell::new(0usize);
+    let offline = evaluate("offline grader on the LLM sample", &sample, grade_bank);
+    let by_llm = evaluate(&format!("LLM grader ({model}) on the same sample"), &sample, |a| {
+        let q = bank().question(&a.question).unwrap();
+        let req = GradeRequest {
+            question: Arc::clone(q),
+            kind: TurnKind::Main,
+            prompt: q.text.clone(),
+            answer: dataready::text::clean(&a.text, 20_000).text,
+            role: "mid".into(),
+            speech: None,
+        };
+        if req.answer.is_empty() {
+            return Evaluation::no_answer("");
+        }
+        let t = std::time::Instant::now();
+        let grader = LlmGrader {
+            offline: grader(),
+            llm: Arc::clone(&llm),
+        };
+        let e = grader.evaluate(&req).unwrap_or_else(|why| {
+            println!("    LLM failed ({why}); counted as the offline grade");
+            failures.set(failures.get() + 1);
+            grade_bank(a)
+        });
+        seconds.borrow_mut().push(t.elapsed().as_secs_f64());
+        e
+    });
+    let mut seconds = seconds.into_inner();
+    seconds.sort_by(f64::total_cmp);
+    println!(
+        "{} answers to {} questions; LLM median {:.1} s an answer, {} failed; pairwise {:.3} (offline {:.3}), spearman {:.3} (offline {:.3})",
+        sample.len(),
+        questions.len(),
+        seconds.get(seconds.len() / 2).copied().unwrap_or(f64::NAN),
+        failures.get(),
+        by_llm.pairwise,
+        offline.pairwise,
+        by_llm.spearman,
+        offline.spearman
+    );
 }

@@ -26,15 +26,21 @@ fn evaluation(score: u8, flag: Option<&str>) -> Evaluation {
         grader: "offline-rubric/1".into(),
         offline: None,
         fallback: None,
+        grade_confidence: None,
     }
 }
 
 fn interview(scores: &[u8]) -> Interview {
+    interview_of(scores, 8)
+}
+
+/// An interview of `questions` turns (follow-ups included), answered with `scores` in turn.
+fn interview_of(scores: &[u8], questions: usize) -> Interview {
     let bank = Arc::new(Bank::builtin().unwrap());
     let config = Config {
         role: "senior".into(),
         skills: vec![],
-        questions: 8,
+        questions,
         mode: Mode::Mock,
         seed: 99,
         years: Some(6),
@@ -105,7 +111,20 @@ fn verdicts_follow_the_documented_thresholds() {
     }
     let strong = build(&interview(&[95]));
     assert_eq!(strong.verdict, StrongHire);
-    assert!(strong.readiness.ready);
+    // Too few opening questions for a firm verdict: provisional, and readiness says what is missing.
+    assert!(
+        !strong.readiness.ready && strong.verdict_provisional,
+        "{:?}",
+        strong.evidence
+    );
+    assert!(
+        strong.readiness.summary.starts_with("Not enough evidence yet: "),
+        "{}",
+        strong.readiness.summary
+    );
+    let thorough = build(&interview_of(&[95], 20));
+    assert!(thorough.evidence.enough, "{:?}", thorough.evidence);
+    assert!(thorough.readiness.ready && !thorough.verdict_provisional);
     let weak = build(&interview(&[20]));
     assert_eq!(weak.verdict, NeedsImprovement);
     assert!(!weak.readiness.ready);

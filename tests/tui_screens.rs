@@ -160,6 +160,7 @@ fn room_screens() {
             grader: "offline-rubric/1".into(),
             offline: None,
             fallback: None,
+            grade_confidence: None,
         },
         generated: None,
         written_by: None,

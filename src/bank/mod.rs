@@ -38,6 +38,10 @@ pub struct KeyPoint {
     pub text: String,
     pub phrasings: Vec<String>,
     pub weight: u8,
+    /// Plausible wrong versions of the point (a swapped concept, a reversed mechanism): an answer that
+    /// states one of these contradicts the point rather than covering it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contrasts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -281,6 +285,45 @@ mod tests {
         );
         assert!(err.contains("difficulty 9"), "{err}");
         assert!(err.contains("1 key point"), "{err}");
+    }
+
+    #[test]
+    fn contrasts_are_checked_at_their_key_points_line() {
+        let kp = |text: &str, contrasts: &str| {
+            format!("[[question.key_point]]\ntext = \"{text}\"\nphrasings = [\"a\", \"b\"]\ncontrasts = {contrasts}\n")
+        };
+        let text = format!(
+            "[[question]]\nid = \"spark-x\"\nskill = \"spark\"\nroles = [\"mid\"]\ndifficulty = 2\ntext = \"Why?\"\n\
+             misconceptions = [\"m\"]\nseniority_signals = [\"s\"]\ndeeper = \"d?\"\nexample = \"e?\"\nharder = \"h?\"\n{}{}{}{}",
+            kp("one", "[\"not one\"]"),
+            kp("two", "[\"\"]"),
+            kp("three", "[\"Three\"]"),
+            kp("four", "[\"a\", \"b\", \"c\", \"d\"]"),
+        );
+        let err = Bank::from_files(&files(&text)).unwrap_err().to_string();
+        assert!(
+            err.contains("questions/x.toml:16: question spark-x: key point \"two\" has an empty contrast"),
+            "{err}"
+        );
+        assert!(
+            err.contains("questions/x.toml:20: question spark-x: key point \"three\" lists itself"),
+            "{err}"
+        );
+        assert!(
+            err.contains("questions/x.toml:24: question spark-x: key point \"four\" has 4 contrasts"),
+            "{err}"
+        );
+        assert!(!err.contains("\"one\""), "{err}");
+        let bank = Bank::builtin().unwrap();
+        let with = bank
+            .questions
+            .iter()
+            .flat_map(|q| &q.key_points)
+            .filter(|k| !k.contrasts.is_empty());
+        assert_eq!(
+            with.count(),
+            bank.questions.iter().map(|q| q.key_points.len()).sum::<usize>()
+        );
     }
 
     #[test]

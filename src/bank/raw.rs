@@ -62,7 +62,7 @@ struct RawQuestion {
     example: String,
     harder: String,
     #[serde(default)]
-    key_point: Vec<RawKeyPoint>,
+    key_point: Vec<Spanned<RawKeyPoint>>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +72,8 @@ struct RawKeyPoint {
     phrasings: Vec<String>,
     #[serde(default = "one")]
     weight: i64,
+    #[serde(default)]
+    contrasts: Vec<String>,
 }
 
 fn one() -> i64 {
@@ -199,6 +201,8 @@ pub fn questions(
         let line = line_of(text, q.span().start);
         let q = q.into_inner();
         let before = issues.len();
+        // Problems with one key point, reported at that key point's line.
+        let mut key_point_issues: Vec<(usize, String)> = Vec::new();
         let mut bad = |m: String| {
             issues.push(BankIssue {
                 file: file.into(),
@@ -231,6 +235,34 @@ pub fn questions(
             ));
         }
         for kp in &q.key_point {
+            let kp_line = line_of(text, kp.span().start);
+            let kp = kp.get_ref();
+            if kp.contrasts.len() > 3 {
+                key_point_issues.push((
+                    kp_line,
+                    format!(
+                        "key point {:?} has {} contrasts; use at most 3",
+                        short(&kp.text),
+                        kp.contrasts.len()
+                    ),
+                ));
+            }
+            for c in &kp.contrasts {
+                if c.trim().is_empty() {
+                    key_point_issues.push((
+                        kp_line,
+                        format!("key point {:?} has an empty contrast", short(&kp.text)),
+                    ));
+                } else if c.trim().eq_ignore_ascii_case(kp.text.trim()) {
+                    key_point_issues.push((
+                        kp_line,
+                        format!(
+                            "key point {:?} lists itself as a contrast; a contrast must contradict it",
+                            short(&kp.text)
+                        ),
+                    ));
+                }
+            }
             if kp.text.trim().is_empty() {
                 bad("a key point has empty text".into());
             }
@@ -264,6 +296,13 @@ pub fn questions(
                 bad(format!("{name} is empty"));
             }
         }
+        for (line, m) in key_point_issues {
+            issues.push(BankIssue {
+                file: file.into(),
+                line,
+                message: format!("question {}: {m}", q.id),
+            });
+        }
         if issues.len() == before {
             out.push((
                 line,
@@ -276,10 +315,14 @@ pub fn questions(
                     key_points: q
                         .key_point
                         .into_iter()
-                        .map(|k| KeyPoint {
-                            text: k.text,
-                            phrasings: k.phrasings,
-                            weight: k.weight as u8,
+                        .map(|k| {
+                            let k = k.into_inner();
+                            KeyPoint {
+                                text: k.text,
+                                phrasings: k.phrasings,
+                                weight: k.weight as u8,
+                                contrasts: k.contrasts.into_iter().map(|c| c.trim().to_string()).collect(),
+                            }
                         })
                         .collect(),
                     misconceptions: q.misconceptions,

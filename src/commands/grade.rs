@@ -57,6 +57,8 @@ struct GradeOut {
     seniority_signals: Vec<String>,
     matched_question: String,
     topic_similarity: f32,
+    /// `high`, `medium` or `low`, with the reasons (e.g. "graded without a rubric: lower confidence").
+    grade_confidence: Option<dataready::interview::GradeConfidence>,
     grader: String,
 }
 
@@ -91,6 +93,7 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                 seniority_signals: e.seniority_signals,
                 matched_question: matched.id.clone(),
                 topic_similarity: (sim * 100.0).round() / 100.0,
+                grade_confidence: e.grade_confidence,
                 grader: e.grader,
             };
             if a.json {
@@ -103,6 +106,9 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                 println!(
                     "  correctness {t:.1} · depth {d:.1} · experience {p:.1} · clarity {c:.1} · confidence {f:.1}"
                 );
+                if let Some(gc) = &out.grade_confidence {
+                    println!("  grade confidence: {}", gc.describe());
+                }
                 for (label, items) in [
                     ("+", &out.what_went_well),
                     ("-", &out.what_was_missing),
@@ -282,6 +288,7 @@ fn grade_file(
         "confidence",
         "red_flags",
         "matched_question",
+        "grade_confidence",
     ];
     if llm.is_some() {
         // With an LLM: who scored each row, and the offline score beside it.
@@ -334,6 +341,7 @@ fn grade_file(
             format!("{:.1}", s[4]),
             e.red_flags.join(" | "),
             matched.id.clone(),
+            e.grade_confidence.as_ref().map_or(String::new(), |c| c.describe()),
         ];
         if llm.is_some() {
             record.push(e.grader.clone());

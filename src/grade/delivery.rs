@@ -93,6 +93,7 @@ mod tests {
             grader: "test".into(),
             offline: None,
             fallback: None,
+            grade_confidence: None,
         }
     }
 

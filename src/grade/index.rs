@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::bank::{Bank, Question};
 use crate::embed::{DIM, Embedder};
 
-const MAGIC: &[u8; 8] = b"DRIDX01\n";
+const MAGIC: &[u8; 8] = b"DRIDX02\n";
 
 /// Where each question's texts sit in the embedding table.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct QuestionRows {
     pub follow_ups: [usize; 3],
     /// Per key point: its statement's row, then its phrasings' rows.
     pub key_points: Vec<(usize, Vec<usize>)>,
+    /// Per key point: its contrast claims' rows.
+    pub contrasts: Vec<Vec<usize>>,
     pub misconceptions: Vec<usize>,
     pub signals: Vec<usize>,
 }
@@ -40,11 +42,15 @@ fn layout(bank: &Bank) -> (Vec<&str>, Vec<QuestionRows>) {
             q.follow_ups.harder.as_str(),
         ]);
         let mut key_points = Vec::new();
+        let mut contrasts = Vec::new();
         for kp in &q.key_points {
             let at = texts.len();
             texts.push(&kp.text);
             texts.extend(kp.phrasings.iter().map(String::as_str));
             key_points.push((at, (at + 1..texts.len()).collect()));
+            let at = texts.len();
+            texts.extend(kp.contrasts.iter().map(String::as_str));
+            contrasts.push((at..texts.len()).collect());
         }
         let at = texts.len();
         texts.extend(q.misconceptions.iter().map(String::as_str));
@@ -56,6 +62,7 @@ fn layout(bank: &Bank) -> (Vec<&str>, Vec<QuestionRows>) {
             question,
             follow_ups,
             key_points,
+            contrasts,
             misconceptions,
             signals,
         });

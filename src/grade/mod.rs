@@ -3,6 +3,7 @@
 //! Guards against the answers that fool naive graders: keyword lists, echoes, off-topic talk,
 //! instructions to the grader, "I don't know", and padding.
 
+pub mod contrast;
 pub mod delivery;
 mod index;
 pub mod signals;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 use crate::bank::{Bank, Question};
 use crate::embed::{Embedder, cosine};
-use crate::interview::{Evaluation, GradeRequest, Scores, TurnKind};
+use crate::interview::{Evaluation, GradeConfidence, GradeRequest, Scores, TurnKind};
 pub use index::BankIndex;
 use signals::Chunk;
 
@@ -45,6 +46,8 @@ mod tune {
     /// A chunk about the rubric, for measuring how much of an answer is on point.
     pub const ON_POINT: f32 = 0.40;
     pub const SIGNAL: f32 = 0.55;
+    /// Sentences at least this close to a contrast claim are checked for stating it.
+    pub const CONTRAST_CANDIDATE: f32 = 0.40;
     /// Weight of a keyword-list chunk's evidence.
     pub const SALAD_WEIGHT: f32 = 0.25;
 }
@@ -55,8 +58,24 @@ pub struct RubricGrader {
     bank: Arc<Bank>,
 }
 
+/// How one chunk of an answer compares with each text of the rubric (cosine similarities).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ChunkMatch {
+    pub text: String,
+    /// Restates the question (not counted as evidence).
+    pub echo: bool,
+    pub salad: bool,
+    pub to_prompt: f32,
+    pub key_points: Vec<f32>,
+    /// Per key point, its closest phrasing.
+    pub phrasings: Vec<f32>,
+    /// Per key point, each of its contrast claims.
+    pub contrasts: Vec<Vec<f32>>,
+    pub misconceptions: Vec<f32>,
+}
+
 /// How one answer measured up, before it becomes an [`Evaluation`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Analysis {
     pub coverage: Vec<f32>,
     pub relevance: f32,
@@ -78,6 +97,57 @@ pub struct Analysis {
     /// Share of the answer's content words that the question did not already say.
     pub novelty: f32,
     pub content_words: usize,
+    pub chunks: Vec<ChunkMatch>,
+    /// Sentences that may state a contrast claim, with their measurements.
+    pub candidates: Vec<contrast::Candidate>,
+}
+
+impl Analysis {
+    /// Sentences that state a contrast claim (a wrong version of a key point), at most one per key point.
+    pub fn contradictions(&self, rule: &contrast::Rule) -> Vec<Contradiction> {
+        let mut stated: Vec<&contrast::Candidate> = self.candidates.iter().filter(|c| rule.states(c)).collect();
+        stated.sort_by(|a, b| (b.sim - b.rival_sim).total_cmp(&(a.sim - a.rival_sim)));
+        let mut out: Vec<Contradiction> = Vec::new();
+        for c in stated {
+            if out.iter().all(|x| x.key_point != c.key_point) {
+                out.push(Contradiction {
+                    key_point: c.key_point,
+                    contrast: c.contrast,
+                    sentence: self.chunks.get(c.chunk).map(|m| m.text.clone()).unwrap_or_default(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// An answer sentence that states a wrong version of a key point.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Contradiction {
+    pub key_point: usize,
+    pub contrast: usize,
+    pub sentence: String,
+}
+
+/// Settings learned from the tuning part by scripts/train-grader.py (grouped cross-validation).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Learned {
+    pub contrast_rule: contrast::Rule,
+    /// Technical points taken off per contradicted key point (at most two count).
+    pub contradiction_penalty: f32,
+    /// Score caps with one, and with two or more, contradicted key points.
+    pub contradiction_cap: [f32; 2],
+    /// Maps the grader's measurements to a score; without it the hand-set formula's score stands.
+    #[serde(default)]
+    pub combiner: Option<Combiner>,
+}
+
+pub fn learned() -> &'static Learned {
+    static LEARNED: std::sync::OnceLock<Learned> = std::sync::OnceLock::new();
+    LEARNED.get_or_init(|| {
+        serde_json::from_str(include_str!("learned.json"))
+            .expect("src/grade/learned.json is valid (a unit test checks it)")
+    })
 }
 
 impl RubricGrader {
@@ -100,12 +170,22 @@ impl RubricGrader {
 
     /// The bank question closest in meaning to `text` (optionally within a skill), with its similarity.
     pub fn nearest_question(&self, text: &str, skill: Option<&str>) -> Option<(Arc<Question>, f32)> {
+        self.nearest_question_except(text, skill, None)
+    }
+
+    /// [`Self::nearest_question`] leaving out the bank question `except` (to measure grading without its rubric).
+    pub fn nearest_question_except(
+        &self,
+        text: &str,
+        skill: Option<&str>,
+        except: Option<&str>,
+    ) -> Option<(Arc<Question>, f32)> {
         let v = self.embedder.embed_one(text);
         self.bank
             .questions
             .iter()
             .zip(&self.index.rows)
-            .filter(|(q, _)| skill.is_none_or(|s| q.skill == s))
+            .filter(|(q, _)| skill.is_none_or(|s| q.skill == s) && except.is_none_or(|e| q.id != e))
             .map(|(q, r)| (Arc::clone(q), cosine(&v, self.index.vector(r.question))))
             .max_by(|a, b| a.1.total_cmp(&b.1))
     }
@@ -121,9 +201,21 @@ impl RubricGrader {
     /// Grades an answer to any question: the nearest bank topic supplies the rubric, and the
     /// answer's relevance to the question as asked decides how much that rubric counts.
     pub fn grade_free(&self, question: &str, answer: &str, skill: Option<&str>) -> (Evaluation, Arc<Question>, f32) {
+        self.grade_free_except(question, answer, skill, None)
+    }
+
+    /// [`Self::grade_free`] as if the bank did not hold question `except`: how answers to a bank question
+    /// are graded without their own rubric (the evaluation's stand-in for questions outside the bank).
+    pub fn grade_free_except(
+        &self,
+        question: &str,
+        answer: &str,
+        skill: Option<&str>,
+        except: Option<&str>,
+    ) -> (Evaluation, Arc<Question>, f32) {
         let (q, sim) = self
-            .nearest_question(question, skill)
-            .or_else(|| self.nearest_question(question, None))
+            .nearest_question_except(question, skill, except)
+            .or_else(|| self.nearest_question_except(question, None, except))
             .expect("the bank is never empty");
         let clean = crate::text::clean(answer, crate::text::MAX_ANSWER_CHARS).text;
         if clean.is_empty() {
@@ -187,7 +279,15 @@ impl RubricGrader {
         let mut signals_hit = Vec::new();
         let mut evidence = 0usize;
         let mut mis_best = (0f32, 0f32);
-        for (c, v) in chunks.iter().zip(&vecs) {
+        let mut matches = Vec::with_capacity(chunks.len());
+        let mut candidates = Vec::new();
+        let points: Vec<contrast::Claim> = q.key_points.iter().map(|k| contrast::Claim::new(&k.text)).collect();
+        let wrong: Vec<Vec<contrast::Claim>> = q
+            .key_points
+            .iter()
+            .map(|k| k.contrasts.iter().map(|c| contrast::Claim::new(c)).collect())
+            .collect();
+        for (ci, (c, v)) in chunks.iter().zip(&vecs).enumerate() {
             let to_prompt = cosine(v, &prompt_vec).max(cosine(v, question_vec));
             let content = signals::content_words(&c.words);
             let overlap = content
@@ -203,11 +303,60 @@ impl RubricGrader {
             let best_kp = kp_sims.iter().copied().fold(0.0, f32::max);
             // Restating the question: as close to it as to anything the rubric asks for.
             let restates = to_prompt >= 0.6 && to_prompt >= best_kp;
-            if to_prompt >= tune::ECHO || restates || (overlap >= 0.8 && content.len() <= 14) {
+            let echo = to_prompt >= tune::ECHO || restates || (overlap >= 0.8 && content.len() <= 14);
+            let sim = |r: &usize| cosine(v, self.index.vector(*r));
+            matches.push(ChunkMatch {
+                text: c.text.clone(),
+                echo,
+                salad: c.salad,
+                to_prompt,
+                key_points: kp_sims.clone(),
+                phrasings: rows
+                    .key_points
+                    .iter()
+                    .map(|(_, ph)| ph.iter().map(sim).fold(0.0, f32::max))
+                    .collect(),
+                contrasts: rows.contrasts.iter().map(|cs| cs.iter().map(sim).collect()).collect(),
+                misconceptions: rows.misconceptions.iter().map(sim).collect(),
+            });
+            if echo {
                 echo_chunks += 1;
                 continue;
             }
             evidence += 1;
+            // Contrast claims belong to their own question: they only count when its rubric applies.
+            let own_rubric = topic_match.is_none_or(|m| m >= CLOSE_RUBRIC);
+            if own_rubric && !c.salad && !contrast::refutes(&c.text.to_lowercase()) {
+                let answer = contrast::Claim::from_words(&c.words);
+                let rival = (0..kp_sims.len())
+                    .max_by(|&a, &b| kp_sims[a].total_cmp(&kp_sims[b]))
+                    .unwrap_or(0);
+                for (k, rows_k) in rows.contrasts.iter().enumerate() {
+                    for (j, r) in rows_k.iter().enumerate() {
+                        let sim = cosine(v, self.index.vector(*r));
+                        if sim < tune::CONTRAST_CANDIDATE {
+                            continue;
+                        }
+                        let claim = &wrong[k][j];
+                        let (mut toward, mut against) = (i32::MAX, 0);
+                        for p in [k, rival] {
+                            let l = contrast::lean(&answer, &points[p], claim);
+                            toward = toward.min(l.toward_contrast as i32 - l.toward_point as i32);
+                            against = against.max(l.toward_point);
+                        }
+                        candidates.push(contrast::Candidate {
+                            chunk: ci,
+                            key_point: k,
+                            contrast: j,
+                            sim,
+                            rival_sim: best_kp,
+                            overlap: contrast::overlap(&answer, claim),
+                            toward,
+                            against,
+                        });
+                    }
+                }
+            }
             let rel = to_prompt.max(best_kp);
             relevance = relevance.max(rel);
             let weight = if c.salad { tune::SALAD_WEIGHT } else { 1.0 };
@@ -248,7 +397,7 @@ impl RubricGrader {
         }
         if let Some(m) = topic_match {
             // A question the bank does not hold: its nearest rubric counts as far as the topics agree.
-            let trust = ramp(m, 0.45, 0.8);
+            let trust = ramp(m, 0.45, CLOSE_RUBRIC);
             let own = ramp(relevance, 0.35, 0.7);
             for c in coverage.iter_mut() {
                 *c = trust * *c + (1.0 - trust) * own * 0.8;
@@ -285,6 +434,8 @@ impl RubricGrader {
             mis_best,
             novelty,
             content_words,
+            chunks: matches,
+            candidates,
         }
     }
 
@@ -301,7 +452,19 @@ impl RubricGrader {
 
     fn evaluate(&self, req: &GradeRequest, topic_match: Option<f32>) -> Evaluation {
         let a = self.analyse(req, topic_match);
-        evaluation_from(&a, &req.question, req.kind)
+        let mut e = evaluation_from(&a, &req.question, req.kind);
+        if let Some(m) = topic_match.filter(|m| *m < SAME_QUESTION) {
+            let mut reasons = e.grade_confidence.take().map(|c| c.reasons).unwrap_or_default();
+            reasons.insert(0, rubric_note(m, &req.question.id));
+            e.grade_confidence = Some(GradeConfidence::from_reasons(reasons));
+            if m < CLOSE_RUBRIC {
+                // Another question's key points are not what this answer missed or covered.
+                e.what_went_well.retain(|w| !w.starts_with("Covered: "));
+                e.what_was_missing.retain(|w| !w.starts_with("Not covered: "));
+                e.seniority_signals.clear();
+            }
+        }
+        e
     }
 }
 
@@ -312,6 +475,20 @@ impl Grader for RubricGrader {
             return self.grade_free(&req.prompt, &req.answer, Some(&req.question.skill)).0;
         }
         self.evaluate(req, None)
+    }
+}
+
+/// Topic similarity from which the nearest bank question's rubric counts in full for another question.
+pub const CLOSE_RUBRIC: f32 = 0.8;
+/// Topic similarity at which a question is the bank's own, worded the same or nearly.
+const SAME_QUESTION: f32 = 0.97;
+
+/// What a grade of a question from outside the bank rests on.
+fn rubric_note(topic_match: f32, nearest: &str) -> String {
+    if topic_match >= CLOSE_RUBRIC {
+        format!("graded against the closest bank question's rubric ({nearest})")
+    } else {
+        "graded without a rubric: lower confidence".to_string()
     }
 }
 
@@ -330,12 +507,40 @@ pub fn weighted_score(scores: &Scores) -> f32 {
         * 10.0
 }
 
+/// The first `max` characters of `s`, with an ellipsis when cut.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.trim().to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>().trim_end())
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        // Keep acronyms and identifiers ("SQL", "ROW_NUMBER") as written.
+        Some(f) if c.clone().next().is_some_and(char::is_lowercase) => f.to_lowercase().chain(c).collect(),
+        _ => s.to_string(),
+    }
+}
+
 fn ramp(x: f32, lo: f32, hi: f32) -> f32 {
     ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
 }
 
-/// Turns measurements into the five scores, the overall score and the written feedback.
-pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation {
+/// The five dimension scores and what the feedback needs from computing them.
+#[derive(Debug, Clone, Copy)]
+struct Dimensions {
+    scores: [f32; 5],
+    cov: f32,
+    rambling: bool,
+    practical_raw: f32,
+    filler_rate: f32,
+}
+
+/// The five 0–10 dimensions by the hand-set formulas, with `technical_off` points taken off technical.
+fn dimensions(a: &Analysis, q: &Question, kind: TurnKind, technical_off: f32) -> Dimensions {
     let total_w: f32 = q.key_points.iter().map(|k| f32::from(k.weight)).sum();
     let cov: f32 = q
         .key_points
@@ -350,6 +555,7 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
     let full_at = if kind == TurnKind::Main { 0.6 } else { 0.45 };
     let mut technical = 10.0 * (cov / full_at).min(1.0).powf(0.85);
     technical -= 4.0 * a.misconceptions.len().min(2) as f32;
+    technical -= technical_off;
     let technical = technical.clamp(0.0, 10.0);
 
     let reasoning = (a.reasoning as f32 / 3.0).min(1.0);
@@ -377,10 +583,75 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
     let clarity = clarity.min(technical + 4.0);
 
     let confidence = (9.0 - 1.2 * a.hedges as f32 - (filler_rate / 5.0).min(3.0)).min(technical + 4.0);
+    Dimensions {
+        scores: [technical, depth, practical, clarity, confidence],
+        cov,
+        rambling,
+        practical_raw,
+        filler_rate,
+    }
+}
 
-    let mut scores = Scores::from_array([technical, depth, practical, clarity, confidence]);
-    let mut score = weighted_score(&scores);
+/// Names of the combiner's inputs, in order (learned.json lists them too, and must agree).
+pub const FEATURES: [&str; 14] = [
+    "bias",
+    "heuristic",
+    "coverage",
+    "strong_points",
+    "reasoning",
+    "signals",
+    "experience",
+    "log_words",
+    "density",
+    "hedge_rate",
+    "misconceptions",
+    "relevance",
+    "novelty",
+    "contradictions",
+];
 
+/// The combiner's inputs: the hand-set score (0–1) and the measurements behind it.
+pub fn features(a: &Analysis, q: &Question, heuristic: f32, contradictions: usize) -> [f32; 14] {
+    let w: Vec<f32> = q.key_points.iter().map(|k| f32::from(k.weight)).collect();
+    let total: f32 = w.iter().sum::<f32>().max(1.0);
+    let cov = w.iter().zip(&a.coverage).map(|(w, c)| w * c).sum::<f32>() / total;
+    let strong = a.coverage.iter().filter(|c| **c >= 0.6).count() as f32 / a.coverage.len().max(1) as f32;
+    let words = a.words.max(1) as f32;
+    [
+        1.0,
+        heuristic / 100.0,
+        cov,
+        strong,
+        (a.reasoning as f32 / 3.0).min(1.0),
+        (a.signals.len() as f32 / 2.0).min(1.0),
+        (a.experience as f32 / 3.0).min(1.0),
+        words.ln() / 5.0,
+        a.density,
+        100.0 * a.hedges as f32 / words,
+        a.misconceptions.len().min(2) as f32,
+        a.relevance,
+        a.novelty,
+        contradictions.min(2) as f32,
+    ]
+}
+
+/// A linear map from [`features`] to a 0–100 score, fit to expert grades.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Combiner {
+    pub features: Vec<String>,
+    pub weights: Vec<f32>,
+}
+
+impl Combiner {
+    pub fn apply(&self, x: &[f32]) -> f32 {
+        self.weights.iter().zip(x).map(|(w, x)| w * x).sum()
+    }
+}
+
+/// The caps that guard against answers that fool graders (instructions, echoes, off-topic talk, "I don't
+/// know", rambling, keyword lists, misconceptions), with the red flags and notes that explain them.
+fn guards(a: &Analysis, q: &Question, d: &Dimensions) -> (f32, Vec<String>, Vec<String>) {
+    let (cov, rambling) = (d.cov, d.rambling);
     let mut red_flags = Vec::new();
     let mut missing = Vec::new();
     let mut cap = 100.0f32;
@@ -418,6 +689,69 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
         1 => cap = cap.min(40.0),
         _ => cap = cap.min(25.0),
     }
+    (cap, red_flags, missing)
+}
+
+/// The hand-set formula's score before any cap, and the guards' cap, ignoring contradictions (for training).
+pub fn plain_parts(a: &Analysis, q: &Question, kind: TurnKind) -> (f32, f32) {
+    let d = dimensions(a, q, kind, 0.0);
+    (weighted_score(&Scores::from_array(d.scores)), guards(a, q, &d).0)
+}
+
+/// Turns measurements into the five scores, the overall score and the written feedback.
+pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation {
+    evaluation_with(a, q, kind, learned())
+}
+
+/// [`evaluation_from`] with given learned settings (the training script compares settings).
+pub fn evaluation_with(a: &Analysis, q: &Question, kind: TurnKind, learned: &Learned) -> Evaluation {
+    let contradictions = a.contradictions(&learned.contrast_rule);
+    let n_wrong = contradictions.len().min(2);
+    let plain = dimensions(a, q, kind, 0.0);
+    let shown = dimensions(a, q, kind, learned.contradiction_penalty * n_wrong as f32);
+    let Dimensions {
+        rambling,
+        practical_raw,
+        filler_rate,
+        ..
+    } = shown;
+    let technical = shown.scores[0];
+    let mut scores = Scores::from_array(shown.scores);
+    let mut score = match &learned.combiner {
+        Some(c) => {
+            let heuristic = weighted_score(&Scores::from_array(plain.scores));
+            let combined = c.apply(&features(a, q, heuristic, n_wrong)).clamp(0.0, 100.0);
+            // Keep the dimensions in proportion with the combined score.
+            let total = weighted_score(&scores);
+            if total > 0.0 {
+                let factor = combined / total;
+                scores = Scores::from_array(scores.as_array().map(|d| (d * factor).clamp(0.0, 10.0)));
+            }
+            combined
+        }
+        None => weighted_score(&scores),
+    };
+    // Feedback treats a contradicted key point as not covered.
+    let mut coverage = a.coverage.clone();
+    for c in &contradictions {
+        coverage[c.key_point] = 0.0;
+    }
+
+    let (mut cap, mut red_flags, mut missing) = guards(a, q, &shown);
+    for c in &contradictions {
+        let kp = &q.key_points[c.key_point];
+        red_flags.push(format!(
+            "Stated a wrong version of a key point: \"{}\" reads as \"{}\", but {}",
+            clip(&c.sentence, 160),
+            kp.contrasts[c.contrast],
+            lower_first(&kp.text)
+        ));
+    }
+    match contradictions.len() {
+        0 => {}
+        1 => cap = cap.min(learned.contradiction_cap[0]),
+        _ => cap = cap.min(learned.contradiction_cap[1]),
+    }
     if cap < 100.0 {
         score = score.min(cap);
         // Keep the dimensions consistent with the capped total.
@@ -432,11 +766,10 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
     let mut went_well = Vec::new();
     let mut order: Vec<usize> = (0..q.key_points.len()).collect();
     order.sort_by(|&x, &y| {
-        (f32::from(q.key_points[y].weight) * a.coverage[y])
-            .total_cmp(&(f32::from(q.key_points[x].weight) * a.coverage[x]))
+        (f32::from(q.key_points[y].weight) * coverage[y]).total_cmp(&(f32::from(q.key_points[x].weight) * coverage[x]))
     });
     if cap >= 25.0 {
-        for &k in order.iter().filter(|&&k| a.coverage[k] >= 0.6).take(3) {
+        for &k in order.iter().filter(|&&k| coverage[k] >= 0.6).take(3) {
             went_well.push(format!("Covered: {}", q.key_points[k].text));
         }
         if a.experience >= 2 && practical_raw >= 6.0 {
@@ -446,7 +779,7 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
             went_well.push("Explained the reasons and trade-offs, not just the facts.".to_string());
         }
     }
-    for &k in order.iter().rev().filter(|&&k| a.coverage[k] < 0.35).take(3) {
+    for &k in order.iter().rev().filter(|&&k| coverage[k] < 0.35).take(3) {
         missing.push(format!("Not covered: {}", q.key_points[k].text));
     }
     if rambling {
@@ -473,5 +806,31 @@ pub fn evaluation_from(a: &Analysis, q: &Question, kind: TurnKind) -> Evaluation
         grader: GRADER_ID.to_string(),
         offline: None,
         fallback: None,
+        grade_confidence: Some(GradeConfidence::from_reasons(if contradictions.is_empty() {
+            Vec::new()
+        } else {
+            vec!["a wrong claim was recognised by its wording; check the flagged sentence".to_string()]
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learned_settings_parse_and_name_the_features_in_order() {
+        let l = learned();
+        assert!(l.contrast_rule.min_sim > 0.0 && l.contradiction_cap[0] <= 100.0);
+        if let Some(c) = &l.combiner {
+            assert_eq!(c.features, FEATURES.map(String::from).to_vec());
+            assert_eq!(c.weights.len(), FEATURES.len());
+        }
+    }
+
+    #[test]
+    fn lower_first_keeps_acronyms() {
+        assert_eq!(lower_first("HAVING filters groups"), "HAVING filters groups");
+        assert_eq!(lower_first("Merge keeps both histories"), "merge keeps both histories");
     }
 }

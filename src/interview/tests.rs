@@ -33,6 +33,7 @@ fn graded(score: u8) -> Evaluation {
         grader: "test".into(),
         offline: None,
         fallback: None,
+        grade_confidence: None,
     }
 }
 

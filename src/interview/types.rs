@@ -110,6 +110,42 @@ pub struct Evaluation {
     /// Why the intended grader did not score this answer and this one stood in (e.g. the LLM timed out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// How far this grade can be trusted, and why not fully (absent in records written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade_confidence: Option<GradeConfidence>,
+}
+
+/// How far a grade can be trusted: `high`, `medium` or `low`, with the reasons it is not high.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GradeConfidence {
+    pub level: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+impl GradeConfidence {
+    /// `high` with no reasons, `medium` with one, `low` with a "lower confidence" reason or two or more.
+    pub fn from_reasons(reasons: Vec<String>) -> Self {
+        let low = reasons.len() >= 2 || reasons.iter().any(|r| r.contains("lower confidence"));
+        let level = match (reasons.is_empty(), low) {
+            (true, _) => "high",
+            (false, true) => "low",
+            (false, false) => "medium",
+        };
+        Self {
+            level: level.to_string(),
+            reasons,
+        }
+    }
+
+    /// "medium (graded against the nearest bank topic)".
+    pub fn describe(&self) -> String {
+        if self.reasons.is_empty() {
+            self.level.clone()
+        } else {
+            format!("{} ({})", self.level, self.reasons.join("; "))
+        }
+    }
 }
 
 impl Evaluation {
@@ -125,6 +161,7 @@ impl Evaluation {
             grader: "none".into(),
             offline: None,
             fallback: None,
+            grade_confidence: None,
         }
     }
 }

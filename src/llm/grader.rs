@@ -90,6 +90,7 @@ pub fn parse_evaluation(reply: &str, grader: &str) -> Result<Evaluation, String>
         grader: grader.to_string(),
         offline: None,
         fallback: None,
+        grade_confidence: None,
     })
 }
 

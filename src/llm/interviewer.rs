@@ -145,6 +145,7 @@ pub fn parse_question(
                 phrasings: Vec::new(),
                 text: p,
                 weight: 1,
+                contrasts: Vec::new(),
             })
             .collect(),
         misconceptions: strings(&v["misconceptions"], 3),

@@ -41,7 +41,13 @@ pub fn to_markdown(r: &Report) -> String {
         r.questions_planned
     );
     let _ = writeln!(w, "## Result\n");
-    let _ = writeln!(w, "**Overall: {}/100 · {}**\n", r.overall, r.verdict.label());
+    let provisional = if r.verdict_provisional { " (provisional)" } else { "" };
+    let _ = writeln!(
+        w,
+        "**Overall: {}/100 · {}{provisional}**\n",
+        r.overall,
+        r.verdict.label()
+    );
     let _ = writeln!(w, "- Role readiness: {}", r.readiness.summary);
     let _ = writeln!(w, "- Verdict: {}\n", r.verdict_reason);
 
@@ -159,6 +165,9 @@ pub fn to_markdown(r: &Report) -> String {
         }
         if let Some(f) = &t.fallback {
             let _ = writeln!(w, "_{f}_\n");
+        }
+        if let Some(c) = &t.grade_confidence {
+            let _ = writeln!(w, "Grade confidence: {}\n", c.describe());
         }
         if let Some(sp) = &t.speech {
             let _ = writeln!(w, "Delivery: {}\n", sp.describe());

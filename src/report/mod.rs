@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bank::Bank;
-use crate::interview::{Config, EndReason, LONG_PAUSE_MS, Scores, SpeechFacts, Turn, TurnKind};
+use crate::interview::{Config, EndReason, GradeConfidence, LONG_PAUSE_MS, Scores, SpeechFacts, Turn, TurnKind};
 
 pub use markdown::to_markdown;
 
@@ -21,6 +21,10 @@ pub const HIRE_FROM: u8 = 65;
 pub const BORDERLINE_FROM: u8 = 50;
 /// A follow-up counts this much towards the overall score, against 1 for an opening question.
 const FOLLOW_UP_WEIGHT: f64 = 0.5;
+/// Readiness and a firm verdict need this many answered opening questions...
+pub const EVIDENCE_MIN_ANSWERS: usize = 5;
+/// ...and this share (percent) of the role's focus skills asked about and answered.
+pub const EVIDENCE_MIN_FOCUS_PCT: usize = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
@@ -121,6 +125,12 @@ pub struct Report {
     pub overall: u8,
     pub verdict: Verdict,
     pub verdict_reason: String,
+    /// The verdict rests on too little evidence to be more than a first impression (see `evidence`).
+    #[serde(default)]
+    pub verdict_provisional: bool,
+    /// How much the report has to go on: answered opening questions and focus skills covered.
+    #[serde(default)]
+    pub evidence: Evidence,
     pub readiness: Readiness,
     pub dimensions: Vec<DimensionScore>,
     pub skills: Vec<SkillScore>,
@@ -157,6 +167,58 @@ pub struct RoleInfo {
     pub id: String,
     pub name: String,
     pub years: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Opening (main) questions answered, not skipped.
+    pub answered_main: usize,
+    /// The role's focus skills with at least one answered question, and how many focus skills it has.
+    pub focus_covered: usize,
+    pub focus_total: usize,
+    /// At least 5 answered opening questions and 60 % of the focus skills covered.
+    pub enough: bool,
+}
+
+impl Evidence {
+    fn of(role: Option<&crate::bank::Role>, turns: &[Turn]) -> Self {
+        let answered = |t: &&Turn| !t.skipped && t.evaluation.grader != "none";
+        let answered_main = turns
+            .iter()
+            .filter(answered)
+            .filter(|t| t.kind == TurnKind::Main)
+            .count();
+        let focus: Vec<&str> = role
+            .map(|r| r.focus.iter().map(|f| f.0.as_str()).collect())
+            .unwrap_or_default();
+        let focus_covered = focus
+            .iter()
+            .filter(|f| turns.iter().filter(answered).any(|t| t.skill == **f))
+            .count();
+        let enough =
+            answered_main >= EVIDENCE_MIN_ANSWERS && focus_covered * 100 >= EVIDENCE_MIN_FOCUS_PCT * focus.len().max(1);
+        Self {
+            answered_main,
+            focus_covered,
+            focus_total: focus.len(),
+            enough,
+        }
+    }
+
+    /// "Not enough evidence yet: 1 of 4 focus skills covered (2 of the 5 answered questions needed)".
+    pub fn shortfall(&self) -> String {
+        let mut s = format!(
+            "Not enough evidence yet: {} of {} focus skills covered",
+            self.focus_covered, self.focus_total
+        );
+        if self.answered_main < EVIDENCE_MIN_ANSWERS {
+            s.push_str(&format!(
+                " ({} of the {EVIDENCE_MIN_ANSWERS} answered questions needed)",
+                self.answered_main
+            ));
+        }
+        s
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,6 +282,9 @@ pub struct TurnReport {
     /// The answer's recording, for replay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<String>,
+    /// How far the grade can be trusted, and why not fully.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade_confidence: Option<GradeConfidence>,
 }
 
 /// Another grader's view of the same answer.
@@ -280,9 +345,20 @@ pub fn build(src: &Source<'_>) -> Report {
     let injection = turns
         .iter()
         .any(|t| t.evaluation.red_flags.iter().any(|f| f.contains("instruct the grader")));
-    let (verdict, verdict_reason) = verdict(overall, turns.len(), injection);
-    let readiness = readiness(bank, role, &role_info.name, overall, &skills, injection);
-    let strengths = strengths(&dimensions, &skills, turns);
+    let evidence = Evidence::of(role, turns);
+    let (verdict, mut verdict_reason) = verdict(overall, turns.len(), injection);
+    let mut readiness = readiness(bank, role, &role_info.name, overall, &skills, injection);
+    if !evidence.enough {
+        verdict_reason.push_str(&format!(
+            " Provisional: {}; a firm verdict needs {EVIDENCE_MIN_ANSWERS} answered questions and {EVIDENCE_MIN_FOCUS_PCT} % of the role's focus skills.",
+            evidence.shortfall().to_lowercase().replacen("not enough evidence yet: ", "", 1)
+        ));
+        readiness = Readiness {
+            ready: false,
+            summary: format!("{}.", evidence.shortfall()),
+        };
+    }
+    let strengths = strengths(&skills, turns);
     let delivery = delivery(turns);
     let mut improvements = improvements(&dimensions, &skills, turns);
     if let Some(tip) = delivery.as_ref().and_then(delivery_tip) {
@@ -307,6 +383,8 @@ pub fn build(src: &Source<'_>) -> Report {
         overall,
         verdict,
         verdict_reason,
+        verdict_provisional: !evidence.enough,
+        evidence,
         readiness,
         dimensions,
         skills,
@@ -469,6 +547,7 @@ impl From<&Turn> for TurnReport {
             written_by: t.written_by.clone(),
             speech: t.speech.clone(),
             audio: t.audio.clone(),
+            grade_confidence: t.evaluation.grade_confidence.clone(),
         }
     }
 }
@@ -566,7 +645,27 @@ fn delivery_tip(d: &Delivery) -> Option<String> {
     }
 }
 
-fn strengths(dims: &[DimensionScore], skills: &[SkillScore], turns: &[Turn]) -> Vec<String> {
+/// The first sentence of an answer that tells of hands-on work (what they did, with numbers), if any.
+fn example_given(answer: &str) -> Option<String> {
+    crate::grade::signals::chunks(answer)
+        .into_iter()
+        .map(|c| c.text)
+        .find(|t| crate::grade::signals::experience_count(&t.to_lowercase()) >= 2)
+}
+
+/// A short quotation of the candidate's words.
+fn cite(text: &str) -> String {
+    let t = text.trim();
+    if t.chars().count() <= 140 {
+        format!("\"{t}\"")
+    } else {
+        format!("\"{}…\"", t.chars().take(140).collect::<String>().trim_end())
+    }
+}
+
+/// What the candidate did well, in their answers' own terms: the key points they covered and the
+/// examples they gave, not dimension numbers.
+fn strengths(skills: &[SkillScore], turns: &[Turn]) -> Vec<String> {
     let mut out = Vec::new();
     for s in skills.iter().filter(|s| s.score >= 70) {
         out.push(format!(
@@ -574,22 +673,21 @@ fn strengths(dims: &[DimensionScore], skills: &[SkillScore], turns: &[Turn]) -> 
             s.name, s.score, s.questions
         ));
     }
-    let mut dims: Vec<&DimensionScore> = dims.iter().filter(|d| d.score >= 7.0).collect();
-    dims.sort_by(|a, b| b.score.total_cmp(&a.score));
-    for d in dims.iter().take(2) {
-        out.push(format!("{}: {:.1}/10.", d.name, d.score));
-    }
-    let mut best: Vec<&Turn> = turns.iter().filter(|t| t.evaluation.score >= 70).collect();
+    let mut best: Vec<&Turn> = turns.iter().filter(|t| t.evaluation.score >= 60).collect();
     best.sort_by(|a, b| b.evaluation.score.cmp(&a.evaluation.score).then(a.index.cmp(&b.index)));
-    for t in best.iter().take(2) {
-        if let Some(w) = t.evaluation.what_went_well.first() {
+    for t in best.iter().take(3) {
+        if let Some(w) = t.evaluation.what_went_well.iter().find(|w| w.starts_with("Covered: ")) {
             out.push(format!("Q{}: {w}", t.index + 1));
         }
+    }
+    if let Some((t, example)) = best.iter().find_map(|t| example_given(&t.answer).map(|e| (t, e))) {
+        out.push(format!("Q{}: gave a concrete example: {}", t.index + 1, cite(&example)));
     }
     out.truncate(6);
     out
 }
 
+/// What to work on, in the answers' own terms: the key points missed and the wrong claims made.
 fn improvements(dims: &[DimensionScore], skills: &[SkillScore], turns: &[Turn]) -> Vec<String> {
     let mut out = Vec::new();
     let mut weak: Vec<&SkillScore> = skills.iter().filter(|s| s.score < 60).collect();
@@ -597,17 +695,30 @@ fn improvements(dims: &[DimensionScore], skills: &[SkillScore], turns: &[Turn]) 
     for s in weak {
         out.push(format!("{}: scored {}/100; see the study roadmap.", s.name, s.score));
     }
-    let mut dims: Vec<&DimensionScore> = dims.iter().filter(|d| d.score < 6.0).collect();
-    dims.sort_by(|a, b| a.score.total_cmp(&b.score));
-    for d in dims.iter().take(2) {
-        out.push(format!("{}: {:.1}/10. {}", d.name, d.score, advice(&d.name)));
-    }
-    let mut worst: Vec<&Turn> = turns.iter().filter(|t| t.evaluation.score < 50).collect();
+    let mut worst: Vec<&Turn> = turns
+        .iter()
+        .filter(|t| t.evaluation.score < 60 && t.evaluation.grader != "none")
+        .collect();
     worst.sort_by(|a, b| a.evaluation.score.cmp(&b.evaluation.score).then(a.index.cmp(&b.index)));
-    for t in worst.iter().take(2) {
-        if let Some(m) = t.evaluation.what_was_missing.first() {
+    for t in worst.iter().take(3) {
+        let e = &t.evaluation;
+        if let Some(f) = e.red_flags.iter().find(|f| f.starts_with("Stated a ")) {
+            out.push(format!("Q{}: {f}", t.index + 1));
+        } else if let Some(m) = e.what_was_missing.first() {
             out.push(format!("Q{}: {m}", t.index + 1));
         }
+    }
+    // The weakest dimension, as advice tied to what it measures rather than as a number.
+    if let Some(d) = dims
+        .iter()
+        .filter(|d| d.score < 6.0)
+        .min_by(|a, b| a.score.total_cmp(&b.score))
+    {
+        out.push(format!(
+            "{} was the weakest side of the answers: {}",
+            d.name,
+            advice(&d.name)
+        ));
     }
     out.truncate(7);
     out

@@ -501,7 +501,12 @@ fn report(f: &mut Frame, r: &Report, scroll: u16, notice: Option<&str>, t: &Them
         Line::from(vec![
             Span::styled("Overall ", t.accent()),
             Span::styled(
-                format!("{}/100 · {}", r.overall, r.verdict.label()),
+                format!(
+                    "{}/100 · {}{}",
+                    r.overall,
+                    r.verdict.label(),
+                    if r.verdict_provisional { " (provisional)" } else { "" }
+                ),
                 verdict_style.add_modifier(Modifier::BOLD),
             ),
             Span::styled(

@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Chooses the grader's learned settings (src/grade/learned.json) on the tuning part, by cross-validation
+grouped by question. Plain Python 3.11+, no packages.
+
+    GRADER_EVAL_DUMP=/tmp/tuning.jsonl cargo test --release --test grader_eval tuning_part
+    scripts/train-grader.py /tmp/tuning.jsonl            # prints the CV figures, writes src/grade/learned.json
+    scripts/train-grader.py /tmp/tuning.jsonl --dry-run  # prints only
+
+The dump holds the grader's measurements of every tuning-part answer (tests/devset minus the questions in
+tests/devset/split.toml; the test refuses to dump anything else): its score with no contradiction counted,
+and every sentence that may state a contrast claim with its similarity to the claim and to the closest key
+point, the share of the claim's words it carries and how its distinguishing words lean.
+
+What is learned: when a sentence counts as stating a contrast claim (the rule's five thresholds) and what a
+contradiction costs (technical points, score caps). The score is simulated here as the grader computes it:
+technical points cost 4.5 score points each (technical weighs 0.45), then the cap applies.
+
+Selection: the objective is pairwise ordering + 0.5 Spearman + 0.5 adversarial-below-moderate, the figures
+tests/grader_eval.rs prints. Grouped K-fold CV (questions never split across folds) chooses settings on the
+other folds and scores the held-out fold, and the pooled out-of-fold figures are printed; the settings
+written are then chosen on the whole tuning part.
+"""
+
+import itertools
+import json
+import sys
+from collections import defaultdict
+
+GRADED = {"strong", "good", "moderate", "shallow"}
+# Real attempts at an answer, right or wrong: what the combiner learns to order. Gaming answers (keyword
+# lists, echoes, off-topic talk, instructions to the grader, empty or "I don't know") are the guards' job.
+ATTEMPTS = GRADED | {"fluent_wrong", "confidently_wrong", "rambling"}
+# The combiner's inputs, in the order src/grade/mod.rs (FEATURES) computes them.
+FEATURES = [
+    "bias", "heuristic", "coverage", "strong_points", "reasoning", "signals", "experience", "log_words",
+    "density", "hedge_rate", "misconceptions", "relevance", "novelty", "contradictions",
+]
+FOLDS = 6
+
+
+def load(path):
+    answers = []
+    for line in open(path):
+        d = json.loads(line)
+        cands = [
+            (c["key_point"], c["sim"], c["rival_sim"], c["overlap"], c["toward"], c["against"])
+            for c in d["analysis"]["candidates"]
+        ]
+        answers.append(
+            {
+                "question": d["question"],
+                "kind": d["kind"],
+                "grade": d["grade"],
+                "base": d["base_score"],
+                "cap": d["cap"],
+                "features": d["features"],
+                "flagged": d["flagged_without"],
+                "cands": cands,
+            }
+        )
+    return answers
+
+
+def contradicted(a, rule):
+    min_sim, margin, min_overlap, min_toward, max_against = rule
+    kps = {
+        kp
+        for kp, sim, rival, ov, toward, against in a["cands"]
+        if sim >= min_sim
+        and sim >= rival + margin
+        and ov >= min_overlap
+        and toward >= min_toward
+        and against <= max_against
+    }
+    return len(kps)
+
+
+def simulate(a, n, cost):
+    penalty, cap1, cap2 = cost
+    if n == 0:
+        return float(a["base"]), a["flagged"]
+    s = a["base"] - 4.5 * penalty * min(n, 2)
+    s = min(s, cap1 if n == 1 else cap2)
+    return float(round(max(s, 0.0))), True
+
+
+def ridge(xs, ys, lam):
+    """Least squares with an L2 penalty on every weight but the first (the bias)."""
+    d = len(xs[0])
+    m = [[sum(x[i] * x[j] for x in xs) + (lam if i == j and i > 0 else 0.0) for j in range(d)] for i in range(d)]
+    b = [sum(x[i] * y for x, y in zip(xs, ys)) for i in range(d)]
+    for i in range(d):
+        p = max(range(i, d), key=lambda r: abs(m[r][i]))
+        m[i], m[p], b[i], b[p] = m[p], m[i], b[p], b[i]
+        for r in range(d):
+            if r != i:
+                f = m[r][i] / m[i][i]
+                m[r] = [u - f * v for u, v in zip(m[r], m[i])]
+                b[r] -= f * b[i]
+    return [b[i] / m[i][i] for i in range(d)]
+
+
+def inputs(a, n):
+    return a["features"][:-1] + [float(min(n, 2))]
+
+
+def fit_combiner(answers, ns):
+    """The combiner, fit to the expert grades of answers no guard caps (the guards decide the rest)."""
+    rows = [(inputs(a, n), a["grade"]) for a, n in zip(answers, ns) if a["cap"] >= 100 and a["kind"] in ATTEMPTS]
+    return ridge([x for x, _ in rows], [y for _, y in rows], LAMBDA)
+
+
+def combined(a, n, cost, weights):
+    """The grader's score with the combiner, as src/grade/mod.rs computes it."""
+    s = min(max(sum(w * x for w, x in zip(weights, inputs(a, n))), 0.0), 100.0)
+    s = min(s, a["cap"])
+    if n:
+        s = min(s, cost[1] if n == 1 else cost[2])
+    return float(round(s)), a["flagged"] or n > 0
+
+
+def ranks(v):
+    idx = sorted(range(len(v)), key=lambda i: v[i])
+    r = [0.0] * len(v)
+    i = 0
+    while i < len(idx):
+        j = i
+        while j + 1 < len(idx) and v[idx[j + 1]] == v[idx[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            r[idx[k]] = (i + j) / 2
+        i = j + 1
+    return r
+
+
+def spearman(a, b):
+    ra, rb = ranks(a), ranks(b)
+    n = len(a)
+    ma, mb = sum(ra) / n, sum(rb) / n
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
+    va = sum((x - ma) ** 2 for x in ra)
+    vb = sum((y - mb) ** 2 for y in rb)
+    return cov / (va * vb) ** 0.5 if va and vb else 0.0
+
+
+def figures(answers, scores, flags):
+    """The figures tests/grader_eval.rs prints, for these answers and scores."""
+    by_q = defaultdict(list)
+    for i, a in enumerate(answers):
+        by_q[a["question"]].append(i)
+    agree = pairs = 0
+    adv = adv_below = fw = fw_below = fw_flagged = 0
+    for ids in by_q.values():
+        for x, i in enumerate(ids):
+            for j in ids[x + 1 :]:
+                gi, gj = answers[i]["grade"], answers[j]["grade"]
+                if abs(gi - gj) >= 10:
+                    pairs += 1
+                    si, sj = scores[i], scores[j]
+                    if (gi > gj) == (si > sj) and si != sj:
+                        agree += 1
+                    elif si == sj:
+                        agree += 0.5
+        mod = [scores[i] for i in ids if answers[i]["kind"] == "moderate"]
+        if not mod:
+            continue
+        for i in ids:
+            kind = answers[i]["kind"]
+            if kind in GRADED:
+                continue
+            adv += 1
+            below = scores[i] < mod[0]
+            adv_below += below
+            if kind == "fluent_wrong":
+                fw += 1
+                fw_below += below
+                fw_flagged += below and flags[i]
+    return {
+        "pairwise": agree / max(pairs, 1),
+        "spearman": spearman([a["grade"] for a in answers], scores),
+        "adversarial": adv_below / max(adv, 1),
+        "fluent_wrong": fw_below / max(fw, 1),
+        "fluent_wrong_flagged": fw_flagged / max(fw, 1),
+    }
+
+
+def objective(f):
+    return f["pairwise"] + 0.5 * f["spearman"] + 0.5 * f["adversarial"]
+
+
+RULES = list(
+    itertools.product(
+        (0.45, 0.5, 0.55, 0.6),  # min_sim
+        (-0.05, 0.0, 0.05, 0.1, 0.15),  # margin
+        (0.1, 0.2, 0.3, 0.4),  # min_overlap
+        (1, 2),  # min_toward
+        (0, 1),  # max_against
+    )
+)
+COSTS = [(p, c1, min(c1, c2)) for p in (2.0, 4.0) for c1 in (30.0, 40.0, 50.0) for c2 in (20.0, 25.0)]
+NEVER = (9.0, 0.0, 0.0, 99, 0)
+LAMBDA = 30.0
+MAX_FALSE_FLAGS = 0.10
+
+
+def evaluate(answers, ns, cost):
+    out = [simulate(a, n, cost) for a, n in zip(answers, ns)]
+    return figures(answers, [s for s, _ in out], [f for _, f in out])
+
+
+def best(answers, counts):
+    """The (rule, cost) with the best objective on these answers; counts[rule] = contradicted key points per answer."""
+    top = None
+    expert_good = [a for a in answers if a["kind"] in ("strong", "good")]
+    for rule in RULES:
+        ns = [counts[rule][a["i"]] for a in answers]
+        # A red flag has to be trustworthy: at most one good or strong answer in ten may get one.
+        if sum(counts[rule][a["i"]] > 0 for a in expert_good) > MAX_FALSE_FLAGS * len(expert_good):
+            continue
+        for cost in COSTS:
+            f = evaluate(answers, ns, cost)
+            key = objective(f)
+            if top is None or key > top[0]:
+                top = (key, rule, cost)
+    return top[1], top[2]
+
+
+def main():
+    path = sys.argv[1]
+    answers = load(path)
+    for i, a in enumerate(answers):
+        a["i"] = i
+    counts = {rule: [contradicted(a, rule) for a in answers] for rule in RULES + [NEVER]}
+    questions = sorted({a["question"] for a in answers})
+    folds = [questions[k::FOLDS] for k in range(FOLDS)]
+    oof_scores = [0.0] * len(answers)
+    oof_flags = [False] * len(answers)
+    comb_scores = [0.0] * len(answers)
+    comb_flags = [False] * len(answers)
+    for k, held in enumerate(folds):
+        train = [a for a in answers if a["question"] not in held]
+        rule, cost = best(train, counts)
+        weights = fit_combiner(train, [counts[rule][a["i"]] for a in train])
+        print(f"fold {k + 1}: rule {rule} cost {cost} (held out: {', '.join(held)})")
+        for a in answers:
+            if a["question"] in held:
+                n = counts[rule][a["i"]]
+                oof_scores[a["i"]], oof_flags[a["i"]] = simulate(a, n, cost)
+                comb_scores[a["i"]], comb_flags[a["i"]] = combined(a, n, cost, weights)
+    base = figures(answers, [float(a["base"]) for a in answers], [a["flagged"] for a in answers])
+    oof = figures(answers, oof_scores, oof_flags)
+    comb = figures(answers, comb_scores, comb_flags)
+    print(f"{len(answers)} answers, {len(questions)} questions, {FOLDS} folds grouped by question; out-of-fold figures")
+    print(f"  {'':24} {'hand-set only':>13} {'+ contrasts':>12} {'+ combiner':>11}")
+    for key in ("pairwise", "spearman", "adversarial", "fluent_wrong", "fluent_wrong_flagged"):
+        print(f"  {key:24} {base[key]:13.3f} {oof[key]:12.3f} {comb[key]:11.3f}")
+    rule, cost = best(answers, counts)
+    weights = fit_combiner(answers, counts[rule])
+    full = figures(answers, *map(list, zip(*[combined(a, counts[rule][a["i"]], cost, weights) for a in answers])))
+    print(f"chosen on the whole tuning part: rule {rule} cost {cost}")
+    print("  combiner: " + ", ".join(f"{n} {w:.2f}" for n, w in zip(FEATURES, weights)))
+    print("  (in-sample: " + ", ".join(f"{k} {v:.3f}" for k, v in full.items()) + ")")
+    learned = {
+        "contrast_rule": dict(
+            zip(("min_sim", "margin", "min_overlap", "min_toward", "max_against"), rule)
+        ),
+        "contradiction_penalty": cost[0],
+        "contradiction_cap": [cost[1], cost[2]],
+    }
+    # The combiner is kept only when cross-validation says it orders answers better than the hand-set formula.
+    if objective(comb) > objective(oof):
+        learned["combiner"] = {"features": FEATURES, "weights": [round(w, 4) for w in weights]}
+        print("the combiner beats the hand-set formula out of fold: kept")
+    else:
+        print("the combiner does not beat the hand-set formula out of fold: not used")
+    if "--dry-run" not in sys.argv:
+        with open("src/grade/learned.json", "w") as f:
+            json.dump(learned, f, indent=2)
+            f.write("\n")
+        print("wrote src/grade/learned.json")
+
+
+if __name__ == "__main__":
+    main()
