@@ -960,6 +960,7 @@ struct SlowServer {
     server: Server,
     evaluations: Arc<std::sync::atomic::AtomicUsize>,
     peak: Arc<std::sync::atomic::AtomicUsize>,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 fn slow_server(delay: Duration) -> SlowServer {
@@ -971,6 +972,7 @@ fn slow_server(delay: Duration) -> SlowServer {
     );
     let one_at_a_time = Arc::new(Mutex::new(()));
     let (e, p, f) = (Arc::clone(&evaluations), Arc::clone(&peak), Arc::clone(&in_flight));
+    let in_flight_seen = Arc::clone(&in_flight);
     let server = Server::start(move |_, seen: &Seen| {
         let now = f.fetch_add(1, SeqCst) + 1;
         p.fetch_max(now, SeqCst);
@@ -986,6 +988,7 @@ fn slow_server(delay: Duration) -> SlowServer {
         server,
         evaluations,
         peak,
+        in_flight: in_flight_seen,
     }
 }
 
@@ -1034,6 +1037,11 @@ fn grading_a_file_against_a_slow_local_server_waits_one_request_at_a_time_and_re
     let _ = child.wait();
     assert!(!out.exists(), "a killed run leaves no (empty or partial) output file");
     let asked_before = slow.evaluations.load(std::sync::atomic::Ordering::SeqCst);
+    // The server finishes the killed run's request on its own; then count the second run's requests alone.
+    while slow.in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    slow.peak.store(0, std::sync::atomic::Ordering::SeqCst);
 
     let start = Instant::now();
     let result = cmd(home.path(), &slow.server)
