@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod facts;
+pub mod loops;
 pub mod model;
 pub mod verify;
 
@@ -89,8 +90,32 @@ impl Whisper {
     }
 }
 
-impl Transcriber for Whisper {
-    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
+/// How one decode is run: the first try, and the fallbacks when its text loops.
+#[derive(Clone, Copy)]
+struct Decode {
+    temperature: f32,
+    /// Shrink the encoder window to the audio (faster on short clips, but it made tiny.en loop).
+    short_ctx: bool,
+}
+
+/// The first decode, then (when it loops) the full window, then sampling at a higher temperature.
+const DECODES: [Decode; 3] = [
+    Decode {
+        temperature: 0.0,
+        short_ctx: true,
+    },
+    Decode {
+        temperature: 0.0,
+        short_ctx: false,
+    },
+    Decode {
+        temperature: 0.4,
+        short_ctx: false,
+    },
+];
+
+impl Whisper {
+    fn decode(&mut self, audio: &[f32], audio_ms: u64, prompt: &str, how: Decode) -> Result<Vec<Segment>, TranscribeError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(self.threads);
         p.set_language(Some("en"));
@@ -102,16 +127,47 @@ impl Transcriber for Whisper {
         p.set_suppress_blank(true);
         p.set_suppress_nst(true);
         p.set_no_speech_thold(0.6);
+        p.set_temperature(how.temperature);
         if !prompt.is_empty() {
             p.set_initial_prompt(prompt);
         }
         // Short clips: shrink the encoder window to the audio (whisper.cpp's streaming trick), which
         // cuts the fixed 30 s encoder cost for the short segments transcribed during an answer.
-        let secs = samples.len() as f32 / RATE as f32;
-        if secs < 10.0 && std::env::var("DATAREADY_WHISPER_FULL_CTX").is_err() {
+        let secs = audio_ms as f32 / 1000.0;
+        if how.short_ctx && secs < 10.0 && std::env::var("DATAREADY_WHISPER_FULL_CTX").is_err() {
             let ctx = (((secs + 1.0) * 50.0) as i32).clamp(250, 1500);
             p.set_audio_ctx(ctx);
         }
+        self.state
+            .full(p, audio)
+            .map_err(|e| TranscribeError::Whisper(e.to_string()))?;
+        let mut out = Vec::new();
+        for s in self.state.as_iter() {
+            let start_ms = (s.start_timestamp().max(0) as u64) * 10;
+            // Nothing was said in the padding after the audio: a segment ends with the audio.
+            if start_ms >= audio_ms && !out.is_empty() {
+                continue;
+            }
+            out.push(Segment {
+                start_ms: start_ms.min(audio_ms),
+                end_ms: ((s.end_timestamp().max(0) as u64) * 10).min(audio_ms),
+                text: s.to_str_lossy().map(|t| t.into_owned()).unwrap_or_default(),
+                no_speech: s.no_speech_probability(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn joined(segments: &[Segment]) -> String {
+    segments.iter().map(|s| s.text.trim()).collect::<Vec<_>>().join(" ")
+}
+
+impl Transcriber for Whisper {
+    /// Decodes, and when the text loops (compression ratio or a repeated run) decodes again with the
+    /// fallbacks; what still repeats after the last one is trimmed.
+    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
+        let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
         // Whisper needs at least 1 s; pad short clips with silence.
         let mut padded;
         let audio = if samples.len() < RATE as usize + RATE as usize / 10 {
@@ -121,19 +177,23 @@ impl Transcriber for Whisper {
         } else {
             samples
         };
-        self.state
-            .full(p, audio)
-            .map_err(|e| TranscribeError::Whisper(e.to_string()))?;
-        let mut out = Vec::new();
-        for s in self.state.as_iter() {
-            out.push(Segment {
-                start_ms: (s.start_timestamp().max(0) as u64) * 10,
-                end_ms: (s.end_timestamp().max(0) as u64) * 10,
-                text: s.to_str_lossy().map(|t| t.into_owned()).unwrap_or_default(),
-                no_speech: s.no_speech_probability(),
-            });
+        let mut first = None;
+        for (i, how) in DECODES.into_iter().enumerate() {
+            let segments = self.decode(audio, audio_ms, prompt, how)?;
+            if !loops::is_looping(&joined(&segments)) {
+                if i > 0 {
+                    tracing::info!(attempt = i, "a repetition loop was avoided by decoding again");
+                }
+                return Ok(segments);
+            }
+            first.get_or_insert(segments);
         }
-        Ok(out)
+        tracing::info!("Whisper's text kept looping; the repeats are trimmed");
+        let mut segments = first.unwrap_or_default();
+        for s in &mut segments {
+            s.text = format!(" {}", loops::trim_repeats(s.text.trim()));
+        }
+        Ok(segments)
     }
 
     fn model_name(&self) -> &str {
@@ -183,7 +243,8 @@ pub fn guard(segments: &[Segment], speech_ms: u64) -> String {
             parts.push(text);
         }
     }
-    let text = parts.join(" ");
+    // A loop that spans segments (each one repeating the last) is trimmed here.
+    let text = loops::trim_repeats(&parts.join(" "));
     let norm: String = text
         .to_lowercase()
         .chars()
