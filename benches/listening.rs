@@ -26,10 +26,10 @@ fn main() {
         .map(|p| dataready::audio::wav::read(p).unwrap_or_else(|e| panic!("{e}")).samples)
         .collect();
     // Warm-up: the first run pays for allocations.
-    let _ = transcribe::transcribe_clip(&mut whisper, &audio[0], "");
+    let _ = transcribe::transcribe_clip(&mut whisper, &audio[0], &Default::default());
     for (path, samples) in clips.iter().zip(&audio) {
         let t = Instant::now();
-        let heard = transcribe::transcribe_clip(&mut whisper, samples, "").expect("transcribe");
+        let heard = transcribe::transcribe_clip(&mut whisper, samples, &Default::default()).expect("transcribe");
         println!(
             "{}",
             serde_json::json!({
@@ -69,7 +69,7 @@ fn main() {
             let mut source = ClipSource::new(samples, true);
             let cfg = ListenConfig {
                 endpoint: Default::default(),
-                prompt: prompt.clone(),
+                vocabulary: transcribe::Vocabulary::prompt_only(&prompt),
                 keep_audio: None,
             };
             let (heard, back) =

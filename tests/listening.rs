@@ -754,3 +754,165 @@ fn a_model_that_fails_the_known_clip_is_deleted_with_what_to_do_next() {
     assert!(stderr.contains("would not load"), "{stderr}");
     assert!(whisper_files(&models).is_empty(), "{:?}", whisper_files(&models));
 }
+
+// The listening dev set (tests/listening-set): 50 synthesized clips, 8 voices of 4 kinds, split by clip.
+
+#[derive(serde::Deserialize)]
+struct SetTexts {
+    clip: Vec<SetText>,
+}
+
+#[derive(serde::Deserialize)]
+struct SetText {
+    id: String,
+    question: String,
+    text: String,
+}
+
+#[derive(serde::Deserialize)]
+struct SetClips {
+    clip: Vec<SetClip>,
+}
+
+#[derive(serde::Deserialize)]
+struct SetClip {
+    id: String,
+    voice: String,
+    part: String,
+}
+
+/// One clip of a part with its reference and the question it answers (a plain passage is heard as an
+/// answer to the question of the answer script with its number: off-topic speech under a real lexicon).
+struct DevClip {
+    id: String,
+    voice: String,
+    question: String,
+    reference: String,
+    wav: PathBuf,
+}
+
+fn dev_clips(part: &str) -> Vec<DevClip> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target/listening-set");
+    let status = Command::new(root.join("scripts/listening-clips"))
+        .arg(&dir)
+        .status()
+        .expect("scripts/listening-clips");
+    assert!(status.success(), "scripts/listening-clips failed (needs espeak-ng, flite, sox: scripts/setup-system.sh)");
+    let read = |f: &str| std::fs::read_to_string(root.join("tests/listening-set").join(f)).unwrap();
+    let texts: SetTexts = toml::from_str(&read("texts.toml")).unwrap();
+    let clips: SetClips = toml::from_str(&read("clips.toml")).unwrap();
+    let question_of = |id: &str| -> String {
+        let t = texts.clip.iter().find(|t| t.id == id).unwrap();
+        if !t.question.is_empty() {
+            return t.question.clone();
+        }
+        let paired = id.replace("plain-", "ans-");
+        texts.clip.iter().find(|t| t.id == paired).unwrap().question.clone()
+    };
+    clips
+        .clip
+        .iter()
+        .filter(|c| c.part == part)
+        .map(|c| DevClip {
+            id: c.id.clone(),
+            voice: c.voice.clone(),
+            question: question_of(&c.id),
+            reference: texts.clip.iter().find(|t| t.id == c.id).unwrap().text.clone(),
+            wav: dir.join(format!("{}.wav", c.id)),
+        })
+        .collect()
+}
+
+/// Pooled figures over a part of the dev set.
+#[derive(Default, Debug)]
+struct DevFigures {
+    ref_words: usize,
+    raw_errors: f64,
+    errors: f64,
+    raw_terms: dataready::transcribe::lexicon::TermCounts,
+    terms: dataready::transcribe::lexicon::TermCounts,
+    plain_words: usize,
+    plain_corrections: usize,
+    transcribe_ms: u64,
+    correct_ms: u64,
+    audio_ms: u64,
+}
+
+fn ref_words(s: &str) -> usize {
+    s.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).count()
+}
+
+/// Transcribes a part of the dev set with the default model (each clip with its question's
+/// vocabulary, in-process) and prints per-clip and pooled figures.
+fn measure_dev_set(part: &str) -> DevFigures {
+    use dataready::transcribe::{self, Whisper, lexicon::TermCounts};
+    let bank = dataready::bank::Bank::builtin().unwrap();
+    let mut whisper = Whisper::load(None).unwrap_or_else(|e| panic!("{e}"));
+    let mut f = DevFigures::default();
+    for c in dev_clips(part) {
+        let q = bank.question(&c.question).unwrap_or_else(|| panic!("{}: no question {}", c.id, c.question));
+        let vocabulary = transcribe::Vocabulary::for_question(&bank, q);
+        let heard = transcribe::transcribe_file(&mut whisper, &c.wav, &vocabulary).unwrap();
+        let lexicon = vocabulary.lexicon.as_ref().unwrap();
+        let n = ref_words(&c.reference);
+        let (raw_wer, wer) = (
+            word_error_rate(&c.reference, &heard.raw_text),
+            word_error_rate(&c.reference, &heard.text),
+        );
+        f.ref_words += n;
+        f.raw_errors += raw_wer * n as f64;
+        f.errors += wer * n as f64;
+        f.raw_terms.add(TermCounts::count(lexicon, &c.reference, &heard.raw_text));
+        f.terms.add(TermCounts::count(lexicon, &c.reference, &heard.text));
+        if c.id.starts_with("plain-") {
+            f.plain_words += n;
+            f.plain_corrections += heard.corrections.len();
+        }
+        f.transcribe_ms += heard.transcribe_ms;
+        f.correct_ms += heard.correct_ms;
+        f.audio_ms += heard.audio_ms;
+        let fixes: Vec<String> = heard.corrections.iter().map(|x| format!("{} → {}", x.heard, x.term)).collect();
+        eprintln!(
+            "{} {:22} WER raw {raw_wer:.3} corrected {wer:.3}  {}",
+            c.id,
+            c.voice,
+            fixes.join("; ")
+        );
+        if std::env::var("LISTENING_SHOW").is_ok() {
+            eprintln!("   ref: {}\n   raw: {}\n   cor: {}", c.reference, heard.raw_text, heard.text);
+        }
+    }
+    eprintln!(
+        "{part} ({} words, {:.0} s of audio, model {}): WER raw {:.3} corrected {:.3}; bank terms raw P {:.3} R {:.3}, \
+         corrected P {:.3} R {:.3} ({} said); false corrections {} in {} plain words ({:.2} per 1,000); \
+         transcription {:.1} s, correction {} ms",
+        f.ref_words,
+        f.audio_ms as f64 / 1000.0,
+        whisper_model(),
+        f.raw_errors / f.ref_words as f64,
+        f.errors / f.ref_words as f64,
+        f.raw_terms.precision(),
+        f.raw_terms.recall(),
+        f.terms.precision(),
+        f.terms.recall(),
+        f.terms.said,
+        f.plain_corrections,
+        f.plain_words,
+        f.plain_corrections as f64 * 1000.0 / f.plain_words.max(1) as f64,
+        f.transcribe_ms as f64 / 1000.0,
+        f.correct_ms,
+    );
+    f
+}
+
+fn whisper_model() -> String {
+    std::env::var("DATAREADY_WHISPER_MODEL").unwrap_or_else(|_| dataready::transcribe::model::DEFAULT_MODEL.into())
+}
+
+/// The tuning part, for development only (`LISTENING_PART=tuning`); never asserted.
+#[test]
+#[ignore = "development: cargo test --release --test listening dev_set_tuning -- --ignored --nocapture"]
+fn dev_set_tuning() {
+    measure_dev_set("tuning");
+}

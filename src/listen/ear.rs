@@ -58,10 +58,7 @@ impl Ear {
             Some(mic) => mic.drain(),
             None => self.mic = Some(Box::new(MicSource::open(self.mic_name.as_deref())?)),
         }
-        let prompt = bank
-            .skill(&question.skill)
-            .map(|s| transcribe::prompt_for(&s.name, &s.summary))
-            .unwrap_or_default();
+        let vocabulary = transcribe::Vocabulary::for_question(bank, question);
         let keep_audio = match &self.keep_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| crate::audio::wav::AudioError::Write {
@@ -75,7 +72,7 @@ impl Ear {
         };
         let cfg = ListenConfig {
             endpoint: self.endpoint.clone(),
-            prompt,
+            vocabulary,
             keep_audio,
         };
         let transcriber = self.transcriber.take().ok_or(ListenError::Worker)?;

@@ -2,17 +2,22 @@
 //! the model install and the speech facts the grader and report use.
 
 pub mod convert;
+pub mod correct;
 pub mod facts;
+pub mod lexicon;
 pub mod loops;
 pub mod model;
 pub mod verify;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
+pub use correct::Correction;
 pub use facts::SpeechFacts;
+pub use lexicon::Lexicon;
 
 use crate::audio::endpoint;
 use crate::audio::wav::{self, RATE};
@@ -128,6 +133,9 @@ impl Whisper {
         p.set_suppress_nst(true);
         p.set_no_speech_thold(0.6);
         p.set_temperature(how.temperature);
+        if std::env::var("DATAREADY_WHISPER_TINC").is_ok() {
+            p.set_temperature_inc(std::env::var("DATAREADY_WHISPER_TINC").unwrap().parse().unwrap());
+        }
         if !prompt.is_empty() {
             p.set_initial_prompt(prompt);
         }
@@ -179,8 +187,11 @@ impl Transcriber for Whisper {
         };
         let mut first = None;
         for (i, how) in DECODES.into_iter().enumerate() {
+            let t = std::time::Instant::now();
             let segments = self.decode(audio, audio_ms, prompt, how)?;
-            if !loops::is_looping(&joined(&segments)) {
+            let looping = loops::is_looping(&joined(&segments));
+            tracing::debug!(attempt = i, ms = t.elapsed().as_millis() as u64, looping, prompt, text = %joined(&segments), "decoded");
+            if !looping {
                 if i > 0 {
                     tracing::info!(attempt = i, "a repetition loop was avoided by decoding again");
                 }
@@ -204,14 +215,100 @@ impl Transcriber for Whisper {
 /// The vocabulary prompt for a question's skill: natural words (code-style tokens made tiny.en loop),
 /// and a disfluent opening so Whisper keeps the candidate's "um"s for the speech facts.
 pub fn prompt_for(skill_name: &str, summary: &str) -> String {
-    let words: Vec<&str> = summary
-        .split_whitespace()
-        .filter(|w| !w.contains(['_', '(', ')', '*', '=', '<', '>', '`']))
-        .collect();
     format!(
         "Um, so, a data engineering interview answer about {skill_name}. {} Uh, let me think.",
-        words.join(" ")
+        natural_words(summary).join(" ")
     )
+}
+
+fn natural_words(text: &str) -> Vec<&str> {
+    text.split_whitespace()
+        .filter(|w| !w.contains(['_', '(', ')', '*', '=', '<', '>', '`']))
+        .collect()
+}
+
+/// Longest vocabulary prompt in characters: Whisper keeps at most 224 prompt tokens, and English runs
+/// about four characters a token; this leaves room for the context carried between segments.
+pub const PROMPT_CHARS: usize = 480;
+
+/// The prompt for an answer to `question`: the skill, the question as asked, then the question's terms
+/// (natural words only, no code-style tokens), cut to [`PROMPT_CHARS`].
+pub fn prompt_for_question(skill_name: &str, question: &str, terms: &[String]) -> String {
+    let mut p = format!(
+        "Um, so, a data engineering interview answer about {skill_name}. {}",
+        natural_words(question).join(" ")
+    );
+    let lower = p.to_lowercase();
+    let mut extra: Vec<&str> = Vec::new();
+    for t in terms {
+        let natural = !t.chars().skip(1).any(char::is_uppercase) || t.chars().all(|c| !c.is_lowercase());
+        if natural && !t.contains('_') && !lower.contains(&t.to_lowercase()) && !extra.contains(&t.as_str()) {
+            extra.push(t);
+        }
+    }
+    let end = " Uh, let me think.";
+    for (i, t) in extra.iter().enumerate() {
+        let sep = if i == 0 { " We talk about " } else { ", " };
+        if p.len() + sep.len() + t.len() + 1 + end.len() > PROMPT_CHARS {
+            break;
+        }
+        p.push_str(sep);
+        p.push_str(t);
+    }
+    if !extra.is_empty() && !p.ends_with('.') {
+        p.push('.');
+    }
+    p.truncate(PROMPT_CHARS - end.len());
+    p.push_str(end);
+    p
+}
+
+/// What recognition is biased toward and corrected against: Whisper's prompt and the bank's lexicon.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    pub prompt: String,
+    /// `None`: no correction (the raw text is the transcript).
+    pub lexicon: Option<Arc<Lexicon>>,
+}
+
+impl Vocabulary {
+    /// For an answer to `question`: its terms in the prompt and weighted highest in the lexicon.
+    pub fn for_question(bank: &crate::bank::Bank, question: &crate::bank::Question) -> Self {
+        let lexicon = Lexicon::new(bank, Some(question));
+        let skill = bank.skill_name(&question.skill);
+        Self {
+            prompt: prompt_for_question(skill, &question.text, &lexicon.prompt_terms),
+            lexicon: Some(Arc::new(lexicon)),
+        }
+    }
+
+    /// For an answer on a skill (or on data engineering in general): the bank's lexicon, no question.
+    pub fn for_skill(bank: &crate::bank::Bank, skill: Option<&crate::bank::Skill>) -> Self {
+        let prompt = match skill {
+            Some(s) => prompt_for(&s.name, &s.summary),
+            None => prompt_for("data engineering", "pipelines, SQL, Spark, Kafka, Airflow and data quality."),
+        };
+        Self {
+            prompt,
+            lexicon: Some(Arc::new(Lexicon::new(bank, None))),
+        }
+    }
+
+    /// Just a prompt, no correction.
+    pub fn prompt_only(prompt: &str) -> Self {
+        Self {
+            prompt: prompt.to_string(),
+            lexicon: None,
+        }
+    }
+
+    /// The corrected text (repeats trimmed, lexicon applied), with what was rewritten.
+    pub fn correct(&self, raw: &str) -> (String, Vec<Correction>) {
+        match &self.lexicon {
+            Some(l) => correct::correct(raw, l),
+            None => (raw.to_string(), Vec::new()),
+        }
+    }
 }
 
 /// Whisper's stock inventions on silence and noise.
@@ -279,7 +376,13 @@ fn strip_markers(s: &str) -> String {
 /// A transcript with what it rests on.
 #[derive(Debug, Clone, Serialize)]
 pub struct Transcript {
+    /// The corrected text: what is graded.
     pub text: String,
+    /// Whisper's text (invented phrases dropped, repeats trimmed) before the bank-vocabulary correction.
+    pub raw_text: String,
+    pub corrections: Vec<Correction>,
+    /// Time the correction took, within `transcribe_ms`.
+    pub correct_ms: u64,
     pub model: String,
     pub audio_ms: u64,
     pub segments: Vec<Segment>,
@@ -289,20 +392,30 @@ pub struct Transcript {
 }
 
 /// Transcribes a whole clip (16 kHz mono): nothing is sent to Whisper if no speech is detected.
-pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -> Result<Transcript, TranscribeError> {
+pub fn transcribe_clip(
+    t: &mut dyn Transcriber,
+    samples: &[f32],
+    vocabulary: &Vocabulary,
+) -> Result<Transcript, TranscribeError> {
     let start = std::time::Instant::now();
     let regions = endpoint::speech_regions(samples);
     let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
     let segments = if regions.is_empty() {
         Vec::new()
     } else {
-        t.transcribe(samples, prompt)?
+        t.transcribe(samples, &vocabulary.prompt)?
     };
-    let text = guard(&segments, speech_ms);
+    let raw_text = guard(&segments, speech_ms);
+    let corrected = std::time::Instant::now();
+    let (text, corrections) = vocabulary.correct(&raw_text);
+    let correct_ms = corrected.elapsed().as_millis() as u64;
     let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
     Ok(Transcript {
         speech: SpeechFacts::measure(&text, audio_ms, &regions),
         text,
+        raw_text,
+        corrections,
+        correct_ms,
         model: t.model_name().to_string(),
         audio_ms,
         segments,
@@ -311,9 +424,13 @@ pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -
 }
 
 /// Reads a WAV file (any format hound reads) and transcribes it.
-pub fn transcribe_file(t: &mut dyn Transcriber, path: &Path, prompt: &str) -> Result<Transcript, TranscribeError> {
+pub fn transcribe_file(
+    t: &mut dyn Transcriber,
+    path: &Path,
+    vocabulary: &Vocabulary,
+) -> Result<Transcript, TranscribeError> {
     let clip = wav::read(path)?;
-    transcribe_clip(t, &clip.samples, prompt)
+    transcribe_clip(t, &clip.samples, vocabulary)
 }
 
 #[cfg(test)]
