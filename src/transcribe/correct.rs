@@ -26,11 +26,34 @@ const MARGIN: f32 = 0.06;
 fn limit(tier: Tier, common: bool) -> Option<f32> {
     match (tier, common) {
         (Tier::Question, false) => Some(0.34),
-        (Tier::Question, true) => Some(0.25),
+        (Tier::Question, true) => Some(0.2),
         (Tier::Skill, false) => Some(0.26),
         (Tier::Bank, false) => Some(0.2),
         (_, true) => None,
     }
+}
+
+/// Whether a run of recognised words may be rewritten into `term` at all, before any sound is compared.
+/// A single common word never is (people say "park" and "table"); a run of common words only as a
+/// compound ("time stamp" → "timestamp", "back full" → "backfill") and never as the first word with
+/// an ending ("window is" → "windowing"); nor an inflection of the term ("tables" → "table").
+fn may_become(span: &[Word], term: &lexicon::Term) -> bool {
+    let term_lower = term.text.to_lowercase();
+    // "a big" → "Iceberg", "a key" → "AQE": a run never starts or ends with a function word.
+    let function = |w: &Word| crate::grade::signals::is_function_word(&w.core.to_lowercase());
+    if span.len() > 1 && (function(&span[0]) || function(&span[span.len() - 1])) {
+        return false;
+    }
+    let common = span.iter().all(|w| lexicon::is_common_heard(w.core));
+    if span.len() == 1 {
+        return !common && !lexicon::same_stem(span[0].core, &term.text);
+    }
+    if !common {
+        return true;
+    }
+    let joined: String = span.iter().map(|w| w.core.to_lowercase()).collect();
+    let first = span[0].core.to_lowercase();
+    joined == term_lower || !term_lower.strip_prefix(&first).is_some_and(|rest| rest.len() <= 3)
 }
 
 fn is_vowel(c: char) -> bool {
@@ -143,37 +166,47 @@ pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
         for len in 1..=MAX_SPAN.min(words.len() - from) {
             let span = &words[from..from + len];
             // A run never crosses a clause break, never contains a digit or a word that is already a term.
-            if span.iter().any(|w| w.core.is_empty() || lexicon.knows(w.core) || sounds[from].is_empty())
+            if span
+                .iter()
+                .any(|w| w.core.is_empty() || (lexicon.knows(w.core) && !lexicon::is_common_heard(w.core)))
                 || span[..len - 1].iter().any(|w| !w.tail.is_empty())
                 || span[1..].iter().any(|w| !w.lead.is_empty())
                 || sounds[from..from + len].iter().any(Vec::is_empty)
             {
                 continue;
             }
+            let common = span.iter().all(|w| lexicon::is_common_heard(w.core));
             let heard: Vec<char> = sounds[from..from + len].concat();
             let spelled: String = span.iter().map(|w| w.core.to_lowercase()).collect();
-            let common = span.iter().all(|w| lexicon::is_common(w.core));
-            let mut best: Option<(usize, f32)> = None;
-            let mut second = f32::MAX;
+            // A single common word is never rewritten, a run of them only into the question's terms.
+            if common && len == 1 {
+                continue;
+            }
+            let mut near: Vec<(usize, f32)> = Vec::new();
             for (i, t) in lexicon.terms.iter().enumerate() {
+                if common && t.tier != Tier::Question {
+                    continue;
+                }
                 let (hl, tl) = (heard.len() as f32, t.phonemes.len() as f32);
                 if hl < 0.6 * tl || hl > 1.6 * tl {
                     continue;
                 }
-                let d = phonetic_distance(&heard, &t.phonemes);
-                match best {
-                    Some((_, b)) if d >= b => second = second.min(d),
-                    _ => {
-                        if let Some((_, b)) = best {
-                            second = second.min(b);
-                        }
-                        best = Some((i, d));
-                    }
-                }
+                near.push((i, phonetic_distance(&heard, &t.phonemes)));
             }
+            near.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let best = near.first().copied();
+            // The runner-up is the nearest term that is not an inflection of the best one.
+            let second = best.map_or(f32::MAX, |(b, _)| {
+                near.iter()
+                    .find(|(i, _)| !lexicon::same_stem(&lexicon.terms[*i].text, &lexicon.terms[b].text))
+                    .map_or(f32::MAX, |x| x.1)
+            });
             let Some((term, d)) = best else { continue };
             let t = &lexicon.terms[term];
             let Some(max) = limit(t.tier, common) else { continue };
+            if !may_become(span, t) {
+                continue;
+            }
             // Sounds alike and is not spelled entirely unlike (which would be a different word said).
             if d <= max && second - d >= MARGIN && spelling_distance(&spelled, &t.text.to_lowercase()) <= 0.75 {
                 candidates.push(Candidate {
@@ -224,4 +257,55 @@ pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
         }
     }
     (out.join(" "), fixes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::Bank;
+
+    fn lexicon(question: Option<&str>) -> Lexicon {
+        let bank = Bank::builtin().unwrap();
+        let q = question.map(|id| bank.question(id).unwrap().clone());
+        Lexicon::new(&bank, q.as_deref())
+    }
+
+    #[test]
+    fn sound_alike_runs_become_the_questions_terms() {
+        let l = lexicon(Some("etl-backfill-no-double-count"));
+        let (text, fixes) = correct("Then we back full the last month, and the job is item potent.", &l);
+        assert_eq!(text, "Then we backfill the last month, and the job is idempotent.", "{fixes:?}");
+        let l = lexicon(Some("st-event-time-watermarks"));
+        let (text, _) = correct("The wagermark is the latest event time seen.", &l);
+        assert_eq!(text, "The watermark is the latest event time seen.");
+    }
+
+    #[test]
+    fn common_english_words_are_never_rewritten_by_the_bank_wide_vocabulary() {
+        let l = lexicon(None);
+        for s in [
+            "We walked in the park and had lunch by the river, then took the train home.",
+            "It seemed absurd to emerge from the calf shed at dawn with a watering can.",
+            "My sister bought a new phone, a small table and some bread for the weekend.",
+            "The market was busy, so we parked near the bridge and walked for an hour.",
+        ] {
+            let (text, fixes) = correct(s, &l);
+            assert_eq!(text, s, "{fixes:?}");
+        }
+    }
+
+    #[test]
+    fn terms_said_right_and_numbers_are_left_alone() {
+        let l = lexicon(Some("st-kafka-basics"));
+        let s = "Kafka keeps 40 million events in partitions, and Spark reads them with a watermark.";
+        assert_eq!(correct(s, &l).0, s);
+    }
+
+    #[test]
+    fn phonetic_distance_is_small_for_sound_alikes_and_large_otherwise() {
+        let p = |s: &str| lexicon::phonemes(s);
+        assert!(phonetic_distance(&p("back full"), &p("backfill")) < 0.2);
+        assert!(phonetic_distance(&p("table"), &p("backfill")) > 0.5);
+        assert_eq!(phonetic_distance(&p("Kafka"), &p("Kafka")), 0.0);
+    }
 }

@@ -11,7 +11,7 @@ use crate::bank::{Bank, Question};
 const COMMON_WORDS: &str = include_str!("../../assets/common-words.txt");
 
 /// Words this frequent (rank in [`COMMON_WORDS`]) are never a question's term: "data", "table", "time".
-const QUESTION_TERM_MIN_RANK: usize = 3000;
+const QUESTION_TERM_MIN_RANK: usize = 8000;
 
 fn common_ranks() -> &'static HashMap<&'static str, usize> {
     static RANKS: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
@@ -21,6 +21,39 @@ fn common_ranks() -> &'static HashMap<&'static str, usize> {
 /// Whether a word (any case) is common English.
 pub fn is_common(word: &str) -> bool {
     common_ranks().contains_key(word.to_lowercase().as_str())
+}
+
+/// The word without an inflection ending ("tables" → "table", "finalized" → "finaliz"), lower-cased.
+pub fn stem(word: &str) -> String {
+    let w = word.to_lowercase();
+    for suffix in ["'s", "ies", "es", "s", "ed", "ing", "ers", "er", "ly", "d"] {
+        if let Some(s) = w.strip_suffix(suffix)
+            && s.chars().count() >= 3
+        {
+            return s.to_string();
+        }
+    }
+    w
+}
+
+/// Whether a recognised word is ordinary English: in the common list, an inflection of a common word,
+/// a contraction ("I'd", "we're") or a hyphenated pair of common words ("multi-cloud").
+pub fn is_common_heard(word: &str) -> bool {
+    if word.contains(['\'', '’']) || is_common(word) {
+        return true;
+    }
+    let lower = word.to_lowercase();
+    if word.contains('-') {
+        return lower.split('-').all(|p| p.is_empty() || is_common_heard(p));
+    }
+    let s = stem(&lower);
+    is_common(&s) || is_common(&format!("{s}e")) || (s.len() < lower.len() && is_common(s.trim_end_matches('e')))
+}
+
+/// Whether two words are inflections of each other ("table"/"tables", "finalize"/"finalized").
+pub fn same_stem(a: &str, b: &str) -> bool {
+    let (a, b) = (stem(a), stem(b));
+    a == b || a.trim_end_matches('e') == b.trim_end_matches('e')
 }
 
 /// How close a term is to the answer: the current question's terms are trusted most.
@@ -63,23 +96,42 @@ pub fn tokens(text: &str) -> Vec<&str> {
 
 /// Whether a token of bank text is jargon: not common English, or written as a name or an acronym
 /// in the middle of a sentence (Spark, Kafka, MERGE, DuckDB).
-fn is_jargon(token: &str, sentence_start: bool) -> bool {
+/// `names`: common words the bank writes as names (Spark, Delta) more often than not.
+fn is_jargon(token: &str, sentence_start: bool, names: &HashSet<String>) -> bool {
     let lower = token.to_lowercase();
     if lower.len() < 2 || token.chars().all(|c| c.is_ascii_digit()) {
         return false;
     }
     let upper_inside = token.chars().skip(1).any(char::is_uppercase);
     let capital = token.chars().next().is_some_and(char::is_uppercase);
-    !is_common(&lower) && lower.len() >= 3 || upper_inside || (capital && !sentence_start)
+    !is_common_heard(&lower) && lower.len() >= 3 || upper_inside || (capital && !sentence_start && names.contains(&lower))
+}
+
+/// Words of bank texts written capitalized in mid-sentence more often than not (names: Spark, Delta).
+fn names(texts: &[&str]) -> HashSet<String> {
+    let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+    for text in texts {
+        for piece in text.split_inclusive(['.', '?', '!', ':', ';']) {
+            for t in tokens(piece).into_iter().skip(1) {
+                let e = counts.entry(t.to_lowercase()).or_default();
+                if t.chars().next().is_some_and(char::is_uppercase) {
+                    e.0 += 1;
+                } else {
+                    e.1 += 1;
+                }
+            }
+        }
+    }
+    counts.into_iter().filter(|(_, (up, low))| up > low).map(|(w, _)| w).collect()
 }
 
 /// Jargon tokens of a text with their spelling.
-fn jargon(text: &str) -> Vec<String> {
+fn jargon(text: &str, names: &HashSet<String>) -> Vec<String> {
     let mut out = Vec::new();
     let mut start = true;
     for piece in text.split_inclusive(['.', '?', '!', ':', ';']) {
         for t in tokens(piece) {
-            if is_jargon(t, start) {
+            if is_jargon(t, start, names) {
                 out.push(t.to_string());
             }
             start = false;
@@ -147,6 +199,14 @@ impl Lexicon {
             *e = (*e).max(t);
         };
         let skill = question.map(|q| q.skill.as_str());
+        let all: Vec<&str> = bank
+            .skills
+            .iter()
+            .flat_map(|s| [s.name.as_str(), s.summary.as_str()])
+            .chain(bank.questions.iter().flat_map(|q| question_texts(q)))
+            .collect();
+        let names = names(&all);
+        let jargon = |text: &str| jargon(text, &names);
         for s in &bank.skills {
             let t = if Some(s.id.as_str()) == skill { Tier::Skill } else { Tier::Bank };
             for w in jargon(&s.name).into_iter().chain(jargon(&s.summary)) {
@@ -165,12 +225,12 @@ impl Lexicon {
         if let Some(q) = question {
             let ranks = common_ranks();
             for text in question_texts(q) {
-                let jargon: HashSet<String> = jargon(text).into_iter().collect();
+                let said: HashSet<String> = jargon(text).into_iter().collect();
                 for w in tokens(text) {
                     let lower = w.to_lowercase();
                     let rare = ranks.get(lower.as_str()).is_none_or(|&r| r >= QUESTION_TERM_MIN_RANK);
-                    if jargon.contains(w) || (rare && lower.len() >= 4) {
-                        add(w, Tier::Question, jargon.contains(w), &mut tier);
+                    if said.contains(w) || (rare && lower.len() >= 4) {
+                        add(w, Tier::Question, said.contains(w), &mut tier);
                         if !prompt_terms.iter().any(|p: &String| p.eq_ignore_ascii_case(w)) {
                             prompt_terms.push(w.to_string());
                         }
@@ -178,7 +238,7 @@ impl Lexicon {
                 }
             }
         }
-        let mut terms: Vec<Term> = tier
+        let terms: Vec<Term> = tier
             .into_iter()
             .map(|(lower, tier)| {
                 let text = spellings[&lower]
@@ -192,11 +252,19 @@ impl Lexicon {
                     tier,
                 }
             })
-            .filter(|t| t.phonemes.len() >= 3)
             .collect();
-        terms.sort_by(|a, b| a.text.cmp(&b.text));
         let known = terms.iter().map(|t| t.text.to_lowercase()).collect();
         let jargon = terms.iter().filter(|t| t.jargon).map(|t| t.text.to_lowercase()).collect();
+        let mut terms: Vec<Term> = terms
+            .into_iter()
+            // A common word is a target only written as a name (Spark), never as a keyword (WHERE, MERGE).
+            .filter(|t| {
+                let name = t.text.chars().next().is_some_and(char::is_uppercase)
+                    && t.text.chars().skip(1).any(char::is_lowercase);
+                t.phonemes.len() >= 3 && (!is_common(&t.text) || name)
+            })
+            .collect();
+        terms.sort_by(|a, b| a.text.cmp(&b.text));
         Self {
             terms,
             known,
