@@ -87,12 +87,13 @@ fn vocabulary(
         })?;
         return Ok(transcribe::Vocabulary::for_question(bank, q));
     }
-    let skill = match skill {
-        None => None,
-        Some(id) => Some(bank.skill(id).ok_or_else(|| {
-            anyhow::anyhow!("unknown skill {id:?}; valid skills: {}", bank.skill_ids().join(", "))
-        })?),
-    };
+    let skill =
+        match skill {
+            None => None,
+            Some(id) => Some(bank.skill(id).ok_or_else(|| {
+                anyhow::anyhow!("unknown skill {id:?}; valid skills: {}", bank.skill_ids().join(", "))
+            })?),
+        };
     Ok(transcribe::Vocabulary::for_skill(bank, skill))
 }
 

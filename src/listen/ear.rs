@@ -207,7 +207,7 @@ pub trait Listener {
 /// What came of listening for one answer.
 pub enum Listened<K> {
     /// The spoken answer; its text is empty when nothing was recognised after the retries.
-    Spoken(SpokenAnswer),
+    Spoken(Box<SpokenAnswer>),
     /// A key or typed words came first; the recording is not kept.
     Instead(K),
 }
@@ -239,10 +239,16 @@ impl Ear {
             }
             let heard = heard?;
             if !heard.text.is_empty() || attempt >= RETRIES {
-                return Ok(Listened::Spoken(heard));
+                return Ok(Listened::Spoken(Box::new(heard)));
             }
             attempt += 1;
         }
+    }
+}
+
+impl From<Box<SpokenAnswer>> for crate::interview::Answer {
+    fn from(a: Box<SpokenAnswer>) -> Self {
+        (*a).into()
     }
 }
 

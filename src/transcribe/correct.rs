@@ -53,7 +53,7 @@ fn may_become(span: &[Word], term: &lexicon::Term) -> bool {
     }
     let joined: String = span.iter().map(|w| w.core.to_lowercase()).collect();
     let first = span[0].core.to_lowercase();
-    joined == term_lower || !term_lower.strip_prefix(&first).is_some_and(|rest| rest.len() <= 3)
+    joined == term_lower || term_lower.strip_prefix(&first).is_none_or(|rest| rest.len() > 3)
 }
 
 fn is_vowel(c: char) -> bool {
@@ -129,7 +129,9 @@ struct Word<'a> {
 
 fn split_word(w: &str) -> Word<'_> {
     let start = w.find(|c: char| c.is_alphanumeric()).unwrap_or(w.len());
-    let end = w.rfind(|c: char| c.is_alphanumeric()).map_or(start, |i| i + w[i..].chars().next().map_or(1, char::len_utf8));
+    let end = w
+        .rfind(|c: char| c.is_alphanumeric())
+        .map_or(start, |i| i + w[i..].chars().next().map_or(1, char::len_utf8));
     Word {
         lead: &w[..start],
         core: &w[start..end.max(start)],
@@ -274,7 +276,10 @@ mod tests {
     fn sound_alike_runs_become_the_questions_terms() {
         let l = lexicon(Some("etl-backfill-no-double-count"));
         let (text, fixes) = correct("Then we back full the last month, and the job is item potent.", &l);
-        assert_eq!(text, "Then we backfill the last month, and the job is idempotent.", "{fixes:?}");
+        assert_eq!(
+            text, "Then we backfill the last month, and the job is idempotent.",
+            "{fixes:?}"
+        );
         let l = lexicon(Some("st-event-time-watermarks"));
         let (text, _) = correct("The wagermark is the latest event time seen.", &l);
         assert_eq!(text, "The watermark is the latest event time seen.");

@@ -104,7 +104,9 @@ fn is_jargon(token: &str, sentence_start: bool, names: &HashSet<String>) -> bool
     }
     let upper_inside = token.chars().skip(1).any(char::is_uppercase);
     let capital = token.chars().next().is_some_and(char::is_uppercase);
-    !is_common_heard(&lower) && lower.len() >= 3 || upper_inside || (capital && !sentence_start && names.contains(&lower))
+    !is_common_heard(&lower) && lower.len() >= 3
+        || upper_inside
+        || (capital && !sentence_start && names.contains(&lower))
 }
 
 /// Words of bank texts written capitalized in mid-sentence more often than not (names: Spark, Delta).
@@ -122,7 +124,11 @@ fn names(texts: &[&str]) -> HashSet<String> {
             }
         }
     }
-    counts.into_iter().filter(|(_, (up, low))| up > low).map(|(w, _)| w).collect()
+    counts
+        .into_iter()
+        .filter(|(_, (up, low))| up > low)
+        .map(|(w, _)| w)
+        .collect()
 }
 
 /// Jargon tokens of a text with their spelling.
@@ -194,7 +200,11 @@ impl Lexicon {
             if is_jargon && !(word.chars().all(|c| !c.is_lowercase()) && is_common(&lower)) {
                 jargon_words.insert(lower.clone());
             }
-            *spellings.entry(lower.clone()).or_default().entry(word.to_string()).or_default() += 1;
+            *spellings
+                .entry(lower.clone())
+                .or_default()
+                .entry(word.to_string())
+                .or_default() += 1;
             let e = tier.entry(lower).or_insert(t);
             *e = (*e).max(t);
         };
@@ -208,13 +218,21 @@ impl Lexicon {
         let names = names(&all);
         let jargon = |text: &str| jargon(text, &names);
         for s in &bank.skills {
-            let t = if Some(s.id.as_str()) == skill { Tier::Skill } else { Tier::Bank };
+            let t = if Some(s.id.as_str()) == skill {
+                Tier::Skill
+            } else {
+                Tier::Bank
+            };
             for w in jargon(&s.name).into_iter().chain(jargon(&s.summary)) {
                 add(&w, t, true, &mut tier);
             }
         }
         for q in &bank.questions {
-            let t = if Some(q.skill.as_str()) == skill { Tier::Skill } else { Tier::Bank };
+            let t = if Some(q.skill.as_str()) == skill {
+                Tier::Skill
+            } else {
+                Tier::Bank
+            };
             for text in question_texts(q) {
                 for w in jargon(text) {
                     add(&w, t, true, &mut tier);
@@ -254,7 +272,11 @@ impl Lexicon {
             })
             .collect();
         let known = terms.iter().map(|t| t.text.to_lowercase()).collect();
-        let jargon = terms.iter().filter(|t| t.jargon).map(|t| t.text.to_lowercase()).collect();
+        let jargon = terms
+            .iter()
+            .filter(|t| t.jargon)
+            .map(|t| t.text.to_lowercase())
+            .collect();
         let mut terms: Vec<Term> = terms
             .into_iter()
             // A common word is a target only written as a name (Spark), never as a keyword (WHERE, MERGE).
@@ -328,10 +350,18 @@ impl TermCounts {
     }
 
     pub fn recall(&self) -> f64 {
-        if self.said == 0 { 1.0 } else { self.matched as f64 / self.said as f64 }
+        if self.said == 0 {
+            1.0
+        } else {
+            self.matched as f64 / self.said as f64
+        }
     }
 
     pub fn precision(&self) -> f64 {
-        if self.heard == 0 { 1.0 } else { self.matched as f64 / self.heard as f64 }
+        if self.heard == 0 {
+            1.0
+        } else {
+            self.matched as f64 / self.heard as f64
+        }
     }
 }

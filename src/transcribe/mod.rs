@@ -120,7 +120,13 @@ const DECODES: [Decode; 3] = [
 ];
 
 impl Whisper {
-    fn decode(&mut self, audio: &[f32], audio_ms: u64, prompt: &str, how: Decode) -> Result<Vec<Segment>, TranscribeError> {
+    fn decode(
+        &mut self,
+        audio: &[f32],
+        audio_ms: u64,
+        prompt: &str,
+        how: Decode,
+    ) -> Result<Vec<Segment>, TranscribeError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(self.threads);
         p.set_language(Some("en"));
@@ -133,9 +139,6 @@ impl Whisper {
         p.set_suppress_nst(true);
         p.set_no_speech_thold(0.6);
         p.set_temperature(how.temperature);
-        if std::env::var("DATAREADY_WHISPER_TINC").is_ok() {
-            p.set_temperature_inc(std::env::var("DATAREADY_WHISPER_TINC").unwrap().parse().unwrap());
-        }
         if !prompt.is_empty() {
             p.set_initial_prompt(prompt);
         }
@@ -286,7 +289,10 @@ impl Vocabulary {
     pub fn for_skill(bank: &crate::bank::Bank, skill: Option<&crate::bank::Skill>) -> Self {
         let prompt = match skill {
             Some(s) => prompt_for(&s.name, &s.summary),
-            None => prompt_for("data engineering", "pipelines, SQL, Spark, Kafka, Airflow and data quality."),
+            None => prompt_for(
+                "data engineering",
+                "pipelines, SQL, Spark, Kafka, Airflow and data quality.",
+            ),
         };
         Self {
             prompt,
