@@ -143,7 +143,10 @@ fn any_wav_layout_works_48k_stereo_and_8_bit() {
     for wav in [st, eight] {
         let v = transcribe_json(dir.path(), &wav, Some("streaming"));
         let wer = word_error_rate(text, v["text"].as_str().unwrap());
-        assert!(wer <= 0.35, "{}: WER {wer} ({v})", wav.display());
+        // This checks that every layout decodes (a wrong one reads as noise, WER near 1). base (the default since
+        // issue 11) measured 0.46 (stereo 48 kHz) and 0.57 (8-bit) on this espeak-ng clip ("Spark Structured
+        // Streaming" heard as "Park truck turned streaming"); tiny.en stayed under 0.35. Accuracy: the dev set.
+        assert!(wer <= 0.65, "{}: WER {wer} ({v})", wav.display());
     }
 }
 
@@ -305,9 +308,9 @@ fn microphone_capture_keeps_the_answer_through_a_pause_shorter_than_the_limit() 
     assert_eq!(v["reason"], "silence", "{v}");
     let text = v["text"].as_str().unwrap();
     let wer = word_error_rate(&format!("{FIRST} {SECOND}"), text);
-    // Measured 0.30 with flash attention ("executor" heard as "end in a computer", "Then" lost at the pause)
-    // and under 0.25 without; on the benchmark's 114 s of clips flash attention reads 0.230 against 0.242.
-    assert!(wer <= 0.32, "WER {wer}: {text}");
+    // tiny.en measured 0.30 with flash attention ("executor" heard as "end in a computer", "Then" lost at the
+    // pause); base (the default since issue 11) 0.40 ("to every and a cuber"). Accuracy is measured on the dev set.
+    assert!(wer <= 0.45, "WER {wer}: {text}");
     assert!(keep.is_file(), "the answer's audio is kept");
     assert!(v["speech"]["longest_pause_ms"].as_u64().unwrap() >= 1500, "{v}");
 }
