@@ -143,10 +143,7 @@ fn any_wav_layout_works_48k_stereo_and_8_bit() {
     for wav in [st, eight] {
         let v = transcribe_json(dir.path(), &wav, Some("streaming"));
         let wer = word_error_rate(text, v["text"].as_str().unwrap());
-        // This checks that every layout decodes (a wrong one reads as noise, WER near 1). base (the default since
-        // issue 11) measured 0.46 (stereo 48 kHz) and 0.57 (8-bit) on this espeak-ng clip ("Spark Structured
-        // Streaming" heard as "Park truck turned streaming"); tiny.en stayed under 0.35. Accuracy: the dev set.
-        assert!(wer <= 0.65, "{}: WER {wer} ({v})", wav.display());
+        assert!(wer <= 0.35, "{}: WER {wer} ({v})", wav.display());
     }
 }
 
@@ -308,9 +305,9 @@ fn microphone_capture_keeps_the_answer_through_a_pause_shorter_than_the_limit() 
     assert_eq!(v["reason"], "silence", "{v}");
     let text = v["text"].as_str().unwrap();
     let wer = word_error_rate(&format!("{FIRST} {SECOND}"), text);
-    // tiny.en measured 0.30 with flash attention ("executor" heard as "end in a computer", "Then" lost at the
-    // pause); base (the default since issue 11) 0.40 ("to every and a cuber"). Accuracy is measured on the dev set.
-    assert!(wer <= 0.45, "WER {wer}: {text}");
+    // Measured 0.30 with flash attention ("executor" heard as "end in a computer", "Then" lost at the pause)
+    // and under 0.25 without; on the benchmark's 114 s of clips flash attention reads 0.230 against 0.242.
+    assert!(wer <= 0.32, "WER {wer}: {text}");
     assert!(keep.is_file(), "the answer's audio is kept");
     assert!(v["speech"]["longest_pause_ms"].as_u64().unwrap() >= 1500, "{v}");
 }
@@ -762,14 +759,15 @@ fn a_model_that_fails_the_known_clip_is_deleted_with_what_to_do_next() {
     assert!(whisper_files(&models).is_empty(), "{:?}", whisper_files(&models));
 }
 
-/// Floors just under the held-out measurement with the default model, base (README, Listening): WER raw
-/// 0.112, corrected 0.105; bank terms P 0.947 R 0.774 (115 said); 1 false correction in 584 plain words.
-const HELD_OUT_WER: f64 = 0.11;
-const HELD_OUT_TERM_RECALL: f64 = 0.76;
-const HELD_OUT_TERM_PRECISION: f64 = 0.93;
+/// Floors just under the held-out measurement with the default model, tiny.en (README, Listening): WER raw
+/// 0.158, corrected 0.152; bank terms P 0.936 R 0.635 (115 said); 1 false correction in 584 plain words.
+/// (base: 0.112 → 0.105, P 0.947 R 0.774, the same one false correction.)
+const HELD_OUT_WER: f64 = 0.16;
+const HELD_OUT_TERM_RECALL: f64 = 0.62;
+const HELD_OUT_TERM_PRECISION: f64 = 0.92;
 /// False corrections per 1,000 plain words: measured 1.71 (the issue's target is 1; not met yet).
 const HELD_OUT_FALSE_PER_1000: f64 = 2.0;
-/// The 20 questions through `say` → `transcribe`: measured 0.017 (base) with no repeats.
+/// The 20 questions through `say` → `transcribe`: measured 0.017 with no repeats (tiny.en and base alike).
 const SAY_WER: f64 = 0.03;
 
 // The listening dev set (tests/listening-set): 50 synthesized clips, 8 voices of 4 kinds, split by clip.

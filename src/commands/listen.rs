@@ -19,7 +19,7 @@ use super::flags::{SourceArg, WeightsArg};
 pub struct TranscribeArgs {
     /// A WAV file: any rate, channel count and bit depth
     file: PathBuf,
-    /// Whisper model [default: base, or DATAREADY_WHISPER_MODEL]
+    /// Whisper model [default: tiny.en, or DATAREADY_WHISPER_MODEL]
     #[arg(long)]
     model: Option<String>,
     /// Bias recognition toward a skill's vocabulary (a skill id, e.g. streaming)

@@ -108,7 +108,7 @@ pub const MODELS: &[Catalog] = &[
 ];
 
 /// The model used when none is named: see the README for the measurements behind the choice.
-pub const DEFAULT_MODEL: &str = "base";
+pub const DEFAULT_MODEL: &str = "tiny.en";
 
 /// Where `models install` gets a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
