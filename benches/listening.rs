@@ -25,17 +25,25 @@ fn main() {
         .iter()
         .map(|p| dataready::audio::wav::read(p).unwrap_or_else(|e| panic!("{e}")).samples)
         .collect();
-    // Warm-up: the first run pays for allocations.
-    let _ = transcribe::transcribe_clip(&mut whisper, &audio[0], "");
+    // No prompt (as the anchors), the bank-wide lexicon for the correction: no question is known here.
+    let bank = dataready::bank::Bank::builtin().expect("bank");
+    let vocabulary = transcribe::Vocabulary {
+        prompt: String::new(),
+        ..transcribe::Vocabulary::for_skill(&bank, None)
+    };
+    // Warm-up: the first run pays for allocations (and the lexicon's phonemes).
+    let _ = transcribe::transcribe_clip(&mut whisper, &audio[0], &vocabulary);
     for (path, samples) in clips.iter().zip(&audio) {
         let t = Instant::now();
-        let heard = transcribe::transcribe_clip(&mut whisper, samples, "").expect("transcribe");
+        let heard = transcribe::transcribe_clip(&mut whisper, samples, &vocabulary).expect("transcribe");
         println!(
             "{}",
             serde_json::json!({
                 "clip": path.display().to_string(),
                 "ms": t.elapsed().as_millis() as u64,
                 "text": heard.text,
+                "raw": heard.raw_text,
+                "correct_ms": heard.correct_ms,
                 "model": model,
             })
         );
@@ -69,7 +77,10 @@ fn main() {
             let mut source = ClipSource::new(samples, true);
             let cfg = ListenConfig {
                 endpoint: Default::default(),
-                prompt: prompt.clone(),
+                vocabulary: transcribe::Vocabulary {
+                    prompt: prompt.clone(),
+                    lexicon: vocabulary.lexicon.clone(),
+                },
                 keep_audio: None,
             };
             let (heard, back) =

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # System packages the build and tests need, installed only when missing (Debian/Ubuntu):
 # cmake + clang/libclang (whisper.cpp and its bindings), ALSA headers + pkg-config (microphone),
-# espeak-ng (speech the listening tests and benchmark generate).
+# espeak-ng, flite and sox (speech the listening tests and benchmark generate: scripts/listening-clips).
 set -euo pipefail
-need=(cmake clang libclang-dev libasound2-dev pkg-config espeak-ng)
+need=(cmake clang libclang-dev libasound2-dev pkg-config espeak-ng flite sox)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -209,7 +209,7 @@ impl Session {
         std::mem::take(&mut self.notices)
     }
 
-    /// A recorded answer's text, biased toward the question's skill vocabulary.
+    /// A recorded answer's text, biased toward and corrected with the question's vocabulary.
     fn transcribe(&mut self, audio: &str, question: &Question) -> anyhow::Result<transcribe::Transcript> {
         let t = match &mut self.transcriber {
             Some(t) => t,
@@ -221,13 +221,8 @@ impl Session {
                 self.transcriber.insert(load()?)
             }
         };
-        let prompt = self
-            .interview
-            .bank()
-            .skill(&question.skill)
-            .map(|s| transcribe::prompt_for(&s.name, &s.summary))
-            .unwrap_or_default();
-        let heard = transcribe::transcribe_file(t.as_mut(), std::path::Path::new(audio), &prompt)
+        let vocabulary = transcribe::Vocabulary::for_question(self.interview.bank(), question);
+        let heard = transcribe::transcribe_file(t.as_mut(), std::path::Path::new(audio), &vocabulary)
             .with_context(|| format!("cannot transcribe the recorded answer {audio}"))?;
         tracing::info!(
             audio,

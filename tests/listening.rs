@@ -1,4 +1,4 @@
-//! Listening end to end with real components: espeak-ng speech, the installed Whisper tiny.en model,
+//! Listening end to end with real components: espeak-ng, flite and Piper speech, the installed Whisper model,
 //! cpal capture through ALSA's file plugin (a known recording as the microphone), bad WAV inputs.
 //! Needs `scripts/test` set-up (espeak-ng, the models); a missing piece fails with how to fix it.
 
@@ -224,7 +224,11 @@ fn a_missing_model_names_the_install_command() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(err.contains("dataready models install --model tiny.en"), "{err}");
+    let install = format!(
+        "dataready models install --model {}",
+        dataready::transcribe::model::DEFAULT_MODEL
+    );
+    assert!(err.contains(&install), "{err}");
 }
 
 /// A per-process ALSA configuration whose default capture device plays `raw` (s16le, 16 kHz, mono).
@@ -753,4 +757,345 @@ fn a_model_that_fails_the_known_clip_is_deleted_with_what_to_do_next() {
     assert!(!ok);
     assert!(stderr.contains("would not load"), "{stderr}");
     assert!(whisper_files(&models).is_empty(), "{:?}", whisper_files(&models));
+}
+
+/// Floors just under the held-out measurement with the default model, tiny.en (README, Listening): WER raw
+/// 0.158, corrected 0.152; bank terms P 0.936 R 0.635 (115 said); 1 false correction in 584 plain words.
+/// (base: 0.112 → 0.105, P 0.947 R 0.774, the same one false correction.)
+const HELD_OUT_WER: f64 = 0.16;
+const HELD_OUT_TERM_RECALL: f64 = 0.62;
+const HELD_OUT_TERM_PRECISION: f64 = 0.92;
+/// False corrections per 1,000 plain words: measured 1.71 (the issue's target is 1; not met yet).
+const HELD_OUT_FALSE_PER_1000: f64 = 2.0;
+/// The 20 questions through `say` → `transcribe`: measured 0.017 with no repeats (tiny.en and base alike).
+const SAY_WER: f64 = 0.03;
+
+// The listening dev set (tests/listening-set): 50 synthesized clips, 8 voices of 4 kinds, split by clip.
+
+#[derive(serde::Deserialize)]
+struct SetTexts {
+    clip: Vec<SetText>,
+}
+
+#[derive(serde::Deserialize)]
+struct SetText {
+    id: String,
+    question: String,
+    text: String,
+}
+
+#[derive(serde::Deserialize)]
+struct SetClips {
+    clip: Vec<SetClip>,
+}
+
+#[derive(serde::Deserialize)]
+struct SetClip {
+    id: String,
+    voice: String,
+    part: String,
+}
+
+/// One clip of a part with its reference and the question it answers (a plain passage is heard as an
+/// answer to the question of the answer script with its number: off-topic speech under a real lexicon).
+struct DevClip {
+    id: String,
+    voice: String,
+    question: String,
+    reference: String,
+    wav: PathBuf,
+}
+
+fn dev_clips(part: &str) -> Vec<DevClip> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target/listening-set");
+    let status = Command::new(root.join("scripts/listening-clips"))
+        .arg(&dir)
+        .status()
+        .expect("scripts/listening-clips");
+    assert!(
+        status.success(),
+        "scripts/listening-clips failed (needs espeak-ng, flite, sox: scripts/setup-system.sh)"
+    );
+    let read = |f: &str| std::fs::read_to_string(root.join("tests/listening-set").join(f)).unwrap();
+    let texts: SetTexts = toml::from_str(&read("texts.toml")).unwrap();
+    let clips: SetClips = toml::from_str(&read("clips.toml")).unwrap();
+    let question_of = |id: &str| -> String {
+        let t = texts.clip.iter().find(|t| t.id == id).unwrap();
+        if !t.question.is_empty() {
+            return t.question.clone();
+        }
+        let paired = id.replace("plain-", "ans-");
+        texts.clip.iter().find(|t| t.id == paired).unwrap().question.clone()
+    };
+    clips
+        .clip
+        .iter()
+        .filter(|c| c.part == part)
+        .map(|c| DevClip {
+            id: c.id.clone(),
+            voice: c.voice.clone(),
+            question: question_of(&c.id),
+            reference: texts.clip.iter().find(|t| t.id == c.id).unwrap().text.clone(),
+            wav: dir.join(format!("{}.wav", c.id)),
+        })
+        .collect()
+}
+
+/// Pooled figures over a part of the dev set.
+#[derive(Default, Debug)]
+struct DevFigures {
+    ref_words: usize,
+    raw_errors: f64,
+    errors: f64,
+    raw_terms: dataready::transcribe::lexicon::TermCounts,
+    terms: dataready::transcribe::lexicon::TermCounts,
+    plain_words: usize,
+    plain_corrections: usize,
+    transcribe_ms: u64,
+    correct_ms: u64,
+    audio_ms: u64,
+}
+
+fn ref_words(s: &str) -> usize {
+    s.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .count()
+}
+
+/// Transcribes a part of the dev set with the default model (each clip with its question's
+/// vocabulary, in-process) and prints per-clip and pooled figures.
+fn measure_dev_set(part: &str) -> DevFigures {
+    use dataready::transcribe::{self, Whisper, lexicon::TermCounts};
+    let bank = dataready::bank::Bank::builtin().unwrap();
+    let mut whisper = Whisper::load(None).unwrap_or_else(|e| panic!("{e}"));
+    let mut f = DevFigures::default();
+    for c in dev_clips(part) {
+        let q = bank
+            .question(&c.question)
+            .unwrap_or_else(|| panic!("{}: no question {}", c.id, c.question));
+        let vocabulary = transcribe::Vocabulary::for_question(&bank, q);
+        let heard = heard_cached(&mut whisper, &c, &vocabulary);
+        let lexicon = vocabulary.lexicon.as_ref().unwrap();
+        let n = ref_words(&c.reference);
+        let (raw_wer, wer) = (
+            word_error_rate(&c.reference, &heard.raw_text),
+            word_error_rate(&c.reference, &heard.text),
+        );
+        f.ref_words += n;
+        f.raw_errors += raw_wer * n as f64;
+        f.errors += wer * n as f64;
+        f.raw_terms
+            .add(TermCounts::count(lexicon, &c.reference, &heard.raw_text));
+        f.terms.add(TermCounts::count(lexicon, &c.reference, &heard.text));
+        if c.id.starts_with("plain-") {
+            f.plain_words += n;
+            f.plain_corrections += heard.corrections.len();
+        }
+        f.transcribe_ms += heard.transcribe_ms;
+        f.correct_ms += heard.correct_ms;
+        f.audio_ms += heard.audio_ms;
+        let fixes: Vec<String> = heard
+            .corrections
+            .iter()
+            .map(|x| format!("{} → {}", x.heard, x.term))
+            .collect();
+        eprintln!(
+            "{} {:22} WER raw {raw_wer:.3} corrected {wer:.3}  {}",
+            c.id,
+            c.voice,
+            fixes.join("; ")
+        );
+        if std::env::var("LISTENING_SHOW").is_ok() {
+            let said = lexicon.jargon_in(&c.reference);
+            let mut heard_terms = lexicon.jargon_in(&heard.text);
+            let missed: Vec<&String> = said
+                .iter()
+                .filter(|w| match heard_terms.iter().position(|h| h == *w) {
+                    Some(i) => {
+                        heard_terms.remove(i);
+                        false
+                    }
+                    None => true,
+                })
+                .collect();
+            eprintln!(
+                "   missed: {missed:?}  extra: {heard_terms:?}\n   raw: {}",
+                heard.raw_text
+            );
+        }
+    }
+    eprintln!(
+        "{part} ({} words, {:.0} s of audio, model {}): WER raw {:.3} corrected {:.3}; bank terms raw P {:.3} R {:.3}, \
+         corrected P {:.3} R {:.3} ({} said); false corrections {} in {} plain words ({:.2} per 1,000); \
+         transcription {:.1} s, correction {} ms",
+        f.ref_words,
+        f.audio_ms as f64 / 1000.0,
+        whisper_model(),
+        f.raw_errors / f.ref_words as f64,
+        f.errors / f.ref_words as f64,
+        f.raw_terms.precision(),
+        f.raw_terms.recall(),
+        f.terms.precision(),
+        f.terms.recall(),
+        f.terms.said,
+        f.plain_corrections,
+        f.plain_words,
+        f.plain_corrections as f64 * 1000.0 / f.plain_words.max(1) as f64,
+        f.transcribe_ms as f64 / 1000.0,
+        f.correct_ms,
+    );
+    f
+}
+
+/// Whisper's raw text is kept per clip, model and prompt under target/listening-set/raw; with
+/// LISTENING_REUSE_RAW=1 (development of the corrector only) it is reused instead of transcribing again.
+fn heard_cached(
+    whisper: &mut dataready::transcribe::Whisper,
+    c: &DevClip,
+    vocabulary: &dataready::transcribe::Vocabulary,
+) -> dataready::transcribe::Transcript {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    vocabulary.prompt.hash(&mut h);
+    let dir = c.wav.parent().unwrap().join("raw").join(whisper_model());
+    let cached = dir.join(format!("{}-{:016x}.txt", c.id, h.finish()));
+    if std::env::var("LISTENING_REUSE_RAW").is_ok_and(|v| v == "1")
+        && let Ok(raw) = std::fs::read_to_string(&cached)
+    {
+        let t = std::time::Instant::now();
+        let (text, corrections) = vocabulary.correct(&raw);
+        return dataready::transcribe::Transcript {
+            text,
+            raw_text: raw,
+            corrections,
+            correct_ms: t.elapsed().as_millis() as u64,
+            model: whisper_model(),
+            audio_ms: 0,
+            segments: Vec::new(),
+            speech: Default::default(),
+            transcribe_ms: 0,
+        };
+    }
+    let heard = dataready::transcribe::transcribe_file(whisper, &c.wav, vocabulary).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(&cached, &heard.raw_text).unwrap();
+    heard
+}
+
+fn whisper_model() -> String {
+    std::env::var("DATAREADY_WHISPER_MODEL").unwrap_or_else(|_| dataready::transcribe::model::DEFAULT_MODEL.into())
+}
+
+/// The tuning part, for development only (`LISTENING_PART=tuning`); never asserted.
+#[test]
+#[ignore = "development: cargo test --release --test listening dev_set_tuning -- --ignored --nocapture"]
+fn dev_set_tuning() {
+    measure_dev_set("tuning");
+}
+
+/// The interviewer's own questions through its voice and back: the first question of 20 skills,
+/// `say` → `transcribe --question`. Piper's short lines are where Whisper looped (a sentence three times).
+fn questions_through_say_and_transcribe() -> (f64, usize, Vec<String>) {
+    let bank = dataready::bank::Bank::builtin().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let home = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/listening-set/say-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let questions: Vec<_> = bank
+        .questions
+        .iter()
+        .filter(|q| seen.insert(q.skill.clone()))
+        .take(20)
+        .collect();
+    assert_eq!(questions.len(), 20);
+    let (mut words, mut errors, mut repeats) = (0usize, 0.0, 0usize);
+    let mut lines = Vec::new();
+    for q in questions {
+        let wav = dir.path().join(format!("{}.wav", q.id));
+        let out = assert_cmd::Command::cargo_bin("dataready")
+            .unwrap()
+            .args(["say", &q.text, "--out"])
+            .arg(&wav)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "say: {}", String::from_utf8_lossy(&out.stderr));
+        let out = bin(&home)
+            .env("DATAREADY_HOME", &home)
+            .args(["transcribe", "--json", "--question", &q.id])
+            .arg(&wav)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "transcribe: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let text = j["text"].as_str().unwrap();
+        let n = ref_words(&q.text);
+        let wer = word_error_rate(&q.text, text);
+        // A repeat: the transcript is longer than what was said, or a sentence of it comes twice.
+        let sentences: Vec<String> = text
+            .split(['.', '?', '!'])
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| s.split_whitespace().count() >= 3)
+            .collect();
+        let repeated = ref_words(text) > n + 2 || sentences.iter().enumerate().any(|(i, s)| sentences[..i].contains(s));
+        repeats += usize::from(repeated);
+        words += n;
+        errors += wer * n as f64;
+        lines.push(format!(
+            "{} WER {wer:.3}{}: {text}",
+            q.id,
+            if repeated { " REPEATED" } else { "" }
+        ));
+    }
+    (errors / words as f64, repeats, lines)
+}
+
+/// Held-out clips (tests/listening-set/clips.toml, split by a hash of the id before any measurement;
+/// nothing is tuned on them), default model: prints WER raw/corrected, bank-term precision and recall,
+/// false corrections on plain speech. The floors sit just under what was measured (README, Listening).
+#[test]
+fn held_out_dev_set_figures() {
+    let f = measure_dev_set("heldout");
+    let (raw, wer) = (f.raw_errors / f.ref_words as f64, f.errors / f.ref_words as f64);
+    assert!(f.ref_words > 2000, "the held-out part has {} words", f.ref_words);
+    assert!(
+        wer <= HELD_OUT_WER,
+        "held-out WER {wer:.3} (raw {raw:.3}) above {HELD_OUT_WER}"
+    );
+    assert!(
+        wer <= raw + 0.002,
+        "the correction made the WER worse: {raw:.3} → {wer:.3}"
+    );
+    assert!(
+        f.terms.recall() >= HELD_OUT_TERM_RECALL,
+        "term recall {:.3}",
+        f.terms.recall()
+    );
+    assert!(
+        f.terms.precision() >= HELD_OUT_TERM_PRECISION,
+        "term precision {:.3}",
+        f.terms.precision()
+    );
+    let false_rate = f.plain_corrections as f64 * 1000.0 / f.plain_words as f64;
+    assert!(
+        false_rate <= HELD_OUT_FALSE_PER_1000,
+        "{} false corrections in {} plain words",
+        f.plain_corrections,
+        f.plain_words
+    );
+}
+
+#[test]
+fn the_interviewers_questions_come_back_without_repeats() {
+    let (wer, repeats, lines) = questions_through_say_and_transcribe();
+    for l in &lines {
+        eprintln!("{l}");
+    }
+    eprintln!("20 bank questions, say → transcribe: WER {wer:.3}, {repeats} repeated");
+    assert_eq!(repeats, 0, "{lines:#?}");
+    assert!(wer <= SAY_WER, "WER {wer:.3} above {SAY_WER}");
 }

@@ -25,7 +25,10 @@ pub struct TranscribeArgs {
     /// Bias recognition toward a skill's vocabulary (a skill id, e.g. streaming)
     #[arg(long)]
     skill: Option<String>,
-    /// Print the transcript, segments and speech facts as JSON
+    /// The bank question being answered (an id): its terms go into Whisper's prompt and are corrected first
+    #[arg(long, value_name = "ID")]
+    question: Option<String>,
+    /// Print the transcript (corrected and raw), corrections, segments and speech facts as JSON
     #[arg(long)]
     json: bool,
 }
@@ -46,6 +49,9 @@ pub struct ListenArgs {
     /// Bias recognition toward a skill's vocabulary (a skill id)
     #[arg(long)]
     skill: Option<String>,
+    /// The bank question being answered (an id): its terms are weighted highest
+    #[arg(long, value_name = "ID")]
+    question: Option<String>,
     /// Keep the recording as this WAV
     #[arg(long, value_name = "WAV")]
     out: Option<PathBuf>,
@@ -69,27 +75,34 @@ pub struct InstallArgs {
     force: bool,
 }
 
-fn skill_prompt(bank: &dataready::bank::Bank, skill: Option<&str>) -> anyhow::Result<String> {
-    Ok(match skill {
-        None => transcribe::prompt_for(
-            "data engineering",
-            "pipelines, SQL, Spark, Kafka, Airflow and data quality.",
-        ),
-        Some(id) => {
-            let s = bank.skill(id).ok_or_else(|| {
+/// The vocabulary for `--question` (its terms weighted highest), `--skill`, or the whole bank.
+fn vocabulary(
+    bank: &dataready::bank::Bank,
+    skill: Option<&str>,
+    question: Option<&str>,
+) -> anyhow::Result<transcribe::Vocabulary> {
+    if let Some(id) = question {
+        let q = bank.question(id).ok_or_else(|| {
+            anyhow::anyhow!("unknown question {id:?}; `dataready bank questions` lists the question ids")
+        })?;
+        return Ok(transcribe::Vocabulary::for_question(bank, q));
+    }
+    let skill =
+        match skill {
+            None => None,
+            Some(id) => Some(bank.skill(id).ok_or_else(|| {
                 anyhow::anyhow!("unknown skill {id:?}; valid skills: {}", bank.skill_ids().join(", "))
-            })?;
-            transcribe::prompt_for(&s.name, &s.summary)
-        }
-    })
+            })?),
+        };
+    Ok(transcribe::Vocabulary::for_skill(bank, skill))
 }
 
 pub fn transcribe_cmd(bank: &dataready::bank::Bank, a: TranscribeArgs) -> anyhow::Result<ExitCode> {
-    let prompt = skill_prompt(bank, a.skill.as_deref())?;
+    let vocabulary = vocabulary(bank, a.skill.as_deref(), a.question.as_deref())?;
     // Read the audio first: a bad file is reported without waiting for the model.
     let clip = dataready::audio::wav::read(&a.file)?;
     let mut whisper = Whisper::load(a.model.as_deref())?;
-    let heard = transcribe::transcribe_clip(&mut whisper, &clip.samples, &prompt)?;
+    let heard = transcribe::transcribe_clip(&mut whisper, &clip.samples, &vocabulary)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&heard)?);
     } else if heard.text.is_empty() {
@@ -101,7 +114,7 @@ pub fn transcribe_cmd(bank: &dataready::bank::Bank, a: TranscribeArgs) -> anyhow
 }
 
 pub fn listen_cmd(bank: &dataready::bank::Bank, a: ListenArgs) -> anyhow::Result<ExitCode> {
-    let prompt = skill_prompt(bank, a.skill.as_deref())?;
+    let vocabulary = vocabulary(bank, a.skill.as_deref(), a.question.as_deref())?;
     let whisper = Whisper::load(a.model.as_deref())?;
     let mut mic = listen::MicSource::open(a.mic.as_deref())?;
     let cfg = ListenConfig {
@@ -110,7 +123,7 @@ pub fn listen_cmd(bank: &dataready::bank::Bank, a: ListenArgs) -> anyhow::Result
             max_answer_ms: a.max.max(5) * 1000,
             ..EndpointConfig::default()
         },
-        prompt,
+        vocabulary,
         keep_audio: a.out.clone(),
     };
     let live = std::io::stderr().is_terminal();

@@ -58,10 +58,7 @@ impl Ear {
             Some(mic) => mic.drain(),
             None => self.mic = Some(Box::new(MicSource::open(self.mic_name.as_deref())?)),
         }
-        let prompt = bank
-            .skill(&question.skill)
-            .map(|s| transcribe::prompt_for(&s.name, &s.summary))
-            .unwrap_or_default();
+        let vocabulary = transcribe::Vocabulary::for_question(bank, question);
         let keep_audio = match &self.keep_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| crate::audio::wav::AudioError::Write {
@@ -75,7 +72,7 @@ impl Ear {
         };
         let cfg = ListenConfig {
             endpoint: self.endpoint.clone(),
-            prompt,
+            vocabulary,
             keep_audio,
         };
         let transcriber = self.transcriber.take().ok_or(ListenError::Worker)?;
@@ -210,7 +207,7 @@ pub trait Listener {
 /// What came of listening for one answer.
 pub enum Listened<K> {
     /// The spoken answer; its text is empty when nothing was recognised after the retries.
-    Spoken(SpokenAnswer),
+    Spoken(Box<SpokenAnswer>),
     /// A key or typed words came first; the recording is not kept.
     Instead(K),
 }
@@ -242,10 +239,16 @@ impl Ear {
             }
             let heard = heard?;
             if !heard.text.is_empty() || attempt >= RETRIES {
-                return Ok(Listened::Spoken(heard));
+                return Ok(Listened::Spoken(Box::new(heard)));
             }
             attempt += 1;
         }
+    }
+}
+
+impl From<Box<SpokenAnswer>> for crate::interview::Answer {
+    fn from(a: Box<SpokenAnswer>) -> Self {
+        (*a).into()
     }
 }
 

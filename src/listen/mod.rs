@@ -134,8 +134,8 @@ impl AudioSource for ClipSource {
 #[derive(Debug, Clone)]
 pub struct ListenConfig {
     pub endpoint: EndpointConfig,
-    /// The vocabulary prompt (see `transcribe::prompt_for`).
-    pub prompt: String,
+    /// Whisper's prompt and the lexicon the answer is corrected with.
+    pub vocabulary: transcribe::Vocabulary,
     /// Keep the answer's audio here as a WAV.
     pub keep_audio: Option<PathBuf>,
 }
@@ -143,7 +143,11 @@ pub struct ListenConfig {
 /// A finished answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpokenAnswer {
+    /// The corrected transcript: what is graded.
     pub text: String,
+    /// Whisper's text before the bank-vocabulary correction.
+    pub raw_text: String,
+    pub corrections: Vec<transcribe::Correction>,
     pub reason: AnswerEnd,
     pub audio_ms: u64,
     pub speech: SpeechFacts,
@@ -268,7 +272,7 @@ pub fn hear_answer(
     events: &mut dyn FnMut(ListenEvent),
 ) -> Result<(SpokenAnswer, Box<dyn Transcriber>), ListenError> {
     let model = transcriber.model_name().to_string();
-    let mut worker = Worker::start(transcriber, cfg.prompt.clone());
+    let mut worker = Worker::start(transcriber, cfg.vocabulary.prompt.clone());
     let mut endpoint = Endpoint::new(cfg.endpoint.clone());
     let mut samples: Vec<f32> = Vec::new();
     let mut segments: Vec<Segment> = Vec::new();
@@ -341,13 +345,17 @@ pub fn hear_answer(
     if let Some(e) = failure {
         return Err(e.into());
     }
+    // A loop that spans segments is trimmed; then the bank's vocabulary corrects what was misheard.
+    let raw_text = transcribe::loops::trim_repeats(&join_text(&segments));
+    let (text, corrections) = cfg.vocabulary.correct(&raw_text);
     let final_ms = ended_at.map_or(0, |t| t.elapsed().as_millis() as u64);
-    let text = join_text(&segments);
     let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
     Ok((
         SpokenAnswer {
             speech: SpeechFacts::measure(&text, audio_ms, endpoint.speech()),
             text,
+            raw_text,
+            corrections,
             reason,
             audio_ms,
             wav,
@@ -392,7 +400,7 @@ mod tests {
     fn config(keep: Option<PathBuf>) -> ListenConfig {
         ListenConfig {
             endpoint: EndpointConfig::default(),
-            prompt: String::new(),
+            vocabulary: Default::default(),
             keep_audio: keep,
         }
     }

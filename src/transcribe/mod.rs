@@ -2,16 +2,22 @@
 //! the model install and the speech facts the grader and report use.
 
 pub mod convert;
+pub mod correct;
 pub mod facts;
+pub mod lexicon;
+pub mod loops;
 pub mod model;
 pub mod verify;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
+pub use correct::Correction;
 pub use facts::SpeechFacts;
+pub use lexicon::Lexicon;
 
 use crate::audio::endpoint;
 use crate::audio::wav::{self, RATE};
@@ -89,8 +95,38 @@ impl Whisper {
     }
 }
 
-impl Transcriber for Whisper {
-    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
+/// How one decode is run: the first try, and the fallbacks when its text loops.
+#[derive(Clone, Copy)]
+struct Decode {
+    temperature: f32,
+    /// Shrink the encoder window to the audio (faster on short clips, but it made tiny.en loop).
+    short_ctx: bool,
+}
+
+/// The first decode, then (when it loops) the full window, then sampling at a higher temperature.
+const DECODES: [Decode; 3] = [
+    Decode {
+        temperature: 0.0,
+        short_ctx: true,
+    },
+    Decode {
+        temperature: 0.0,
+        short_ctx: false,
+    },
+    Decode {
+        temperature: 0.4,
+        short_ctx: false,
+    },
+];
+
+impl Whisper {
+    fn decode(
+        &mut self,
+        audio: &[f32],
+        audio_ms: u64,
+        prompt: &str,
+        how: Decode,
+    ) -> Result<Vec<Segment>, TranscribeError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(self.threads);
         p.set_language(Some("en"));
@@ -102,16 +138,47 @@ impl Transcriber for Whisper {
         p.set_suppress_blank(true);
         p.set_suppress_nst(true);
         p.set_no_speech_thold(0.6);
+        p.set_temperature(how.temperature);
         if !prompt.is_empty() {
             p.set_initial_prompt(prompt);
         }
         // Short clips: shrink the encoder window to the audio (whisper.cpp's streaming trick), which
         // cuts the fixed 30 s encoder cost for the short segments transcribed during an answer.
-        let secs = samples.len() as f32 / RATE as f32;
-        if secs < 10.0 && std::env::var("DATAREADY_WHISPER_FULL_CTX").is_err() {
+        let secs = audio_ms as f32 / 1000.0;
+        if how.short_ctx && secs < 10.0 && std::env::var("DATAREADY_WHISPER_FULL_CTX").is_err() {
             let ctx = (((secs + 1.0) * 50.0) as i32).clamp(250, 1500);
             p.set_audio_ctx(ctx);
         }
+        self.state
+            .full(p, audio)
+            .map_err(|e| TranscribeError::Whisper(e.to_string()))?;
+        let mut out = Vec::new();
+        for s in self.state.as_iter() {
+            let start_ms = (s.start_timestamp().max(0) as u64) * 10;
+            // Nothing was said in the padding after the audio: a segment ends with the audio.
+            if start_ms >= audio_ms && !out.is_empty() {
+                continue;
+            }
+            out.push(Segment {
+                start_ms: start_ms.min(audio_ms),
+                end_ms: ((s.end_timestamp().max(0) as u64) * 10).min(audio_ms),
+                text: s.to_str_lossy().map(|t| t.into_owned()).unwrap_or_default(),
+                no_speech: s.no_speech_probability(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn joined(segments: &[Segment]) -> String {
+    segments.iter().map(|s| s.text.trim()).collect::<Vec<_>>().join(" ")
+}
+
+impl Transcriber for Whisper {
+    /// Decodes, and when the text loops (compression ratio or a repeated run) decodes again with the
+    /// fallbacks; what still repeats after the last one is trimmed.
+    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
+        let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
         // Whisper needs at least 1 s; pad short clips with silence.
         let mut padded;
         let audio = if samples.len() < RATE as usize + RATE as usize / 10 {
@@ -121,19 +188,26 @@ impl Transcriber for Whisper {
         } else {
             samples
         };
-        self.state
-            .full(p, audio)
-            .map_err(|e| TranscribeError::Whisper(e.to_string()))?;
-        let mut out = Vec::new();
-        for s in self.state.as_iter() {
-            out.push(Segment {
-                start_ms: (s.start_timestamp().max(0) as u64) * 10,
-                end_ms: (s.end_timestamp().max(0) as u64) * 10,
-                text: s.to_str_lossy().map(|t| t.into_owned()).unwrap_or_default(),
-                no_speech: s.no_speech_probability(),
-            });
+        let mut first = None;
+        for (i, how) in DECODES.into_iter().enumerate() {
+            let t = std::time::Instant::now();
+            let segments = self.decode(audio, audio_ms, prompt, how)?;
+            let looping = loops::is_looping(&joined(&segments));
+            tracing::debug!(attempt = i, ms = t.elapsed().as_millis() as u64, looping, prompt, text = %joined(&segments), "decoded");
+            if !looping {
+                if i > 0 {
+                    tracing::info!(attempt = i, "a repetition loop was avoided by decoding again");
+                }
+                return Ok(segments);
+            }
+            first.get_or_insert(segments);
         }
-        Ok(out)
+        tracing::info!("Whisper's text kept looping; the repeats are trimmed");
+        let mut segments = first.unwrap_or_default();
+        for s in &mut segments {
+            s.text = format!(" {}", loops::trim_repeats(s.text.trim()));
+        }
+        Ok(segments)
     }
 
     fn model_name(&self) -> &str {
@@ -144,14 +218,103 @@ impl Transcriber for Whisper {
 /// The vocabulary prompt for a question's skill: natural words (code-style tokens made tiny.en loop),
 /// and a disfluent opening so Whisper keeps the candidate's "um"s for the speech facts.
 pub fn prompt_for(skill_name: &str, summary: &str) -> String {
-    let words: Vec<&str> = summary
-        .split_whitespace()
-        .filter(|w| !w.contains(['_', '(', ')', '*', '=', '<', '>', '`']))
-        .collect();
     format!(
         "Um, so, a data engineering interview answer about {skill_name}. {} Uh, let me think.",
-        words.join(" ")
+        natural_words(summary).join(" ")
     )
+}
+
+fn natural_words(text: &str) -> Vec<&str> {
+    text.split_whitespace()
+        .filter(|w| !w.contains(['_', '(', ')', '*', '=', '<', '>', '`']))
+        .collect()
+}
+
+/// Longest vocabulary prompt in characters: Whisper keeps at most 224 prompt tokens, and English runs
+/// about four characters a token; this leaves room for the context carried between segments.
+pub const PROMPT_CHARS: usize = 480;
+
+/// The prompt for an answer to `question`: the skill, the question as asked, then the question's terms
+/// (natural words only, no code-style tokens), cut to [`PROMPT_CHARS`].
+pub fn prompt_for_question(skill_name: &str, question: &str, terms: &[String]) -> String {
+    let mut p = format!(
+        "Um, so, a data engineering interview answer about {skill_name}. {}",
+        natural_words(question).join(" ")
+    );
+    let lower = p.to_lowercase();
+    let mut extra: Vec<&str> = Vec::new();
+    for t in terms {
+        let natural = !t.chars().skip(1).any(char::is_uppercase) || t.chars().all(|c| !c.is_lowercase());
+        if natural && !t.contains('_') && !lower.contains(&t.to_lowercase()) && !extra.contains(&t.as_str()) {
+            extra.push(t);
+        }
+    }
+    let end = " Uh, let me think.";
+    for (i, t) in extra.iter().enumerate() {
+        let sep = if i == 0 { " We talk about " } else { ", " };
+        if p.len() + sep.len() + t.len() + 1 + end.len() > PROMPT_CHARS {
+            break;
+        }
+        p.push_str(sep);
+        p.push_str(t);
+    }
+    if !extra.is_empty() && !p.ends_with('.') {
+        p.push('.');
+    }
+    p.truncate(PROMPT_CHARS - end.len());
+    p.push_str(end);
+    p
+}
+
+/// What recognition is biased toward and corrected against: Whisper's prompt and the bank's lexicon.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    pub prompt: String,
+    /// `None`: no correction (the raw text is the transcript).
+    pub lexicon: Option<Arc<Lexicon>>,
+}
+
+impl Vocabulary {
+    /// For an answer to `question`: its terms in the prompt and weighted highest in the lexicon.
+    pub fn for_question(bank: &crate::bank::Bank, question: &crate::bank::Question) -> Self {
+        let lexicon = Lexicon::new(bank, Some(question));
+        let skill = bank.skill_name(&question.skill);
+        Self {
+            prompt: prompt_for_question(skill, &question.text, &lexicon.prompt_terms),
+            lexicon: Some(Arc::new(lexicon)),
+        }
+    }
+
+    /// For an answer on a skill (or on data engineering in general): the bank's lexicon, no question.
+    pub fn for_skill(bank: &crate::bank::Bank, skill: Option<&crate::bank::Skill>) -> Self {
+        let prompt = match skill {
+            Some(s) => prompt_for(&s.name, &s.summary),
+            None => prompt_for(
+                "data engineering",
+                "pipelines, SQL, Spark, Kafka, Airflow and data quality.",
+            ),
+        };
+        Self {
+            prompt,
+            lexicon: Some(Arc::new(Lexicon::new(bank, None))),
+        }
+    }
+
+    /// Just a prompt, no correction.
+    pub fn prompt_only(prompt: &str) -> Self {
+        Self {
+            prompt: prompt.to_string(),
+            lexicon: None,
+        }
+    }
+
+    /// The corrected text (repeats trimmed, lexicon applied), with what was rewritten.
+    pub fn correct(&self, raw: &str) -> (String, Vec<Correction>) {
+        match &self.lexicon {
+            Some(l) => correct::correct(raw, l),
+            None => (raw.to_string(), Vec::new()),
+        }
+    }
 }
 
 /// Whisper's stock inventions on silence and noise.
@@ -183,7 +346,8 @@ pub fn guard(segments: &[Segment], speech_ms: u64) -> String {
             parts.push(text);
         }
     }
-    let text = parts.join(" ");
+    // A loop that spans segments (each one repeating the last) is trimmed here.
+    let text = loops::trim_repeats(&parts.join(" "));
     let norm: String = text
         .to_lowercase()
         .chars()
@@ -218,7 +382,13 @@ fn strip_markers(s: &str) -> String {
 /// A transcript with what it rests on.
 #[derive(Debug, Clone, Serialize)]
 pub struct Transcript {
+    /// The corrected text: what is graded.
     pub text: String,
+    /// Whisper's text (invented phrases dropped, repeats trimmed) before the bank-vocabulary correction.
+    pub raw_text: String,
+    pub corrections: Vec<Correction>,
+    /// Time the correction took, within `transcribe_ms`.
+    pub correct_ms: u64,
     pub model: String,
     pub audio_ms: u64,
     pub segments: Vec<Segment>,
@@ -228,20 +398,30 @@ pub struct Transcript {
 }
 
 /// Transcribes a whole clip (16 kHz mono): nothing is sent to Whisper if no speech is detected.
-pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -> Result<Transcript, TranscribeError> {
+pub fn transcribe_clip(
+    t: &mut dyn Transcriber,
+    samples: &[f32],
+    vocabulary: &Vocabulary,
+) -> Result<Transcript, TranscribeError> {
     let start = std::time::Instant::now();
     let regions = endpoint::speech_regions(samples);
     let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
     let segments = if regions.is_empty() {
         Vec::new()
     } else {
-        t.transcribe(samples, prompt)?
+        t.transcribe(samples, &vocabulary.prompt)?
     };
-    let text = guard(&segments, speech_ms);
+    let raw_text = guard(&segments, speech_ms);
+    let corrected = std::time::Instant::now();
+    let (text, corrections) = vocabulary.correct(&raw_text);
+    let correct_ms = corrected.elapsed().as_millis() as u64;
     let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
     Ok(Transcript {
         speech: SpeechFacts::measure(&text, audio_ms, &regions),
         text,
+        raw_text,
+        corrections,
+        correct_ms,
         model: t.model_name().to_string(),
         audio_ms,
         segments,
@@ -250,9 +430,13 @@ pub fn transcribe_clip(t: &mut dyn Transcriber, samples: &[f32], prompt: &str) -
 }
 
 /// Reads a WAV file (any format hound reads) and transcribes it.
-pub fn transcribe_file(t: &mut dyn Transcriber, path: &Path, prompt: &str) -> Result<Transcript, TranscribeError> {
+pub fn transcribe_file(
+    t: &mut dyn Transcriber,
+    path: &Path,
+    vocabulary: &Vocabulary,
+) -> Result<Transcript, TranscribeError> {
     let clip = wav::read(path)?;
-    transcribe_clip(t, &clip.samples, prompt)
+    transcribe_clip(t, &clip.samples, vocabulary)
 }
 
 #[cfg(test)]

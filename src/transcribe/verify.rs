@@ -51,7 +51,8 @@ pub fn check(name: &str, path: &Path) -> Result<Verified, String> {
         e => e.to_string(),
     })?;
     // No vocabulary prompt: the check is of the model alone.
-    let heard = transcribe_clip(&mut whisper, &clip_samples(), "").map_err(|e| e.to_string())?;
+    let heard =
+        transcribe_clip(&mut whisper, &clip_samples(), &super::Vocabulary::default()).map_err(|e| e.to_string())?;
     Ok(Verified {
         expected: clip_text().to_string(),
         wer: word_error_rate(clip_text(), &heard.text),

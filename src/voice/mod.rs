@@ -24,7 +24,7 @@ use std::path::PathBuf;
 pub use engine::{Voice, VoiceOptions};
 pub use manifest::{Manifest, VoiceEntry};
 pub use options::{InterviewVoice, InterviewVoiceOptions, VoiceChoice, VoiceFiles, open_for_interview, resolve_voice};
-pub use phonemes::{Sentence, split_line, split_sentences};
+pub use phonemes::{Sentence, espeak_phonemes, split_line, split_sentences};
 pub use player::output_devices;
 pub use spoken::Spoken;
 pub use synth::Synth;

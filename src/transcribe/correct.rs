@@ -1,0 +1,316 @@
+//! Bank-vocabulary correction of a transcript: runs of one to three recognised words that sound like a
+//! lexicon term (espeak-ng phonemes, weighted edit distance) become that term, when the match is
+//! close enough for the term's tier and clearly better than any other term. Common English words are
+//! only ever rewritten into the current question's own terms.
+
+use serde::Serialize;
+
+use super::lexicon::{self, Lexicon, Tier};
+
+/// One rewrite, for the JSON transcript and the log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Correction {
+    pub heard: String,
+    pub term: String,
+    /// Phonetic distance (0 same sounds, 1 nothing alike).
+    pub distance: f32,
+}
+
+/// Longest run of recognised words that may become one term.
+const MAX_SPAN: usize = 3;
+/// The best term must beat the next different term by this much.
+const MARGIN: f32 = 0.06;
+
+/// Largest phonetic distance accepted for a term of this tier; `common`: every word of the run is
+/// common English (then only the question's own terms may replace it, and more strictly).
+fn limit(tier: Tier, common: bool) -> Option<f32> {
+    match (tier, common) {
+        (Tier::Question, false) => Some(0.34),
+        (Tier::Question, true) => Some(0.2),
+        (Tier::Skill, false) => Some(0.26),
+        (Tier::Bank, false) => Some(0.2),
+        (_, true) => None,
+    }
+}
+
+/// Whether a run of recognised words may be rewritten into `term` at all, before any sound is compared.
+/// A single common word never is (people say "park" and "table"); a run of common words only as a
+/// compound ("time stamp" → "timestamp", "back full" → "backfill") and never as the first word with
+/// an ending ("window is" → "windowing"); nor an inflection of the term ("tables" → "table").
+fn may_become(span: &[Word], term: &lexicon::Term) -> bool {
+    let term_lower = term.text.to_lowercase();
+    // "a big" → "Iceberg", "a key" → "AQE": a run never starts or ends with a function word.
+    let function = |w: &Word| crate::grade::signals::is_function_word(&w.core.to_lowercase());
+    if span.len() > 1 && (function(&span[0]) || function(&span[span.len() - 1])) {
+        return false;
+    }
+    let common = span.iter().all(|w| lexicon::is_common_heard(w.core));
+    if span.len() == 1 {
+        return !common && !lexicon::same_stem(span[0].core, &term.text);
+    }
+    if !common {
+        return true;
+    }
+    let joined: String = span.iter().map(|w| w.core.to_lowercase()).collect();
+    let first = span[0].core.to_lowercase();
+    joined == term_lower || term_lower.strip_prefix(&first).is_none_or(|rest| rest.len() > 3)
+}
+
+fn is_vowel(c: char) -> bool {
+    "aeiouæɐɑɒɔəɘɚɛɜɝɞɤɨɪɯɵɶʉʊʌʏyøœ".contains(c)
+}
+
+/// Consonants that differ only in voicing sound alike to Whisper (t/d in "upsert"/"absurd").
+fn voicing_pair(a: char, b: char) -> bool {
+    const PAIRS: [(char, char); 8] = [
+        ('p', 'b'),
+        ('t', 'd'),
+        ('k', 'ɡ'),
+        ('k', 'g'),
+        ('f', 'v'),
+        ('s', 'z'),
+        ('θ', 'ð'),
+        ('ʃ', 'ʒ'),
+    ];
+    PAIRS.iter().any(|&(x, y)| (a, b) == (x, y) || (a, b) == (y, x))
+}
+
+/// Edit distance over phonemes, vowels and voicing pairs half as far apart, over the longer length.
+pub fn phonetic_distance(a: &[char], b: &[char]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        return 1.0;
+    }
+    let indel = |c: char| if is_vowel(c) { 0.7 } else { 1.0 };
+    let mut prev: Vec<f32> = std::iter::once(0.0)
+        .chain(b.iter().scan(0.0, |acc, &c| {
+            *acc += indel(c);
+            Some(*acc)
+        }))
+        .collect();
+    for &x in a {
+        let mut cur = vec![prev[0] + indel(x); b.len() + 1];
+        for (j, &y) in b.iter().enumerate() {
+            let sub = if x == y {
+                0.0
+            } else if (is_vowel(x) && is_vowel(y)) || voicing_pair(x, y) {
+                0.5
+            } else {
+                1.0
+            };
+            cur[j + 1] = (prev[j] + sub).min(prev[j + 1] + indel(x)).min(cur[j] + indel(y));
+        }
+        prev = cur;
+    }
+    prev[b.len()] / a.len().max(b.len()) as f32
+}
+
+/// Edit distance over letters, over the longer length.
+fn spelling_distance(a: &str, b: &str) -> f32 {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.is_empty() || b.is_empty() {
+        return 1.0;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(x != y)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()] as f32 / a.len().max(b.len()) as f32
+}
+
+struct Word<'a> {
+    lead: &'a str,
+    core: &'a str,
+    tail: &'a str,
+}
+
+fn split_word(w: &str) -> Word<'_> {
+    let start = w.find(|c: char| c.is_alphanumeric()).unwrap_or(w.len());
+    let end = w
+        .rfind(|c: char| c.is_alphanumeric())
+        .map_or(start, |i| i + w[i..].chars().next().map_or(1, char::len_utf8));
+    Word {
+        lead: &w[..start],
+        core: &w[start..end.max(start)],
+        tail: &w[end.max(start)..],
+    }
+}
+
+struct Candidate {
+    from: usize,
+    len: usize,
+    term: usize,
+    distance: f32,
+}
+
+/// The corrected text and what was rewritten. `text` is Whisper's (guarded) output.
+pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
+    let raw: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<Word> = raw.iter().map(|w| split_word(w)).collect();
+    if lexicon.terms.is_empty() || words.is_empty() {
+        return (text.to_string(), Vec::new());
+    }
+    let sounds: Vec<Vec<char>> = words
+        .iter()
+        .map(|w| {
+            if w.core.is_empty() || w.core.chars().any(|c| c.is_ascii_digit()) {
+                Vec::new()
+            } else {
+                lexicon::phonemes(w.core)
+            }
+        })
+        .collect();
+    let mut candidates = Vec::new();
+    for from in 0..words.len() {
+        for len in 1..=MAX_SPAN.min(words.len() - from) {
+            let span = &words[from..from + len];
+            // A run never crosses a clause break, never contains a digit or a word that is already a term.
+            if span
+                .iter()
+                .any(|w| w.core.is_empty() || (lexicon.knows(w.core) && !lexicon::is_common_heard(w.core)))
+                || span[..len - 1].iter().any(|w| !w.tail.is_empty())
+                || span[1..].iter().any(|w| !w.lead.is_empty())
+                || sounds[from..from + len].iter().any(Vec::is_empty)
+            {
+                continue;
+            }
+            let common = span.iter().all(|w| lexicon::is_common_heard(w.core));
+            let heard: Vec<char> = sounds[from..from + len].concat();
+            let spelled: String = span.iter().map(|w| w.core.to_lowercase()).collect();
+            // A single common word is never rewritten, a run of them only into the question's terms.
+            if common && len == 1 {
+                continue;
+            }
+            let mut near: Vec<(usize, f32)> = Vec::new();
+            for (i, t) in lexicon.terms.iter().enumerate() {
+                if common && t.tier != Tier::Question {
+                    continue;
+                }
+                let (hl, tl) = (heard.len() as f32, t.phonemes.len() as f32);
+                if hl < 0.6 * tl || hl > 1.6 * tl {
+                    continue;
+                }
+                near.push((i, phonetic_distance(&heard, &t.phonemes)));
+            }
+            near.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let best = near.first().copied();
+            // The runner-up is the nearest term that is not an inflection of the best one.
+            let second = best.map_or(f32::MAX, |(b, _)| {
+                near.iter()
+                    .find(|(i, _)| !lexicon::same_stem(&lexicon.terms[*i].text, &lexicon.terms[b].text))
+                    .map_or(f32::MAX, |x| x.1)
+            });
+            let Some((term, d)) = best else { continue };
+            let t = &lexicon.terms[term];
+            let Some(max) = limit(t.tier, common) else { continue };
+            if !may_become(span, t) {
+                continue;
+            }
+            // Sounds alike and is not spelled entirely unlike (which would be a different word said).
+            if d <= max && second - d >= MARGIN && spelling_distance(&spelled, &t.text.to_lowercase()) <= 0.75 {
+                candidates.push(Candidate {
+                    from,
+                    len,
+                    term,
+                    distance: d,
+                });
+            }
+        }
+    }
+    // Closest first, shorter runs first on a tie; runs that overlap a chosen one are dropped.
+    candidates.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.len.cmp(&b.len)));
+    let mut taken = vec![None::<usize>; words.len()];
+    let mut chosen: Vec<&Candidate> = Vec::new();
+    for c in &candidates {
+        if taken[c.from..c.from + c.len].iter().all(Option::is_none) {
+            for slot in &mut taken[c.from..c.from + c.len] {
+                *slot = Some(chosen.len());
+            }
+            chosen.push(c);
+        }
+    }
+    if chosen.is_empty() {
+        return (text.to_string(), Vec::new());
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut fixes = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        match taken[i] {
+            Some(k) => {
+                let c = chosen[k];
+                let last = &words[c.from + c.len - 1];
+                let term = &lexicon.terms[c.term].text;
+                out.push(format!("{}{term}{}", words[c.from].lead, last.tail));
+                fixes.push(Correction {
+                    heard: raw[c.from..c.from + c.len].join(" "),
+                    term: term.clone(),
+                    distance: c.distance,
+                });
+                i += c.len;
+            }
+            None => {
+                out.push(raw[i].to_string());
+                i += 1;
+            }
+        }
+    }
+    (out.join(" "), fixes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::Bank;
+
+    fn lexicon(question: Option<&str>) -> Lexicon {
+        let bank = Bank::builtin().unwrap();
+        let q = question.map(|id| bank.question(id).unwrap().clone());
+        Lexicon::new(&bank, q.as_deref())
+    }
+
+    #[test]
+    fn sound_alike_runs_become_the_questions_terms() {
+        let l = lexicon(Some("etl-backfill-no-double-count"));
+        let (text, fixes) = correct("Then we back full the last month, and the job is item potent.", &l);
+        assert_eq!(
+            text, "Then we backfill the last month, and the job is idempotent.",
+            "{fixes:?}"
+        );
+        let l = lexicon(Some("st-event-time-watermarks"));
+        let (text, _) = correct("The wagermark is the latest event time seen.", &l);
+        assert_eq!(text, "The watermark is the latest event time seen.");
+    }
+
+    #[test]
+    fn common_english_words_are_never_rewritten_by_the_bank_wide_vocabulary() {
+        let l = lexicon(None);
+        for s in [
+            "We walked in the park and had lunch by the river, then took the train home.",
+            "It seemed absurd to emerge from the calf shed at dawn with a watering can.",
+            "My sister bought a new phone, a small table and some bread for the weekend.",
+            "The market was busy, so we parked near the bridge and walked for an hour.",
+        ] {
+            let (text, fixes) = correct(s, &l);
+            assert_eq!(text, s, "{fixes:?}");
+        }
+    }
+
+    #[test]
+    fn terms_said_right_and_numbers_are_left_alone() {
+        let l = lexicon(Some("st-kafka-basics"));
+        let s = "Kafka keeps 40 million events in partitions, and Spark reads them with a watermark.";
+        assert_eq!(correct(s, &l).0, s);
+    }
+
+    #[test]
+    fn phonetic_distance_is_small_for_sound_alikes_and_large_otherwise() {
+        let p = |s: &str| lexicon::phonemes(s);
+        assert!(phonetic_distance(&p("back full"), &p("backfill")) < 0.2);
+        assert!(phonetic_distance(&p("table"), &p("backfill")) > 0.5);
+        assert_eq!(phonetic_distance(&p("Kafka"), &p("Kafka")), 0.0);
+    }
+}
