@@ -374,12 +374,24 @@ impl Session {
                     ..delivery::apply(offline, request.speech.as_ref())
                 }
             }
-            None => {
-                if grader.may_be_slow() {
-                    candidate.thinking();
-                }
-                delivery::apply(grader.grade(request), request.speech.as_ref())
+            None if grader.may_be_slow() => {
+                candidate.thinking();
+                let e = delivery::apply(grader.grade(request), request.speech.as_ref());
+                // A deep grade waited for (a scripted run) can take a minute: say each one as it lands.
+                candidate.notice(Notice::Info(format!(
+                    "  answer {} graded by {} in {:.1} s{}",
+                    self.interview.turns().len() + 1,
+                    e.grader,
+                    t.elapsed().as_secs_f64(),
+                    if e.fallback.is_some() {
+                        " (offline: the LLM grade did not come)"
+                    } else {
+                        ""
+                    }
+                )));
+                e
             }
+            None => delivery::apply(grader.grade(request), request.speech.as_ref()),
         };
         tracing::info!(
             question = %request.question.id,
