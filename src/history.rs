@@ -77,15 +77,18 @@ pub fn evidence_gap(report: &Report, bank: &Bank) -> Option<String> {
 }
 
 /// Every saved session's report, and a warning for each session that could not be read.
-pub fn reports(store: &crate::store::Store, bank: &Bank) -> (Vec<Report>, Vec<String>) {
+pub fn reports(
+    store: &crate::store::Store,
+    bank: &Bank,
+) -> Result<(Vec<Report>, Vec<String>), crate::store::StoreError> {
     let (mut out, mut warnings) = (Vec::new(), Vec::new());
-    for id in store.list().unwrap_or_default() {
+    for id in store.list()? {
         match crate::session::report_from_journal(store, bank, &id) {
             Ok(r) => out.push(r),
             Err(e) => warnings.push(format!("skipping session {id}: {e:#}")),
         }
     }
-    (out, warnings)
+    Ok((out, warnings))
 }
 
 /// An interview left in progress this long is stale: `sessions` says so and `resume` asks first.

@@ -14,7 +14,7 @@ use dataready::assemble;
 use dataready::bank::Bank;
 use dataready::grade::RubricGrader;
 use dataready::llm::Llm;
-use dataready::llm::grader::{LlmGrader, combine};
+use dataready::llm::grader::{beside_offline, evaluate};
 use dataready::text;
 
 use super::flags::LlmFlags;
@@ -150,18 +150,7 @@ fn grade_one(
         role: String::new(),
         speech: None,
     };
-    let llm_grader = LlmGrader {
-        offline: grader,
-        llm: Arc::clone(llm),
-    };
-    let e = match llm_grader.evaluate(&request) {
-        Ok(e) => combine(e, offline),
-        Err(why) => dataready::interview::Evaluation {
-            fallback: Some(format!("LLM grade unavailable ({why}); offline grade used")),
-            ..offline
-        },
-    };
-    (e, matched, sim)
+    (beside_offline(evaluate(llm, &request), offline), matched, sim)
 }
 
 /// One row of the input.

@@ -9,7 +9,7 @@ use super::Context;
 
 /// The history of this store, optionally for one role or skill.
 pub fn load(ctx: &Context, bank: &Bank, role: Option<&str>, skill: Option<&str>) -> anyhow::Result<History> {
-    let (reports, warnings) = history::reports(&ctx.store(), bank);
+    let (reports, warnings) = history::reports(&ctx.store(), bank)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }

@@ -53,22 +53,23 @@ struct SessionRow {
 pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
     let store = ctx.store();
-    let mut rows = Vec::new();
-    for id in store.list()? {
-        match session::report_from_journal(&store, &bank, &id) {
-            Ok(r) => rows.push(SessionRow {
-                id: id.clone(),
-                started_at: r.started_at.clone(),
-                role: r.role.id.clone(),
-                status: r.status.to_string(),
-                questions_answered: r.questions_answered,
-                overall: r.overall,
-                verdict: r.verdict.label().to_string(),
-                stale: dataready::history::stale_days(&r, session::now_ms()).is_some(),
-            }),
-            Err(e) => eprintln!("warning: skipping session {id}: {e:#}"),
-        }
+    let (reports, warnings) = dataready::history::reports(&store, &bank)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
     }
+    let rows: Vec<SessionRow> = reports
+        .into_iter()
+        .map(|r| SessionRow {
+            stale: dataready::history::stale_days(&r, session::now_ms()).is_some(),
+            id: r.session,
+            started_at: r.started_at,
+            role: r.role.id,
+            status: r.status.to_string(),
+            questions_answered: r.questions_answered,
+            overall: r.overall,
+            verdict: r.verdict.label().to_string(),
+        })
+        .collect();
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else if rows.is_empty() {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Llm;
-use super::grader::{combine, evaluate};
+use super::grader::{beside_offline, evaluate};
 use crate::grade::delivery;
 use crate::interview::{Evaluation, GradeRequest};
 use crate::session::LateGrader;
@@ -36,14 +36,7 @@ impl LateGrades {
 /// The deep grade of one answer with the offline grade kept beside it, or the offline grade alone
 /// with the reason the deep one is missing. Delivery (pace, pauses) applies to whichever stands.
 pub fn deep_or_offline(llm: &Llm, request: &GradeRequest, offline: Evaluation) -> Evaluation {
-    let evaluation = match evaluate(llm, request) {
-        Ok(deep) => combine(deep, offline),
-        Err(why) => Evaluation {
-            fallback: Some(format!("LLM grade unavailable ({why}); offline grade used")),
-            ..offline
-        },
-    };
-    delivery::apply(evaluation, request.speech.as_ref())
+    delivery::apply(beside_offline(evaluate(llm, request), offline), request.speech.as_ref())
 }
 
 impl LateGrader for LateGrades {

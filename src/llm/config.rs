@@ -174,6 +174,23 @@ fn duration(what: &str, value: &str) -> Result<Duration, ConfigError> {
     })
 }
 
+/// A duration from the flag, else the environment variable `var`, else the file's key; `None` when unset.
+fn duration_setting(
+    flag: Option<Duration>,
+    env: &dyn Fn(&str) -> Option<String>,
+    var: &str,
+    (file, key): (&Option<String>, &str),
+) -> Result<Option<Duration>, ConfigError> {
+    if flag.is_some() {
+        return Ok(flag);
+    }
+    match (env(var), file) {
+        (Some(v), _) => duration(var, &v).map(Some),
+        (None, Some(v)) => duration(key, v).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -216,22 +233,15 @@ pub fn resolve(
     let fast_model = pick(&args.llm_fast_model, "DATAREADY_LLM_FAST_MODEL", &file.fast_model)
         .or_else(|| defaults.fast.map(String::from))
         .unwrap_or_else(|| deep_model.clone());
-    let budget = match (args.llm_budget, env("DATAREADY_LLM_BUDGET"), &file.budget) {
-        (Some(b), _, _) => b,
-        (None, Some(v), _) => duration("DATAREADY_LLM_BUDGET", &v)?,
-        (None, None, Some(v)) => duration("budget", v)?,
-        _ => DEFAULT_BUDGET,
-    };
-    let grade_limit = match (
+    let budget = duration_setting(args.llm_budget, &env, "DATAREADY_LLM_BUDGET", (&file.budget, "budget"))?
+        .unwrap_or(DEFAULT_BUDGET);
+    let grade_limit = duration_setting(
         args.llm_grade_limit,
-        env("DATAREADY_LLM_GRADE_LIMIT"),
-        &file.grade_limit,
-    ) {
-        (Some(b), _, _) => b,
-        (None, Some(v), _) => duration("DATAREADY_LLM_GRADE_LIMIT", &v)?,
-        (None, None, Some(v)) => duration("grade_limit", v)?,
-        _ => DEFAULT_GRADE_LIMIT,
-    }
+        &env,
+        "DATAREADY_LLM_GRADE_LIMIT",
+        (&file.grade_limit, "grade_limit"),
+    )?
+    .unwrap_or(DEFAULT_GRADE_LIMIT)
     .max(budget);
     let client = client_settings(file, budget, is_local(preset, &base_url))?;
     let prompts = args

@@ -214,6 +214,18 @@ pub fn combine(mut llm: Evaluation, offline: Evaluation) -> Evaluation {
     llm
 }
 
+/// The deep grade with the offline one kept beside it, or the offline grade alone saying why the deep
+/// one is missing.
+pub fn beside_offline(deep: Result<Evaluation, String>, offline: Evaluation) -> Evaluation {
+    match deep {
+        Ok(deep) => combine(deep, offline),
+        Err(why) => Evaluation {
+            fallback: Some(format!("LLM grade unavailable ({why}); offline grade used")),
+            ..offline
+        },
+    }
+}
+
 impl Grader for LlmGrader<'_> {
     fn grade(&self, req: &GradeRequest) -> Evaluation {
         // The offline grade runs while the model thinks, so the step takes the longer of the two, not the sum.
@@ -222,14 +234,7 @@ impl Grader for LlmGrader<'_> {
             let llm = self.evaluate(req);
             (offline.join(), llm)
         });
-        let offline = offline.unwrap_or_else(|p| std::panic::resume_unwind(p));
-        match llm {
-            Ok(llm) => combine(llm, offline),
-            Err(why) => Evaluation {
-                fallback: Some(format!("LLM grade unavailable ({why}); offline grade used")),
-                ..offline
-            },
-        }
+        beside_offline(llm, offline.unwrap_or_else(|p| std::panic::resume_unwind(p)))
     }
 
     fn may_be_slow(&self) -> bool {

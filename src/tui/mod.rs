@@ -272,7 +272,9 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
                 crate::doctor::checks(llm.as_ref().map(|l| &l.config)),
                 ear.is_some(),
             );
-            let (reports, _) = crate::history::reports(&store, &bank);
+            let reports = crate::history::reports(&store, &bank)
+                .map(|(r, _)| r)
+                .unwrap_or_default();
             form.suggestion = crate::history::build(&bank, &reports, None, None).next_focus;
             (App::new(Some(form), config.questions, color()), None)
         }
