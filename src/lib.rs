@@ -16,6 +16,7 @@ pub mod notice;
 pub mod paths;
 pub mod prompt;
 pub mod report;
+pub mod review;
 pub mod script;
 pub mod session;
 pub mod store;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 
-use commands::{Context, bank, doctor, flags, grade, history, interview, listen, models, sessions, voice};
+use commands::{Context, bank, doctor, flags, grade, history, interview, listen, models, review, sessions, voice};
 
 #[derive(Parser)]
 #[command(
@@ -23,7 +23,8 @@ use commands::{Context, bank, doctor, flags, grade, history, interview, listen, 
         dataready interview --role senior --mode practice\n  \
         dataready interview --role mid --script answers.csv --fail-under 60\n  \
         dataready grade --question \"What is a broadcast join?\" --answer \"...\"\n  \
-        dataready report last"
+        dataready report last\n  \
+        dataready review last"
 )]
 struct Cli {
     /// Where sessions and reports are kept [default: $DATAREADY_HOME or ~/.local/share/dataready]
@@ -65,6 +66,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Go back over a session answer by answer: your transcript and recording, what a strong answer
+    /// covers, what you covered and missed, and a model answer
+    Review(review::ReviewArgs),
     /// Progress across finished sessions: scores over time, a trend per skill, what to practise next
     History {
         /// Only this role's sessions
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
         Command::Resume(args) => interview::resume(&ctx, args),
         Command::Grade(args) => grade::grade(&ctx, args),
         Command::Report { id, format, out } => sessions::report(&ctx, &id, format, out),
+        Command::Review(args) => review::review(&ctx, args),
         Command::Sessions { json } => sessions::sessions(&ctx, json),
         Command::History { role, skill, json } => history::history(&ctx, role.as_deref(), skill.as_deref(), json),
         Command::Bank { action } => bank::bank(&ctx, action),

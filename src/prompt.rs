@@ -11,6 +11,7 @@ use crate::interview::{Answer, Line, Turn};
 use crate::listen::ListenEvent;
 use crate::listen::ear::{Ear, Listened, Listener};
 use crate::notice::Notice;
+use crate::review::ModelAnswer;
 use crate::session::{Candidate, Response};
 
 /// Answers typed at a prompt, one line each, with `/skip`, `/repeat` and `/end` commands.
@@ -42,8 +43,8 @@ impl<R: BufRead, W: Write> Candidate for Typed<'_, R, W> {
         typed_response(String::from_utf8_lossy(&buf).into_owned(), false)
     }
 
-    fn feedback(&mut self, turn: &Turn) {
-        show_feedback(&mut self.out, turn);
+    fn feedback(&mut self, turn: &Turn, model: &ModelAnswer) {
+        show_feedback(&mut self.out, turn, model);
     }
 
     fn thinking(&mut self) {
@@ -80,7 +81,7 @@ fn show_line(out: &mut impl Write, bank: &Bank, line: &Line, q: &Question) {
     );
 }
 
-fn show_feedback(out: &mut impl Write, turn: &Turn) {
+fn show_feedback(out: &mut impl Write, turn: &Turn, model: &ModelAnswer) {
     let e = &turn.evaluation;
     let _ = writeln!(out, "  Score {}/100", e.score);
     for (label, items) in [
@@ -91,6 +92,10 @@ fn show_feedback(out: &mut impl Write, turn: &Turn) {
         for i in items.iter().take(3) {
             let _ = writeln!(out, "  {label} {i}");
         }
+    }
+    let _ = writeln!(out, "  Model answer (from {}):", model.by);
+    for line in model.text.lines() {
+        let _ = writeln!(out, "    {line}");
     }
 }
 
@@ -197,8 +202,8 @@ impl<W: Write> Candidate for Speaking<'_, W> {
         }
     }
 
-    fn feedback(&mut self, turn: &Turn) {
-        show_feedback(&mut self.out, turn);
+    fn feedback(&mut self, turn: &Turn, model: &ModelAnswer) {
+        show_feedback(&mut self.out, turn, model);
     }
 
     fn thinking(&mut self) {

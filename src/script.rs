@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::bank::{Bank, Question};
 use crate::interview::{Answer, Line, Turn};
 use crate::notice::Notice;
+use crate::review::ModelAnswer;
 use crate::session::{Candidate, Response};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -181,7 +182,7 @@ impl Candidate for Scripted<'_> {
         }
     }
 
-    fn feedback(&mut self, _turn: &Turn) {}
+    fn feedback(&mut self, _turn: &Turn, _model: &ModelAnswer) {}
 
     fn notice(&mut self, n: Notice) {
         let _ = writeln!(self.err, "{n}");

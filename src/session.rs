@@ -17,6 +17,7 @@ use crate::interview::{
 };
 use crate::notice::Notice;
 use crate::report::{self, Report};
+use crate::review::{self as review_, ModelAnswer};
 use crate::store::{Journal, Store};
 use crate::transcribe::{self, Transcriber};
 
@@ -36,7 +37,7 @@ pub enum Response {
 pub trait Candidate {
     fn hear(&mut self, line: &Line, question: &Question);
     fn respond(&mut self, line: &Line, question: &Question) -> Response;
-    fn feedback(&mut self, turn: &Turn);
+    fn feedback(&mut self, turn: &Turn, model: &ModelAnswer);
     /// The interviewer is waiting on something slow (an LLM writing the next line): show that it is thinking.
     fn thinking(&mut self) {}
     /// While the candidate answers: the question the next topic would open with if it started now, so a
@@ -56,8 +57,8 @@ impl<C: Candidate + ?Sized> Candidate for &mut C {
     fn respond(&mut self, line: &Line, question: &Question) -> Response {
         (**self).respond(line, question)
     }
-    fn feedback(&mut self, turn: &Turn) {
-        (**self).feedback(turn);
+    fn feedback(&mut self, turn: &Turn, model: &ModelAnswer) {
+        (**self).feedback(turn, model);
     }
     fn thinking(&mut self) {
         (**self).thinking();
@@ -317,7 +318,11 @@ impl Session {
                     self.interview.handle(Event::Graded { evaluation })?
                 }
                 Effect::Feedback(turn) => {
-                    candidate.feedback(&turn);
+                    let model = review_::question_of(self.interview.bank(), self.interview.turns(), &turn)
+                        .map(|q| review_::model_answer(q, turn.kind));
+                    if let Some(model) = model {
+                        candidate.feedback(&turn, &model);
+                    }
                     continue;
                 }
                 Effect::Finish { .. } => continue,
@@ -505,8 +510,17 @@ impl Session {
     }
 }
 
-/// Builds a report from a journal alone (no replay, so it works even if the bank has changed).
-pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Result<Report> {
+/// What a session's journal holds, with late grades applied to their turns.
+pub struct Saved {
+    pub config: Config,
+    pub started_at_ms: u64,
+    pub turns: Vec<Turn>,
+    pub ended: Option<(EndReason, u64)>,
+}
+
+/// Reads a session's journal without replaying it through the interview (so it works even if the
+/// bank has changed since).
+pub fn load_saved(store: &Store, id: &str) -> anyhow::Result<Saved> {
     let loaded = store.load(id)?;
     let mut config = None;
     let mut started = 0;
@@ -528,13 +542,24 @@ pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Resu
         }
     }
     let config = config.with_context(|| format!("session {id} has no setup record"))?;
+    Ok(Saved {
+        config,
+        started_at_ms: started,
+        turns,
+        ended,
+    })
+}
+
+/// Builds a report from a journal alone.
+pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Result<Report> {
+    let saved = load_saved(store, id)?;
     Ok(report::build(&report::Source {
         session: id,
         bank,
-        config: &config,
-        turns: &turns,
-        started_at_ms: started,
-        ended,
+        config: &saved.config,
+        turns: &saved.turns,
+        started_at_ms: saved.started_at_ms,
+        ended: saved.ended,
     }))
 }
 
@@ -571,7 +596,7 @@ mod tests {
         fn respond(&mut self, _line: &Line, _q: &Question) -> Response {
             Response::Answer(Answer::Text("an answer".into()))
         }
-        fn feedback(&mut self, _turn: &Turn) {}
+        fn feedback(&mut self, _turn: &Turn, _model: &ModelAnswer) {}
         fn upcoming(&mut self, next: &Question) {
             self.announced.push(next.id.clone());
         }

@@ -27,6 +27,7 @@ fn evaluation(score: u8, flag: Option<&str>) -> Evaluation {
         offline: None,
         fallback: None,
         grade_confidence: None,
+        key_points: Vec::new(),
     }
 }
 

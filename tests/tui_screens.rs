@@ -161,12 +161,18 @@ fn room_screens() {
             offline: None,
             fallback: None,
             grade_confidence: None,
+            key_points: Vec::new(),
         },
         generated: None,
         written_by: None,
         moved_on: false,
     };
-    app.update(AppEvent::Session(SessionMsg::Feedback(Box::new(turn))), &bank);
+    let cdc = bank.questions.iter().find(|q| q.skill == "streaming").unwrap();
+    let model = dataready::review::model_answer(cdc, TurnKind::Main);
+    app.update(
+        AppEvent::Session(SessionMsg::Feedback(Box::new(turn), Box::new(model))),
+        &bank,
+    );
     app.update(
         AppEvent::Session(SessionMsg::Asking {
             line: line(),
@@ -312,5 +318,74 @@ fn report_dashboard() {
         app.update(key(KeyCode::Char('m')), &bank),
         vec![Action::Export { markdown: true }]
     );
+    assert_eq!(app.update(key(KeyCode::Char('q')), &bank), vec![Action::Quit]);
+}
+
+/// The review view: one answer at a time, the rubric's points with what was covered, the model answer;
+/// `p` plays the recording and stops it, ←/→ move between answers, `r` goes back to the report.
+#[test]
+fn review_view() {
+    use dataready::review::{Coverage, PointReview, Review, ReviewItem};
+    let report: dataready::report::Report = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/strong-candidate/report.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let bank = bank();
+    let q = bank.question("sf-small-files").unwrap();
+    let item = |number: usize, recording: Option<&str>| ReviewItem {
+        number,
+        question_id: q.id.clone(),
+        skill: "Storage formats".into(),
+        kind: TurnKind::Main,
+        question: q.text.clone(),
+        answer: "Lots of tiny files slow down reads because every file costs a request and a footer read, \
+                 so we compact them nightly into files of about 512 megabytes."
+            .into(),
+        skipped: false,
+        score: 64,
+        grader: "offline-rubric/1".into(),
+        recording: recording.map(str::to_string),
+        points: q
+            .key_points
+            .iter()
+            .enumerate()
+            .map(|(i, k)| PointReview {
+                text: k.text.clone(),
+                coverage: [Coverage::Covered, Coverage::Partly, Coverage::Missed][i % 3],
+            })
+            .collect(),
+        red_flags: vec![],
+        model_answer: dataready::review::model_answer(q, TurnKind::Main),
+    };
+    let review = Review {
+        session: "20261201-101500-mid-ab12".into(),
+        role: "mid".into(),
+        items: vec![item(1, Some("/data/q01-sf-small-files-main.wav")), item(2, None)],
+    };
+    let mut app = App::for_review(report, review, true, false);
+    insta::assert_snapshot!("review_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("review_120x36", render(&app, 120, 36));
+    assert_eq!(
+        app.update(key(KeyCode::Char('p')), &bank),
+        vec![Action::Play(1, "/data/q01-sf-small-files-main.wav".into())]
+    );
+    assert!(render(&app, 80, 24).contains("▶ playing"));
+    assert_eq!(app.update(key(KeyCode::Char('p')), &bank), vec![Action::StopPlaying]);
+    app.update(key(KeyCode::Char('p')), &bank);
+    app.update(AppEvent::PlayEnded(1, None), &bank);
+    assert!(render(&app, 80, 24).contains("recording ended"));
+    // Moving on stops nothing that is not playing; the typed answer has nothing to play.
+    assert_eq!(app.update(key(KeyCode::Right), &bank), Vec::new());
+    assert!(render(&app, 80, 24).contains("Q2 of 2"));
+    assert_eq!(app.update(key(KeyCode::Char('p')), &bank), Vec::new());
+    assert!(render(&app, 80, 24).contains("typed, not spoken"));
+    app.update(key(KeyCode::Char('r')), &bank);
+    assert!(render(&app, 80, 24).contains("r review answers"));
+    app.update(key(KeyCode::Char('r')), &bank);
+    assert!(render(&app, 80, 24).contains("Q2 of 2"));
     assert_eq!(app.update(key(KeyCode::Char('q')), &bank), vec![Action::Quit]);
 }

@@ -9,6 +9,7 @@ pub mod history;
 pub mod interview;
 pub mod listen;
 pub mod models;
+pub mod review;
 pub mod sessions;
 pub mod voice;
 

@@ -94,6 +94,7 @@ mod tests {
             offline: None,
             fallback: None,
             grade_confidence: None,
+            key_points: Vec::new(),
         }
     }
 

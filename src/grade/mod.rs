@@ -457,6 +457,8 @@ impl RubricGrader {
             let mut reasons = e.grade_confidence.take().map(|c| c.reasons).unwrap_or_default();
             reasons.insert(0, rubric_note(m, &req.question.id));
             e.grade_confidence = Some(GradeConfidence::from_reasons(reasons));
+            // The coverage is of another question's key points.
+            e.key_points.clear();
             if m < CLOSE_RUBRIC {
                 // Another question's key points are not what this answer missed or covered.
                 e.what_went_well.retain(|w| !w.starts_with("Covered: "));
@@ -811,6 +813,7 @@ pub fn evaluation_with(a: &Analysis, q: &Question, kind: TurnKind, learned: &Lea
         } else {
             vec!["a wrong claim was recognised by its wording; check the flagged sentence".to_string()]
         })),
+        key_points: coverage.iter().map(|c| c.clamp(0.0, 1.0)).collect(),
     }
 }
 

@@ -34,6 +34,7 @@ fn graded(score: u8) -> Evaluation {
         offline: None,
         fallback: None,
         grade_confidence: None,
+        key_points: Vec::new(),
     }
 }
 

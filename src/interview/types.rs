@@ -113,6 +113,10 @@ pub struct Evaluation {
     /// How far this grade can be trusted, and why not fully (absent in records written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade_confidence: Option<GradeConfidence>,
+    /// How fully the answer covered each of the question's key points, 0–1, in the rubric's order
+    /// (the offline grader against the question's own rubric; empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_points: Vec<f32>,
 }
 
 /// How far a grade can be trusted: `high`, `medium` or `low`, with the reasons it is not high.
@@ -162,6 +166,7 @@ impl Evaluation {
             offline: None,
             fallback: None,
             grade_confidence: None,
+            key_points: Vec::new(),
         }
     }
 }

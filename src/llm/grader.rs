@@ -91,6 +91,7 @@ pub fn parse_evaluation(reply: &str, grader: &str) -> Result<Evaluation, String>
         offline: None,
         fallback: None,
         grade_confidence: None,
+        key_points: Vec::new(),
     })
 }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod grader;
 pub mod interviewer;
 pub mod prompts;
+pub mod review;
 pub mod settings;
 pub mod sse;
 
@@ -254,7 +255,7 @@ pub fn doctor(config: &LlmConfig) -> (Vec<String>, bool) {
         None => Ok(p),
     }) {
         Ok(p) => lines.push(format!(
-            "prompts       {} ({}, {}, {}, {}, {})",
+            "prompts       {} ({}, {}, {}, {}, {}, {})",
             config
                 .prompts
                 .as_ref()
@@ -263,7 +264,8 @@ pub fn doctor(config: &LlmConfig) -> (Vec<String>, bool) {
             p.question.id(),
             p.follow_up.id(),
             p.repair.id(),
-            p.narrative.id()
+            p.narrative.id(),
+            p.model_answer.id()
         )),
         Err(e) => {
             lines.push(format!("prompts       INVALID: {e}"));

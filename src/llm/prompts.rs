@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 /// Each template: its file name, the placeholders it may use, and those it must use.
-const SPECS: [(&str, &[&str], &[&str]); 5] = [
+const SPECS: [(&str, &[&str], &[&str]); 6] = [
     (
         "evaluate.toml",
         &[
@@ -45,14 +45,20 @@ const SPECS: [(&str, &[&str], &[&str]); 5] = [
     ),
     ("repair.toml", &["error", "schema"], &["error"]),
     ("narrative.toml", &["role", "overall", "verdict", "turns"], &["turns"]),
+    (
+        "model_answer.toml",
+        &["role", "skill", "kind", "question", "topic", "rubric", "misconceptions"],
+        &["question"],
+    ),
 ];
 
-const BUILTIN: [(&str, &str); 5] = [
+const BUILTIN: [(&str, &str); 6] = [
     ("evaluate.toml", include_str!("../../prompts/evaluate.toml")),
     ("question.toml", include_str!("../../prompts/question.toml")),
     ("follow_up.toml", include_str!("../../prompts/follow_up.toml")),
     ("repair.toml", include_str!("../../prompts/repair.toml")),
     ("narrative.toml", include_str!("../../prompts/narrative.toml")),
+    ("model_answer.toml", include_str!("../../prompts/model_answer.toml")),
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +77,7 @@ pub struct Prompts {
     pub follow_up: Template,
     pub repair: Template,
     pub narrative: Template,
+    pub model_answer: Template,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -239,6 +246,7 @@ impl Prompts {
             follow_up: next(),
             repair: next(),
             narrative: next(),
+            model_answer: next(),
         })
     }
 }

@@ -8,6 +8,7 @@ use crate::bank::Bank;
 use crate::doctor::Check;
 use crate::interview::{Config, Line, Mode, Turn};
 use crate::report::Report;
+use crate::review::{ModelAnswer, Review};
 
 /// Everything that happens, from keys, the clock, or the interview thread.
 #[derive(Debug)]
@@ -19,6 +20,8 @@ pub enum AppEvent {
     Session(SessionMsg),
     /// SIGTERM / SIGHUP: save and leave.
     Terminate,
+    /// A recording played in the review stopped (its question's number), or could not play (why).
+    PlayEnded(usize, Option<String>),
 }
 
 /// Reports from the interview thread.
@@ -51,8 +54,9 @@ pub enum SessionMsg {
     /// Something to tell the candidate (a voice problem, a dropped torn write), shown as the notice line.
     Notice(String),
     Grading,
-    Feedback(Box<Turn>),
-    Finished(Box<Report>),
+    Feedback(Box<Turn>, Box<ModelAnswer>),
+    /// The interview is over: its report, and its review when the journal could be read back.
+    Finished(Box<Report>, Option<Box<Review>>),
     Failed(String),
 }
 
@@ -78,6 +82,9 @@ pub enum Action {
     Export {
         markdown: bool,
     },
+    /// Play an answer's recording (the question's number and the file).
+    Play(usize, String),
+    StopPlaying,
     Quit,
 }
 
@@ -223,7 +230,7 @@ pub struct Room {
     pub line: Option<Line>,
     pub skill: String,
     pub draft: String,
-    pub feedback: Option<Turn>,
+    pub feedback: Option<(Turn, ModelAnswer)>,
     pub answered: usize,
     pub of: usize,
     pub skills_covered: Vec<String>,
@@ -243,6 +250,8 @@ pub enum Screen {
     Setup,
     Room,
     Report,
+    /// The report's answers one by one, with recordings and model answers.
+    Review,
 }
 
 pub struct App {
@@ -250,6 +259,11 @@ pub struct App {
     pub setup: Option<SetupForm>,
     pub room: Room,
     pub report: Option<Report>,
+    pub review: Option<Review>,
+    /// The item of the review on screen.
+    pub review_at: usize,
+    /// The question whose recording is playing.
+    pub playing: Option<usize>,
     pub scroll: u16,
     pub now_ms: u64,
     /// Interview time, paused while paused.
@@ -290,6 +304,9 @@ impl App {
                 hint: None,
             },
             report: None,
+            review: None,
+            review_at: 0,
+            playing: None,
             scroll: 0,
             now_ms: 0,
             elapsed_ms: 0,
@@ -309,6 +326,16 @@ impl App {
         app.screen = Screen::Report;
         app.room.stage = Stage::Finished;
         app.report = Some(report);
+        app
+    }
+
+    /// The report with its review behind `r` (for `dataready review` and `report` on a terminal).
+    pub fn for_review(report: Report, review: Review, open_review: bool, color: bool) -> Self {
+        let mut app = Self::for_report(report, color);
+        app.review = Some(review);
+        if open_review {
+            app.screen = Screen::Review;
+        }
         app
     }
 
@@ -346,6 +373,13 @@ impl App {
                 Vec::new()
             }
             AppEvent::Resize => Vec::new(),
+            AppEvent::PlayEnded(number, why) => {
+                if self.playing == Some(number) {
+                    self.playing = None;
+                    self.notice = why.or(Some(format!("Q{number}'s recording ended · p plays it again")));
+                }
+                Vec::new()
+            }
             AppEvent::Terminate => {
                 self.done = true;
                 vec![Action::Quit]
@@ -409,10 +443,11 @@ impl App {
                 self.room.hint = None;
                 self.set_stage(Stage::Grading);
             }
-            SessionMsg::Feedback(turn) => self.room.feedback = Some(*turn),
-            SessionMsg::Finished(report) => {
+            SessionMsg::Feedback(turn, model) => self.room.feedback = Some((*turn, *model)),
+            SessionMsg::Finished(report, review) => {
                 self.room.answered = report.questions_answered;
                 self.report = Some(*report);
+                self.review = review.map(|r| *r);
                 self.set_stage(Stage::Finished);
                 self.screen = Screen::Report;
                 self.scroll = 0;
@@ -444,6 +479,7 @@ impl App {
             Screen::Setup => self.setup_key(key, bank),
             Screen::Room => self.room_key(key, ctrl),
             Screen::Report => self.report_key(key),
+            Screen::Review => self.review_key(key),
         }
     }
 
@@ -599,7 +635,71 @@ impl App {
             }
             KeyCode::Char('m') => vec![Action::Export { markdown: true }],
             KeyCode::Char('J') | KeyCode::Char('x') => vec![Action::Export { markdown: false }],
+            KeyCode::Char('r') if self.review.is_some() => {
+                self.screen = Screen::Review;
+                self.scroll = 0;
+                Vec::new()
+            }
             _ => Vec::new(),
         }
+    }
+
+    fn review_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        let count = self.review.as_ref().map_or(0, |r| r.items.len());
+        // A notice stays until the next key.
+        self.notice = None;
+        let mut actions = Vec::new();
+        let mut stop = |app: &mut Self| {
+            if app.playing.take().is_some() {
+                actions.push(Action::StopPlaying);
+            }
+        };
+        match key.code {
+            KeyCode::Char('q') => {
+                stop(self);
+                self.done = true;
+                actions.push(Action::Quit);
+            }
+            KeyCode::Esc | KeyCode::Char('r') => {
+                stop(self);
+                self.screen = Screen::Report;
+                self.scroll = 0;
+            }
+            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') | KeyCode::Tab if self.review_at + 1 < count => {
+                stop(self);
+                self.review_at += 1;
+                self.scroll = 0;
+            }
+            KeyCode::Left | KeyCode::Char('h') | KeyCode::BackTab if self.review_at > 0 => {
+                stop(self);
+                self.review_at -= 1;
+                self.scroll = 0;
+            }
+            KeyCode::Down | KeyCode::Char('j') => self.scroll = self.scroll.saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.scroll = self.scroll.saturating_add(10),
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
+            KeyCode::Char('p') | KeyCode::Enter => {
+                let item = self.review.as_ref().and_then(|r| r.items.get(self.review_at));
+                let Some(item) = item else { return actions };
+                let number = item.number;
+                if self.playing == Some(number) {
+                    stop(self);
+                    self.notice = Some(format!("Stopped Q{number}'s recording."));
+                } else {
+                    match item.recording.clone() {
+                        Some(path) => {
+                            stop(self);
+                            self.playing = Some(number);
+                            self.notice = Some(format!("Playing Q{number}'s recording · p stops"));
+                            actions.push(Action::Play(number, path));
+                        }
+                        None => self.notice = Some(format!("Q{number} was typed, not spoken: no recording to play.")),
+                    }
+                }
+            }
+            _ => {}
+        }
+        actions
     }
 }

@@ -57,7 +57,12 @@ pub fn draw(f: &mut Frame, app: &App) {
         Screen::Room => room(f, app, &theme),
         Screen::Report => {
             if let Some(r) = &app.report {
-                report(f, r, app.scroll, app.notice.as_deref(), &theme);
+                report(f, r, app.scroll, app.notice.as_deref(), app.review.is_some(), &theme);
+            }
+        }
+        Screen::Review => {
+            if let Some(r) = &app.review {
+                review(f, app, r, &theme);
             }
         }
     }
@@ -245,7 +250,12 @@ fn room(f: &mut Frame, app: &App, t: &Theme) {
     room_header(f, app, header, t);
     let [left, right] = Layout::horizontal([Constraint::Length(15), Constraint::Min(0)]).areas(body);
     face_and_meter(f, app, left, t);
-    let feedback_h = if app.room.feedback.is_some() { 7 } else { 0 };
+    // Practice feedback, with room for the model answer's opening on taller terminals.
+    let feedback_h = match (&app.room.feedback, right.height) {
+        (None, _) => 0,
+        (Some(_), h) if h >= 30 => 10,
+        (Some(_), _) => 7,
+    };
     let [question, answer, feedback] = Layout::vertical([
         Constraint::Percentage(40),
         Constraint::Min(4),
@@ -378,9 +388,11 @@ fn answer_panel(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
     );
 }
 
-/// Practice mode: the last answer's score, what went well and what was missing.
+/// Practice mode: the last answer's score, what went well and what was missing, then a model answer.
 fn feedback_panel(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
-    let Some(turn) = &app.room.feedback else { return };
+    let Some((turn, model)) = &app.room.feedback else {
+        return;
+    };
     let e = &turn.evaluation;
     let mut lines = vec![Line::styled(
         format!("Q{}: {}/100", turn.index + 1, e.score),
@@ -392,6 +404,10 @@ fn feedback_panel(f: &mut Frame, app: &App, area: Rect, t: &Theme) {
     for m in e.what_was_missing.iter().chain(&e.red_flags).take(3) {
         lines.push(Line::styled(format!("- {m}"), t.bad()));
     }
+    lines.push(Line::from(vec![
+        Span::styled("Model answer: ", t.accent()),
+        Span::raw(model.text.lines().next().unwrap_or_default().to_string()),
+    ]));
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
@@ -489,7 +505,7 @@ pub fn report_lines(r: &Report) -> Vec<Line<'static>> {
     out
 }
 
-fn report(f: &mut Frame, r: &Report, scroll: u16, notice: Option<&str>, t: &Theme) {
+fn report(f: &mut Frame, r: &Report, scroll: u16, notice: Option<&str>, reviewable: bool, t: &Theme) {
     let [header, body, footer] =
         Layout::vertical([Constraint::Length(4), Constraint::Min(0), Constraint::Length(1)]).areas(f.area());
     let verdict_style = if r.overall >= crate::report::HIRE_FROM {
@@ -530,9 +546,97 @@ fn report(f: &mut Frame, r: &Report, scroll: u16, notice: Option<&str>, t: &Them
         body,
     );
     let keys = notice.map_or_else(
-        || "↑/↓ PgUp/PgDn scroll · m export Markdown · x export JSON · q quit".to_string(),
+        || {
+            format!(
+                "↑/↓ PgUp/PgDn scroll · {}m export Markdown · x export JSON · q quit",
+                if reviewable { "r review answers · " } else { "" }
+            )
+        },
         |n| n.to_string(),
     );
+    f.render_widget(Paragraph::new(Span::styled(keys, t.dim())), footer);
+}
+
+/// One answer of the review: the question, what was said, the recording, the rubric's points with
+/// what was covered, red flags and the model answer.
+pub fn review_lines(item: &crate::review::ReviewItem, playing: bool) -> Vec<Line<'static>> {
+    let heading = |s: &str| Line::styled(s.to_string(), Style::new().add_modifier(Modifier::BOLD));
+    let mut out = vec![
+        heading("Question"),
+        Line::raw(format!("  {}", item.question)),
+        Line::raw(""),
+    ];
+    out.push(heading("Your answer"));
+    out.push(Line::raw(if item.skipped {
+        "  (skipped)".to_string()
+    } else if item.answer.trim().is_empty() {
+        "  (nothing was heard)".to_string()
+    } else {
+        format!("  {}", item.answer.trim())
+    }));
+    out.push(Line::raw(""));
+    out.push(heading("Recording"));
+    out.push(Line::raw(match (&item.recording, playing) {
+        (Some(_), true) => "  ▶ playing · p stops".to_string(),
+        (Some(path), false) => format!("  p plays it · {path}"),
+        (None, _) => "  none: this answer was typed".to_string(),
+    }));
+    if !item.points.is_empty() {
+        out.push(Line::raw(""));
+        out.push(heading("What a strong answer covers (✓ covered · ~ partly · ✗ missed)"));
+        for p in &item.points {
+            out.push(Line::raw(format!("  {} {}", p.coverage.mark(), p.text)));
+        }
+    }
+    if !item.red_flags.is_empty() {
+        out.push(Line::raw(""));
+        out.push(heading("Red flags"));
+        out.extend(item.red_flags.iter().map(|f| Line::raw(format!("  ! {f}"))));
+    }
+    out.push(Line::raw(""));
+    out.push(heading(&format!("Model answer (by {})", item.model_answer.by)));
+    out.extend(item.model_answer.text.lines().map(|l| Line::raw(format!("  {l}"))));
+    out
+}
+
+fn review(f: &mut Frame, app: &App, r: &crate::review::Review, t: &Theme) {
+    let [header, body, footer] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(0), Constraint::Length(1)]).areas(f.area());
+    let Some(item) = r.items.get(app.review_at) else {
+        f.render_widget(
+            Paragraph::new("No answers recorded in this session yet. r goes back to the report, q quits."),
+            body,
+        );
+        return;
+    };
+    let score_style = if item.score >= crate::interview::plan::STRONG_FROM {
+        t.good()
+    } else if item.score < crate::interview::plan::SHALLOW_BELOW {
+        t.bad()
+    } else {
+        Style::new()
+    };
+    let head = vec![
+        Line::from(vec![
+            Span::styled(format!("Review · Q{} of {} ", item.number, r.items.len()), t.accent()),
+            Span::styled(format!("{}/100", item.score), score_style.add_modifier(Modifier::BOLD)),
+            Span::styled(format!("  · {} · {}", item.skill, item.kind.label()), t.dim()),
+        ]),
+        Line::styled(format!("Session {} · graded by {}", r.session, item.grader), t.dim()),
+    ];
+    f.render_widget(Paragraph::new(head), header);
+    let lines = review_lines(item, app.playing == Some(item.number));
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0))
+            .block(Block::bordered().title(format!(" Q{} ", item.number))),
+        body,
+    );
+    let keys = app
+        .notice
+        .clone()
+        .unwrap_or_else(|| "←/→ question · ↑/↓ scroll · p play/stop recording · r report · q quit".to_string());
     f.render_widget(Paragraph::new(Span::styled(keys, t.dim())), footer);
 }
 
@@ -550,8 +654,13 @@ fn help(f: &mut Frame, screen: Screen) {
                          `dataready resume last` continues."
         }
         Screen::Report => {
-            "Scroll with ↑/↓, PgUp/PgDn, Home. m writes the report as Markdown and x as JSON into the \
-                           current folder. q quits."
+            "Scroll with ↑/↓, PgUp/PgDn, Home. r reviews the answers one by one. m writes the report as \
+                           Markdown and x as JSON into the current folder. q quits."
+        }
+        Screen::Review => {
+            "←/→ moves between questions, ↑/↓ scrolls. p plays your recording of the answer and stops it. \
+                           Each answer shows what a strong answer covers (✓ you covered it, ✗ you missed it) and \
+                           a model answer. r goes back to the report, q quits."
         }
     };
     let area = centered(f.area(), 64, 9);

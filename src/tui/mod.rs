@@ -21,8 +21,10 @@ use crate::listen::ListenEvent;
 use crate::listen::ear::{Ear, Listened, Listener};
 use crate::notice::Notice;
 use crate::report::{self, Report};
+use crate::review::{ModelAnswer, Review};
 use crate::session::{Candidate, Response, Session};
 use crate::store::Store;
+use crate::voice;
 use app::{Action, App, AppEvent, Reply, SessionMsg, SetupForm, Stage};
 
 /// Frame interval while something moves (speaking, listening, thinking): 20 fps.
@@ -77,8 +79,8 @@ impl Candidate for RoomCandidate {
         self.reply(self.replies.recv())
     }
 
-    fn feedback(&mut self, turn: &Turn) {
-        self.send(SessionMsg::Feedback(Box::new(turn.clone())));
+    fn feedback(&mut self, turn: &Turn, model: &ModelAnswer) {
+        self.send(SessionMsg::Feedback(Box::new(turn.clone()), Box::new(model.clone())));
     }
 
     fn thinking(&mut self) {
@@ -194,6 +196,7 @@ fn spawn_interview(
             Ok(g) => g,
             Err(e) => return send(SessionMsg::Failed(format!("{e:#}"))),
         };
+        let saved_in = store.clone();
         let session = match start {
             Start::Resume(id) => Session::resume(store, Arc::clone(&bank), &id),
             Start::New(config) | Start::Setup(config) => Session::start(store, Arc::clone(&bank), config),
@@ -215,12 +218,17 @@ fn spawn_interview(
         let mut candidate = RoomCandidate {
             events: events.clone(),
             replies: reply_rx,
-            bank,
+            bank: Arc::clone(&bank),
             ear,
             stop,
         };
         match assemble::conduct(&mut session, &mut candidate, &grader, adapters, true) {
-            Ok(outcome) if outcome.report.status.is_over() => send(SessionMsg::Finished(Box::new(outcome.report))),
+            Ok(outcome) if outcome.report.status.is_over() => {
+                let review = crate::session::load_saved(&saved_in, &session.id)
+                    .ok()
+                    .map(|s| crate::review::build(&session.id, &s.config.role, &bank, &s.turns));
+                send(SessionMsg::Finished(Box::new(outcome.report), review.map(Box::new)))
+            }
             Ok(_) => {}
             Err(e) => send(SessionMsg::Failed(format!("{e:#}"))),
         }
@@ -298,6 +306,7 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
         )
     });
     spawn_inputs(tx.clone());
+    let mut playback = Playback::new(None, tx.clone());
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, &mut app, &rx, &bank, |action, app| match action {
         Action::Start(config, spoken) => {
@@ -323,8 +332,10 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
         }
         Action::StopListening => stop.store(true, Ordering::Relaxed),
         Action::Export { markdown } => export(app, markdown),
+        Action::Play(..) | Action::StopPlaying => playback.act(action, app),
         Action::Quit => {}
     });
+    drop(playback);
     ratatui::restore();
     result?;
     Ok(Closed {
@@ -333,19 +344,77 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
     })
 }
 
-/// Shows a saved report as the dashboard.
-pub fn show_report(bank: &Bank, report: Report) -> anyhow::Result<()> {
+/// Which view of a saved session the dashboard opens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    Report,
+    Review,
+}
+
+/// Shows a saved report as the dashboard; with its review, `r` switches to it (and `p` there plays
+/// an answer's recording on `speaker`).
+pub fn show_report(
+    bank: &Bank,
+    report: Report,
+    review: Option<Review>,
+    opening: Opening,
+    speaker: Option<String>,
+) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel();
-    spawn_inputs(tx);
-    let mut app = App::for_report(report, color());
+    spawn_inputs(tx.clone());
+    let mut app = match review {
+        Some(r) => App::for_review(report, r, opening == Opening::Review, color()),
+        None => App::for_report(report, color()),
+    };
+    let mut playback = Playback::new(speaker, tx);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, &rx, bank, |action, app| {
-        if let Action::Export { markdown } = action {
-            export(app, markdown);
-        }
+    let result = event_loop(&mut terminal, &mut app, &rx, bank, |action, app| match action {
+        Action::Export { markdown } => export(app, markdown),
+        Action::Play(..) | Action::StopPlaying => playback.act(action, app),
+        _ => {}
     });
+    drop(playback);
     ratatui::restore();
     result
+}
+
+/// Plays the review's recordings: one at a time, each reporting its end as an event.
+struct Playback {
+    replay: Option<voice::Replay>,
+    speaker: Option<String>,
+    tx: Sender<AppEvent>,
+}
+
+impl Playback {
+    fn new(speaker: Option<String>, tx: Sender<AppEvent>) -> Self {
+        Self {
+            replay: None,
+            speaker,
+            tx,
+        }
+    }
+
+    fn act(&mut self, action: Action, app: &mut App) {
+        if let Some(r) = self.replay.take() {
+            r.stop();
+        }
+        let Action::Play(number, path) = action else { return };
+        match voice::Replay::start(std::path::Path::new(&path), self.speaker.as_deref()) {
+            Ok(r) => {
+                let (done, tx) = (r.handle(), self.tx.clone());
+                std::thread::spawn(move || {
+                    done.wait();
+                    let _ = tx.send(AppEvent::PlayEnded(number, None));
+                });
+                app.notice = Some(format!("Playing Q{number}'s recording on {} · p stops", r.device()));
+                self.replay = Some(r);
+            }
+            Err(e) => {
+                let why = format!("No speaker to play it on ({e}). The recording is at {path}");
+                let _ = self.tx.send(AppEvent::PlayEnded(number, Some(why)));
+            }
+        }
+    }
 }
 
 fn export(app: &mut App, markdown: bool) {

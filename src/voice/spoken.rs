@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::bank::Question;
 use crate::interview::{Line, Turn};
 use crate::notice::Notice;
+use crate::review::ModelAnswer;
 use crate::session::{Candidate, Response};
 
 use super::options::InterviewVoice;
@@ -85,8 +86,8 @@ impl<C: Candidate> Candidate for Spoken<C> {
         r
     }
 
-    fn feedback(&mut self, turn: &Turn) {
-        self.inner.feedback(turn);
+    fn feedback(&mut self, turn: &Turn, model: &ModelAnswer) {
+        self.inner.feedback(turn, model);
     }
 
     fn thinking(&mut self) {
