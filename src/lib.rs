@@ -14,6 +14,7 @@ pub mod llm;
 pub mod logging;
 pub mod notice;
 pub mod paths;
+pub mod profile;
 pub mod prompt;
 pub mod report;
 pub mod review;

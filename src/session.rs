@@ -613,6 +613,7 @@ mod tests {
             mode: Mode::Mock,
             seed: 7,
             years: None,
+            tailoring: None,
         };
         for score in [20, 60, 90] {
             let mut s = Session::start(Store::new(dir.path()), Arc::clone(&bank), config.clone()).unwrap();

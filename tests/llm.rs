@@ -712,7 +712,7 @@ fn a_scripted_full_interview_against_the_loopback_server_writes_a_complete_repor
     for t in &mains {
         assert!(t["question_id"].as_str().unwrap().starts_with("llm-"), "{t}");
         assert!(t["question"].as_str().unwrap().contains("safe to re-run"));
-        assert_eq!(t["written_by"], "llm:loopback-deep/question-v1");
+        assert_eq!(t["written_by"], "llm:loopback-deep/question-v2");
     }
     let follow_ups: Vec<&Value> = turns.iter().filter(|t| t["kind"] != "main").collect();
     assert!(
@@ -731,7 +731,7 @@ fn a_scripted_full_interview_against_the_loopback_server_writes_a_complete_repor
         assert!(steps.iter().any(|s| s == step), "{step} never asked: {steps:?}");
     }
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
-    assert!(md.contains("written by llm:loopback-deep/question-v1"), "{md}");
+    assert!(md.contains("written by llm:loopback-deep/question-v2"), "{md}");
     assert!(md.contains("Offline grade beside it"), "{md}");
 
     // The session journal alone rebuilds the same report: generated questions are kept in it.
@@ -743,6 +743,76 @@ fn a_scripted_full_interview_against_the_loopback_server_writes_a_complete_repor
         .collect::<String>();
     assert!(!journal.contains("sk-loopback"), "no key in the session");
     assert!(journal.contains("\"generated\""));
+}
+
+/// `--cv`/`--job` with the LLM writing questions: it is told the technologies found (names only, never
+/// the files), the CV experience question is the interview's own, and the run says where things go.
+#[test]
+fn a_tailored_full_interview_sends_the_stack_names_not_the_files() {
+    let home = tempfile::tempdir().unwrap();
+    let (server, _) = interviewer_server(None);
+    let (cv, job) = (home.path().join("cv.md"), home.path().join("job.txt"));
+    std::fs::write(
+        &cv,
+        "Jane Doe, phone 555-0100\n- Built a Kafka clickstream pipeline into Snowflake\n- Airflow and dbt for finance\n",
+    )
+    .unwrap();
+    std::fs::write(&job, "We run Kafka and Flink; Spark performance tuning matters.").unwrap();
+    let out = cmd(home.path(), &server)
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--questions",
+            "6",
+            "--seed",
+            "3",
+            "--llm",
+            "full",
+            "--script",
+        ])
+        .arg(script(home.path(), 10))
+        .arg("--cv")
+        .arg(&cv)
+        .arg("--job")
+        .arg(&job)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the LLM at {}", server.url())) && stderr.contains("CV line quoted"),
+        "{stderr}"
+    );
+    let seen = server.seen();
+    let question_prompts: Vec<String> = seen
+        .iter()
+        .filter(|s| s.schema_name() == Some("question"))
+        .map(|s| s.prompt())
+        .collect();
+    assert!(!question_prompts.is_empty());
+    assert!(
+        question_prompts
+            .iter()
+            .all(|p| p.contains("Apache Kafka") && p.contains("Snowflake")),
+        "{question_prompts:?}"
+    );
+    for s in &seen {
+        let p = s.prompt();
+        assert!(
+            !p.contains("555-0100") && !p.contains("Jane Doe"),
+            "the files are never sent: {p}"
+        );
+    }
+    let report = report_json(home.path(), &server);
+    let cv_turn = report["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["question"].as_str().unwrap().starts_with("Your CV mentions"))
+        .expect("the CV experience question");
+    assert!(cv_turn["written_by"].is_null(), "{cv_turn}");
+    assert_eq!(report["tailored"]["sources"][0], "CV (cv.md)");
 }
 
 #[test]
@@ -940,6 +1010,7 @@ fn a_real_local_server_grades_writes_questions_and_decides_follow_ups() {
             mode: dataready::interview::Mode::Mock,
             seed: 1,
             years: None,
+            tailoring: None,
         },
     )
     .unwrap();

@@ -45,6 +45,7 @@ fn interview_of(scores: &[u8], questions: usize) -> Interview {
         mode: Mode::Mock,
         seed: 99,
         years: Some(6),
+        tailoring: None,
     };
     let mut iv = Interview::new(bank, config).unwrap();
     iv.handle(Event::Start {

@@ -23,6 +23,7 @@ fn config() -> Config {
         mode: Mode::Practice,
         seed: 1,
         years: Some(6),
+        tailoring: None,
     }
 }
 
@@ -93,6 +94,34 @@ fn setup_screen() {
     let app = App::new(Some(SetupForm::new(&bank, &config(), checks(), false)), 10, false);
     insta::assert_snapshot!("setup_80x24", render(&app, 80, 24));
     insta::assert_snapshot!("setup_120x36", render(&app, 120, 36));
+}
+
+/// With `--cv` and `--job`: what was found and where it goes, said on the setup screen before the start;
+/// the interview's config keeps the tailoring.
+#[test]
+fn setup_screen_with_a_cv_and_a_job() {
+    let bank = bank();
+    let vocab = dataready::profile::Vocabulary::for_bank(&bank, None).unwrap();
+    let doc = |file: &str, text: &str| dataready::profile::Doc {
+        file: file.into(),
+        text: text.into(),
+    };
+    let tailoring = dataready::profile::tailor(
+        &vocab,
+        Some(&doc(
+            "cv.md",
+            "- Built a Kafka pipeline into Snowflake\n- Airflow and dbt\n",
+        )),
+        Some(&doc("job.txt", "Kafka, Flink and Iceberg.")),
+    );
+    let mut config = config();
+    config.tailoring = Some(tailoring.clone());
+    let mut form = SetupForm::new(&bank, &config, checks(), false);
+    form.tailoring_note = Some(dataready::profile::privacy_note(&tailoring, None));
+    let app = App::new(Some(form), 10, false);
+    insta::assert_snapshot!("setup_tailored_120x36", render(&app, 120, 36));
+    let started = app.setup.as_ref().unwrap().config(&bank);
+    assert_eq!(started.tailoring, Some(tailoring));
 }
 
 #[test]

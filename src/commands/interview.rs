@@ -44,6 +44,13 @@ pub struct InterviewArgs {
     /// Years of experience (recorded in the report)
     #[arg(long)]
     years: Option<u32>,
+    /// Your CV (plain text or Markdown): the plan leans toward its technologies and one question asks
+    /// about an item on it. Read on this machine; not sent anywhere unless an LLM is configured
+    #[arg(long, value_name = "FILE")]
+    cv: Option<PathBuf>,
+    /// The job description (plain text or Markdown): the plan leans toward what it asks for
+    #[arg(long, value_name = "FILE")]
+    job: Option<PathBuf>,
     /// Scripted run: answers from a CSV with an `answer` column (optional `skill`, `question_id`, `audio`)
     #[arg(long, value_name = "CSV")]
     script: Option<PathBuf>,
@@ -107,6 +114,7 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
         mode: a.mode.into(),
         seed: seed_or_random(a.seed),
         years: a.years,
+        tailoring: tailoring(ctx, &bank, a.cv.as_deref(), a.job.as_deref())?,
     };
     // Validate everything before loading models or creating a session.
     Interview::new(Arc::clone(&bank), config.clone())?;
@@ -123,6 +131,10 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     let answering = answering(a.script.as_ref(), &bank)?;
     let scripted = matches!(answering, Answering::Script(_));
     let adapters = Adapters::resolve(&options, &answering, &mut to_stderr)?;
+    if let Some(t) = &config.tailoring {
+        let url = adapters.llm.as_ref().map(|l| l.config.base_url.as_str());
+        eprintln!("{}", dataready::profile::privacy_note(t, url));
+    }
     let grader = ctx.grader(Arc::clone(&bank))?;
     let mut session = Session::start(ctx.store(), Arc::clone(&bank), config)?;
     if !scripted {
@@ -140,6 +152,23 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     }
     let outcome = run_plain(&mut session, answering, &bank, &grader, adapters)?;
     finish(&session.id, outcome, a.out.as_ref(), a.fail_under, a.json, scripted)
+}
+
+/// `--cv`, `--job`: what the documents name, read here and kept with the interview's config.
+fn tailoring(
+    ctx: &Context,
+    bank: &Bank,
+    cv: Option<&std::path::Path>,
+    job: Option<&std::path::Path>,
+) -> anyhow::Result<Option<dataready::profile::Tailoring>> {
+    use dataready::profile;
+    if cv.is_none() && job.is_none() {
+        return Ok(None);
+    }
+    let vocab = profile::Vocabulary::for_bank(bank, ctx.bank_dir.as_deref())?;
+    let cv = cv.map(profile::read_doc).transpose().context("--cv")?;
+    let job = job.map(profile::read_doc).transpose().context("--job")?;
+    Ok(Some(profile::tailor(&vocab, cv.as_ref(), job.as_ref())))
 }
 
 /// `--focus weak`: the role's weakest skills in the history, said aloud; none yet means the role's focus.

@@ -186,6 +186,8 @@ pub enum CoreError {
 }
 
 pub const MAX_QUESTIONS: usize = 50;
+/// The CV experience question opens the second topic (0-based count of topics before it).
+const EXPERIENCE_TOPIC: usize = 1;
 
 /// The question in play.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,7 +251,7 @@ impl Interview {
                 max: MAX_QUESTIONS,
             });
         }
-        let planner = Planner::new(role, &config.skills);
+        let planner = Planner::new(role, &config.skills, config.tailoring.as_ref());
         Ok(Self {
             rng: SplitMix64::new(config.seed),
             planner,
@@ -677,6 +679,9 @@ impl Interview {
     }
 
     fn next_topic(&mut self) -> Vec<Effect> {
+        if let Some(effects) = self.experience_topic() {
+            return effects;
+        }
         match self.planner.next_question(&self.bank, &mut self.rng) {
             Some(q) => {
                 let text = q.text.clone();
@@ -684,6 +689,36 @@ impl Interview {
             }
             None => self.finish(EndReason::OutOfQuestions, self.now_ms),
         }
+    }
+
+    /// The second topic asks about an item on the candidate's CV (`--cv`), in the CV's words, graded
+    /// on the rubric of the bank question it is about. Not replaced by a composed question.
+    fn experience_topic(&mut self) -> Option<Vec<Effect>> {
+        let main_topics = self.turns.iter().filter(|t| t.kind == TurnKind::Main).count();
+        let exp = self.config.tailoring.as_ref()?.experience.clone()?;
+        if main_topics != EXPERIENCE_TOPIC || self.config.questions < 3 {
+            return None;
+        }
+        let bank_question = self.planner.experience_question(&self.bank, &exp, &mut self.rng)?;
+        // Graded on the bank question's rubric; the follow-ups stay with the candidate's own story.
+        let mut q = (*bank_question).clone();
+        q.follow_ups = crate::bank::FollowUps {
+            deeper: format!(
+                "Go one level deeper on that work: what exactly did you decide about {}, and what did you weigh against it?",
+                exp.term
+            ),
+            example: "Give me one concrete moment from that work: something that broke or surprised you, how you \
+                      found it, and what you changed."
+                .into(),
+            harder: "Suppose that system had to take ten times the load on the same budget. What would break first, \
+                     and what would you change?"
+                .into(),
+        };
+        let effects = self.ask(Arc::new(q), TurnKind::Main, exp.text, vec![TurnKind::Main]);
+        if let Some(c) = self.current.as_mut() {
+            c.composable = false;
+        }
+        Some(effects)
     }
 
     fn ask(&mut self, question: Arc<Question>, kind: TurnKind, text: String, topic: Vec<TurnKind>) -> Vec<Effect> {

@@ -9,6 +9,22 @@ use serde::Serialize;
 use super::rng::SplitMix64;
 use super::types::{Evaluation, TurnKind};
 use crate::bank::{Bank, Question, Role};
+use crate::profile::Tailoring;
+
+/// A question's text and key points, lower case, for finding technology names in it.
+fn question_words(q: &Question) -> String {
+    let mut s = q.text.to_lowercase();
+    for k in &q.key_points {
+        s.push(' ');
+        s.push_str(&k.text.to_lowercase());
+    }
+    s
+}
+
+/// Whether `form` appears in `text` as whole words.
+fn mentions(text: &str, form: &str) -> bool {
+    crate::profile::count_mentions(text, form) > 0
+}
 
 /// Below this an answer is shallow.
 pub const SHALLOW_BELOW: u8 = 45;
@@ -77,12 +93,25 @@ pub struct Planner {
     per_skill: BTreeMap<String, u32>,
     /// Target difficulty, 1.0–5.0.
     pub level: f32,
+    /// Spellings of the technologies in the candidate's CV and job description (lower case): a question
+    /// that mentions one is preferred, as if one difficulty step closer.
+    prefer: Vec<String>,
 }
 
+/// A role skill the CV and job description point to gets up to this much more weight (1.0 = double).
+const TAILORED_BOOST: f64 = 1.0;
+/// A skill outside the role's focus joins the plan when the documents point to it at least this much
+/// (relative to their strongest skill); it may only come from the role's `also` list.
+const TAILORED_JOIN_FROM: f64 = 0.6;
+
 impl Planner {
-    pub fn new(role: &Role, skills: &[String]) -> Self {
-        let weights = if skills.is_empty() {
-            role.focus.iter().map(|(s, w)| (s.clone(), f64::from(*w))).collect()
+    pub fn new(role: &Role, skills: &[String], tailoring: Option<&Tailoring>) -> Self {
+        let share = |s: &str| tailoring.map_or(0.0, |t| t.share(s));
+        let mut weights: Vec<(String, f64)> = if skills.is_empty() {
+            role.focus
+                .iter()
+                .map(|(s, w)| (s.clone(), f64::from(*w) * (1.0 + TAILORED_BOOST * share(s))))
+                .collect()
         } else {
             skills
                 .iter()
@@ -92,11 +121,21 @@ impl Planner {
                 })
                 .collect()
         };
-        let fallback = if skills.is_empty() {
+        let mut fallback = if skills.is_empty() {
             role.also.clone()
         } else {
             Vec::new()
         };
+        if skills.is_empty() {
+            let mean = weights.iter().map(|w| w.1).sum::<f64>() / weights.len().max(1) as f64;
+            for s in role.also.iter().filter(|s| share(s) >= TAILORED_JOIN_FROM) {
+                weights.push((s.clone(), mean * share(s)));
+            }
+            fallback.retain(|s| !weights.iter().any(|w| &w.0 == s));
+        }
+        let prefer = tailoring
+            .map(|t| t.terms.iter().flat_map(|t| t.forms.iter().cloned()).collect())
+            .unwrap_or_default();
         Self {
             role: role.id.clone(),
             weights,
@@ -104,7 +143,58 @@ impl Planner {
             asked: BTreeSet::new(),
             per_skill: BTreeMap::new(),
             level: f32::from(role.difficulty),
+            prefer,
         }
+    }
+
+    /// The skills planned and their weights (the tailored ones included).
+    pub fn weights(&self) -> &[(String, f64)] {
+        &self.weights
+    }
+
+    /// The bank question an item on the candidate's CV is asked and graded against: in one of the
+    /// item's skills, mentioning it, sharing the most words with the CV's line, on the role and near
+    /// the current level. Counted as that skill's topic.
+    pub fn experience_question(
+        &mut self,
+        bank: &Bank,
+        exp: &crate::profile::Experience,
+        rng: &mut SplitMix64,
+    ) -> Option<Arc<Question>> {
+        let target = self.level.round() as i32;
+        let quote: BTreeSet<String> = exp
+            .quote
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() >= 4)
+            .map(str::to_string)
+            .collect();
+        let rank = |q: &Question| {
+            let text = question_words(q);
+            let named = exp.forms.iter().any(|f| mentions(&text, f));
+            let shared = quote.iter().filter(|w| mentions(&text, w)).count();
+            let on_role = q.roles.iter().any(|r| r == &self.role);
+            // The term's skills are listed most fitting first.
+            let fit = exp.skills.iter().position(|s| *s == q.skill).unwrap_or(usize::MAX);
+            (
+                !named,
+                std::cmp::Reverse(shared),
+                !on_role,
+                fit,
+                (i32::from(q.difficulty) - target).abs(),
+            )
+        };
+        let candidates: Vec<&Arc<Question>> = bank
+            .questions
+            .iter()
+            .filter(|q| exp.skills.contains(&q.skill) && !self.asked.contains(&q.id))
+            .collect();
+        let best = candidates.iter().map(|q| rank(q)).min()?;
+        let tied: Vec<&&Arc<Question>> = candidates.iter().filter(|q| rank(q) == best).collect();
+        let q = Arc::clone(tied[rng.below(tied.len())]);
+        self.asked.insert(q.id.clone());
+        *self.per_skill.entry(q.skill.clone()).or_insert(0) += 1;
+        Some(q)
     }
 
     /// The next topic's opening question, or `None` when the bank has nothing left for these skills.
@@ -141,7 +231,13 @@ impl Planner {
         let target = self.level.round() as i32;
         let rank = |q: &Question| {
             let off_role = i32::from(!q.roles.iter().any(|r| r == &self.role));
-            (off_role, (i32::from(q.difficulty) - target).abs())
+            let distance = (i32::from(q.difficulty) - target).abs();
+            // A question about the candidate's own stack counts as one difficulty step closer.
+            let about_their_stack = !self.prefer.is_empty() && {
+                let text = question_words(q);
+                self.prefer.iter().any(|f| mentions(&text, f))
+            };
+            (off_role, distance - i32::from(about_their_stack))
         };
         let candidates: Vec<&Arc<Question>> = bank
             .questions
@@ -192,7 +288,7 @@ mod tests {
     fn coverage_follows_focus_weights() {
         let bank = Bank::builtin().unwrap();
         let role = bank.role("mid").unwrap();
-        let mut p = Planner::new(role, &[]);
+        let mut p = Planner::new(role, &[], None);
         let mut rng = SplitMix64::new(7);
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         for _ in 0..10 {
@@ -207,9 +303,30 @@ mod tests {
     }
 
     #[test]
+    fn a_cv_and_job_weight_the_plan_toward_their_skills() {
+        let bank = Bank::builtin().unwrap();
+        let vocab = crate::profile::Vocabulary::for_bank(&bank, None).unwrap();
+        let job = crate::profile::Doc {
+            file: "job.txt".into(),
+            text: "Kafka and Flink streaming, Kafka Streams, Debezium CDC, Kafka everywhere.".into(),
+        };
+        let t = crate::profile::tailor(&vocab, None, Some(&job));
+        let count = |tailoring: Option<&Tailoring>| {
+            let mut p = Planner::new(bank.role("senior").unwrap(), &[], tailoring);
+            let mut rng = SplitMix64::new(7);
+            (0..12)
+                .filter(|_| p.next_question(&bank, &mut rng).unwrap().skill == "streaming")
+                .count()
+        };
+        // senior: four focus skills of equal weight, 3 of 12 topics each; the job doubles streaming's.
+        assert_eq!(count(None), 3);
+        assert!(count(Some(&t)) >= 4, "{}", count(Some(&t)));
+    }
+
+    #[test]
     fn difficulty_adapts_and_stays_in_range() {
         let bank = Bank::builtin().unwrap();
-        let mut p = Planner::new(bank.role("junior").unwrap(), &[]);
+        let mut p = Planner::new(bank.role("junior").unwrap(), &[], None);
         for _ in 0..20 {
             p.adapt(Depth::Strong);
         }

@@ -19,6 +19,7 @@ fn config(questions: usize, mode: Mode) -> Config {
         mode,
         seed: 42,
         years: None,
+        tailoring: None,
     }
 }
 

@@ -25,6 +25,9 @@ pub struct Config {
     pub seed: u64,
     #[serde(default)]
     pub years: Option<u32>,
+    /// What the candidate's CV and the job description point to (`--cv`, `--job`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tailoring: Option<crate::profile::Tailoring>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -201,6 +201,8 @@ struct QuestionBrief {
     years: String,
     skill_name: String,
     asked: Vec<String>,
+    /// The technologies the candidate's CV and the job description name (`--cv`, `--job`).
+    stack: String,
 }
 
 impl QuestionBrief {
@@ -210,6 +212,7 @@ impl QuestionBrief {
         let role = bank.role(&config.role);
         let mut asked: Vec<String> = iv.turns().iter().map(|t| t.prompt.clone()).collect();
         asked.extend(also_asked.map(str::to_string));
+        let skill = seed.skill.clone();
         Self {
             skill_name: bank.skill_name(&seed.skill).to_string(),
             seed,
@@ -221,8 +224,23 @@ impl QuestionBrief {
                 .or_else(|| role.map(|r| r.years.clone()))
                 .unwrap_or_default(),
             asked,
+            stack: stack_line(config.tailoring.as_ref(), &skill),
         }
     }
+}
+
+/// The found technologies that point to `skill` first, then the rest; only names, never the files.
+fn stack_line(tailoring: Option<&crate::profile::Tailoring>, skill: &str) -> String {
+    let Some(t) = tailoring.filter(|t| !t.terms.is_empty()) else {
+        return "(not given)".into();
+    };
+    let (mut here, rest): (Vec<_>, Vec<_>) = t.terms.iter().partition(|f| f.skills.iter().any(|s| s == skill));
+    here.extend(rest);
+    here.iter()
+        .take(12)
+        .map(|f| f.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Asks the deep model for a new opening question (its id is set by the caller).
@@ -244,6 +262,7 @@ fn write_question(llm: &Llm, brief: &QuestionBrief) -> Result<Question, String> 
         ("example_question", &seed.text),
         ("example_key_points", example_points.trim_end()),
         ("asked", asked_text.trim_end()),
+        ("stack", &brief.stack),
     ]);
     let step = JsonStep {
         step: "question",

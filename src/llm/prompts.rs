@@ -33,6 +33,7 @@ const SPECS: [(&str, &[&str], &[&str]); 6] = [
             "example_question",
             "example_key_points",
             "asked",
+            "stack",
         ],
         &["skill"],
     ),
@@ -309,6 +310,6 @@ mod tests {
         .unwrap();
         let p = Prompts::load_dir(dir.path()).unwrap();
         assert_eq!(p.evaluate.id(), "evaluate-v3");
-        assert_eq!(p.question.version, 1, "missing files come from the built-in set");
+        assert_eq!(p.question.version, 2, "missing files come from the built-in set");
     }
 }

@@ -86,6 +86,10 @@ pub fn to_markdown(r: &Report) -> String {
         let _ = writeln!(w);
     }
 
+    if let Some(t) = &r.tailored {
+        tailored(w, t);
+    }
+
     let list = |w: &mut String, title: &str, items: &[String]| {
         let _ = writeln!(w, "## {title}\n");
         if items.is_empty() {
@@ -196,4 +200,29 @@ pub fn to_markdown(r: &Report) -> String {
         HIRE_FROM - 1
     );
     s
+}
+
+/// Which parts came from the CV and the job description.
+fn tailored(w: &mut String, t: &crate::report::Tailored) {
+    let _ = writeln!(
+        w,
+        "## Shaped by your {}
+",
+        t.sources.join(" and ")
+    );
+    if t.found.is_empty() {
+        let _ = writeln!(
+            w,
+            "- No technology from the vocabulary was found, so the plan was the role's usual one."
+        );
+    } else {
+        let _ = writeln!(w, "- Found: {}", t.found.join(", "));
+    }
+    for s in &t.weighted {
+        let _ = writeln!(w, "- Weighted toward {s}");
+    }
+    for q in &t.questions {
+        let _ = writeln!(w, "- {q}");
+    }
+    let _ = writeln!(w);
 }

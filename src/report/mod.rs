@@ -143,7 +143,78 @@ pub struct Report {
     /// How the spoken answers were delivered; absent when every answer was typed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// What the candidate's CV and the job description shaped (`--cv`, `--job`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tailored: Option<Tailored>,
     pub turns: Vec<TurnReport>,
+}
+
+/// Which parts of the interview came from the CV and the job description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tailored {
+    /// "CV (cv.md)", "job description (job.txt)".
+    pub sources: Vec<String>,
+    /// "Apache Kafka (CV 2, job 1)".
+    pub found: Vec<String>,
+    /// Skills the documents point to that the interview asked about, with the terms behind them.
+    pub weighted: Vec<String>,
+    /// "Q3 asked about your CV: Apache Kafka".
+    pub questions: Vec<String>,
+}
+
+impl Tailored {
+    fn of(t: &crate::profile::Tailoring, bank: &Bank, turns: &[Turn]) -> Self {
+        let found = t
+            .terms
+            .iter()
+            .map(|f| match (f.in_cv, f.in_job) {
+                (0, j) => format!("{} (job description ×{j})", f.name),
+                (c, 0) => format!("{} (CV ×{c})", f.name),
+                (c, j) => format!("{} (CV ×{c}, job description ×{j})", f.name),
+            })
+            .collect();
+        // The documents' skills that the interview asked about.
+        let weighted = t
+            .skills
+            .iter()
+            .filter(|s| turns.iter().any(|turn| turn.skill == s.skill))
+            .take(5)
+            .map(|s| format!("{} ({})", bank.skill_name(&s.skill), s.because.join(", ")))
+            .collect();
+        let questions = turns
+            .iter()
+            .filter_map(|turn| shaped_by(t, bank, turn).map(|why| format!("Q{} {why}", turn.index + 1)))
+            .collect();
+        Self {
+            sources: t.sources.clone(),
+            found,
+            weighted,
+            questions,
+        }
+    }
+}
+
+/// Why an opening question was asked, when the CV or the job description had a hand in it.
+fn shaped_by(t: &crate::profile::Tailoring, bank: &Bank, turn: &Turn) -> Option<String> {
+    if turn.kind != TurnKind::Main {
+        return None;
+    }
+    if let Some(e) = t.experience.as_ref().filter(|e| e.text == turn.prompt) {
+        return Some(format!("asked about your CV: {}", e.term));
+    }
+    let q = bank.question(&turn.question_id)?;
+    let mut text = q.text.clone();
+    for k in &q.key_points {
+        text.push(' ');
+        text.push_str(&k.text);
+    }
+    let term = t.mentioned_in(&text)?;
+    let from = match (term.in_cv > 0, term.in_job > 0) {
+        (true, true) => "your CV and the job description",
+        (true, false) => "your CV",
+        _ => "the job description",
+    };
+    Some(format!("is about {}, from {from}", term.name))
 }
 
 /// Observable delivery across the spoken answers: pace, fillers, hedges, long pauses.
@@ -395,6 +466,7 @@ pub fn build(src: &Source<'_>) -> Report {
         roadmap,
         red_flags: red_flags(turns),
         delivery,
+        tailored: src.config.tailoring.as_ref().map(|t| Tailored::of(t, bank, turns)),
         turns: turns.iter().map(TurnReport::from).collect(),
     }
 }

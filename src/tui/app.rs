@@ -75,7 +75,7 @@ pub enum Reply {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Start the interview; `voice`: answers are spoken.
-    Start(Config, bool),
+    Start(Box<Config>, bool),
     Reply(Reply),
     /// End the spoken answer now (the candidate is done talking).
     StopListening,
@@ -150,6 +150,10 @@ pub struct SetupForm {
     pub voice_available: bool,
     /// What to practise next, from earlier sessions (`dataready history`).
     pub suggestion: Option<String>,
+    /// What the CV and job description shaped (`--cv`, `--job`), kept for the interview's config.
+    pub tailoring: Option<crate::profile::Tailoring>,
+    /// What was found in them and where they go, said before the interview starts.
+    pub tailoring_note: Option<String>,
 }
 
 impl SetupForm {
@@ -178,6 +182,8 @@ impl SetupForm {
             voice,
             voice_available: voice,
             suggestion: None,
+            tailoring: config.tailoring.clone(),
+            tailoring_note: None,
         };
         form.select_role_skills(bank);
         form
@@ -218,6 +224,7 @@ impl SetupForm {
             mode: self.mode,
             seed: self.seed,
             years: Some(self.years),
+            tailoring: self.tailoring.clone(),
         }
     }
 }
@@ -504,7 +511,7 @@ impl App {
                 let config = form.config(bank);
                 self.screen = Screen::Room;
                 self.room.of = config.questions;
-                return vec![Action::Start(config, form.voice)];
+                return vec![Action::Start(Box::new(config), form.voice)];
             }
             KeyCode::Enter => form.field = FIELDS[(at + 1) % FIELDS.len()],
             KeyCode::Char(' ') if form.field == Field::Skills => {

@@ -164,6 +164,10 @@ fn setup(f: &mut Frame, app: &App, t: &Theme) {
         checks.push(Line::styled("Next practice", t.accent()));
         checks.push(Line::raw(format!("  {s}")));
     }
+    if let Some(note) = &form.tailoring_note {
+        checks.push(Line::styled("Your CV and the job", t.accent()));
+        checks.push(Line::raw(format!("  {note}")));
+    }
     for c in &form.checks {
         let (mark, style) = if c.ok { ("✓", t.good()) } else { ("·", t.dim()) };
         checks.push(Line::from(vec![
@@ -490,6 +494,15 @@ pub fn report_lines(r: &Report) -> Vec<Line<'static>> {
         for i in items {
             out.push(Line::raw(format!("  - {i}")));
         }
+    }
+    if let Some(t) = &r.tailored {
+        out.push(Line::raw(""));
+        out.push(heading(&format!("Shaped by your {}", t.sources.join(" and "))));
+        if !t.found.is_empty() {
+            out.push(Line::raw(format!("  Found: {}", t.found.join(", "))));
+        }
+        out.extend(t.weighted.iter().map(|s| Line::raw(format!("  Weighted toward {s}"))));
+        out.extend(t.questions.iter().map(|q| Line::raw(format!("  {q}"))));
     }
     out.push(Line::raw(""));
     out.push(heading("Study roadmap"));

@@ -270,6 +270,7 @@ fn color() -> bool {
 /// covers panics; signals and Ctrl-C arrive as events).
 pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adapters) -> anyhow::Result<Closed> {
     let Adapters { llm, voice, ear } = adapters;
+    let llm_url = llm.as_ref().map(|l| l.config.base_url.as_str());
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let (app, pending) = match start {
@@ -284,9 +285,20 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
                 .map(|(r, _)| r)
                 .unwrap_or_default();
             form.suggestion = crate::history::build(&bank, &reports, None, None).next_focus;
+            form.tailoring_note = config
+                .tailoring
+                .as_ref()
+                .map(|t| crate::profile::privacy_note(t, llm_url));
             (App::new(Some(form), config.questions, color()), None)
         }
-        Start::New(ref config) => (App::new(None, config.questions, color()), Some(start)),
+        Start::New(ref config) => {
+            let mut app = App::new(None, config.questions, color());
+            app.notice = config
+                .tailoring
+                .as_ref()
+                .map(|t| crate::profile::privacy_note(t, llm_url));
+            (app, Some(start))
+        }
         Start::Resume(_) => (App::new(None, 0, color()), Some(start)),
     };
     let mut app = app;
@@ -313,7 +325,7 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
             replies = Some(spawn_interview(
                 Arc::clone(&bank),
                 store.clone(),
-                Start::New(config),
+                Start::New(*config),
                 Adapters {
                     llm: llm.clone(),
                     voice: voice.take(),
