@@ -282,3 +282,89 @@ impl<W: Write> Listener for PromptListener<'_, '_, W> {
         None
     }
 }
+
+/// Standard input read on its own thread (started at the first read), so a prompt left alone for
+/// `idle` can say it has paused and how to continue, while it keeps waiting for the answer.
+pub struct IdleInput {
+    rx: Option<Receiver<Vec<u8>>>,
+    buf: Vec<u8>,
+    pos: usize,
+    idle: std::time::Duration,
+    on_idle: Box<dyn FnMut()>,
+}
+
+impl IdleInput {
+    pub fn stdin(idle: std::time::Duration, on_idle: impl FnMut() + 'static) -> Self {
+        Self {
+            rx: None,
+            buf: Vec::new(),
+            pos: 0,
+            idle,
+            on_idle: Box::new(on_idle),
+        }
+    }
+
+    fn lines(&mut self) -> &Receiver<Vec<u8>> {
+        self.rx.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let mut stdin = std::io::stdin().lock();
+                loop {
+                    let mut line = Vec::new();
+                    match stdin.read_until(b'\n', &mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) if tx.send(line).is_err() => break,
+                        Ok(_) => {}
+                    }
+                }
+            });
+            rx
+        })
+    }
+}
+
+impl std::io::Read for IdleInput {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let buf = self.fill_buf()?;
+            let n = buf.len().min(out.len());
+            out[..n].copy_from_slice(&buf[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for IdleInput {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.pos >= self.buf.len() {
+            let idle = self.idle;
+            let mut told = false;
+            loop {
+                match self.lines().recv_timeout(idle) {
+                    Ok(line) => {
+                        self.buf = line;
+                        self.pos = 0;
+                        break;
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) if !told => {
+                        told = true;
+                        (self.on_idle)();
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        self.buf.clear();
+                        self.pos = 0;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+}

@@ -227,3 +227,68 @@ fn sessions_left_in_progress_for_a_week_are_stale_and_resume_asks_first() {
         .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
 }
+
+/// The plain prompt left alone says it has paused and how to continue, then takes the answer as usual.
+#[test]
+fn the_plain_prompt_says_it_paused_when_left_alone() {
+    use std::io::{Read, Write};
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dataready"))
+        .env("DATAREADY_HOME", home.path())
+        .env("DATAREADY_CONFIG", home.path().join("no-config.toml"))
+        .env("DATAREADY_NO_VOICE", "1")
+        .env("DATAREADY_IDLE_PAUSE", "1s")
+        .env_remove("DATAREADY_LLM")
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--questions",
+            "2",
+            "--seed",
+            "1",
+            "--input",
+            "text",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Past the grader's start and the idle time, then an answer and the end.
+    let mut stdin = child.stdin.take().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    while std::time::Instant::now() < deadline && !home.path().join("sessions").exists() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    writeln!(
+        stdin,
+        "Window functions compute over a partition of rows without collapsing them."
+    )
+    .unwrap();
+    writeln!(stdin, "/end").unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let err = reader.join().unwrap();
+    assert!(status.success(), "{err}");
+    assert!(
+        err.contains("Paused: no answer for 1s") && err.contains("dataready resume "),
+        "{err}"
+    );
+    assert_eq!(support_turns(home.path()), 1, "the answer after the pause was saved");
+}
+
+fn support_turns(home: &Path) -> usize {
+    std::fs::read_dir(home.join("sessions"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("journal.jsonl")).ok())
+        .map(|j| j.lines().filter(|l| l.contains("\"record\":\"turn\"")).count())
+        .sum()
+}

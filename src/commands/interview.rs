@@ -271,15 +271,30 @@ fn run_plain(
 ) -> anyhow::Result<Outcome> {
     // Scripted answers arrive at once: nothing to write ahead, and each deep grade is waited for.
     let attended = !matches!(answering, Answering::Script(_));
-    let stdin = std::io::stdin();
+    let (id, idle) = (session.id.clone(), idle_pause());
     let io = PromptIo {
-        input: stdin.lock(),
+        input: dataready::prompt::IdleInput::stdin(idle, move || {
+            eprintln!(
+                "\nPaused: no answer for {}. Everything answered is saved. Type your answer to go on, \
+                 or leave and continue later with: dataready resume {id}",
+                humantime::format_duration(idle)
+            );
+        }),
         out: std::io::stdout(),
         err: Box::new(std::io::stderr()),
     };
     let ear = adapters.ear.take();
     let mut candidate = assemble::prompt_candidate(answering, ear, &session.dir(), bank, io);
     assemble::conduct(session, candidate.as_mut(), grader, adapters, attended)
+}
+
+/// How long the plain prompt waits for an answer before saying it has paused: 10 minutes, or
+/// `DATAREADY_IDLE_PAUSE` (e.g. `30s`, `20m`).
+fn idle_pause() -> std::time::Duration {
+    std::env::var("DATAREADY_IDLE_PAUSE")
+        .ok()
+        .and_then(|v| humantime::parse_duration(&v).ok())
+        .unwrap_or(std::time::Duration::from_secs(10 * 60))
 }
 
 /// After the room closes: say where things are, in the normal terminal.
