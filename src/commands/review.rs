@@ -20,10 +20,10 @@ use super::{Context, Format, use_room};
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
-    dataready review last                 the dashboard's review view on a terminal (p plays a recording)\n  \
-    dataready review last --play 3        play question 3's recording on the speaker\n  \
-    dataready review last > review.md     the review as Markdown\n  \
-    dataready review last --llm grade     model answers written by the configured LLM")]
+    dataready review last              the review view on a terminal (p plays a recording)\n  \
+    dataready review last --play 3     play question 3's recording on the speaker\n  \
+    dataready review last > review.md  the review as Markdown\n  \
+    dataready review last --llm grade  model answers written by the configured LLM")]
 pub struct ReviewArgs {
     /// The session ("last" for the newest; `dataready sessions` lists them)
     id: String,
