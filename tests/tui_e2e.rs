@@ -43,6 +43,19 @@ fn a_typed_interview_in_the_room_ends_on_the_report_and_is_saved() {
         report.contains("2 of 2 answered") && report.contains("Report"),
         "{report}"
     );
+    // r: the answers one by one, with the rubric's points and a model answer; ← → between them.
+    tmux.run(&["send-keys", "-t", "room", "r"]);
+    let review = tmux.wait_for("Review · Q1 of 2");
+    assert!(
+        review.contains("What a strong answer covers") && review.contains("A primary key"),
+        "{review}"
+    );
+    tmux.run(&["send-keys", "-t", "room", "p"]);
+    tmux.wait_for("typed, not spoken");
+    tmux.run(&["send-keys", "-t", "room", "Right"]);
+    tmux.wait_for("Review · Q2 of 2");
+    tmux.run(&["send-keys", "-t", "room", "r"]);
+    tmux.wait_for("r review answers");
     tmux.run(&["send-keys", "-t", "room", "q"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while tmux.run(&["list-sessions"]).contains("room") {
