@@ -11,9 +11,16 @@ tests/devset/split.toml; the test refuses to dump anything else): its score with
 and every sentence that may state a contrast claim with its similarity to the claim and to the closest key
 point, the share of the claim's words it carries and how its distinguishing words lean.
 
-What is learned: when a sentence counts as stating a contrast claim (the rule's five thresholds) and what a
+What is learned: when a sentence counts as stating a contrast claim (the rule's thresholds, and whether a key
+point's phrasings count as its words and how many of its words the neighbouring sentences may carry) and what a
 contradiction costs (technical points, score caps). The score is simulated here as the grader computes it:
-technical points cost 4.5 score points each (technical weighs 0.45), then the cap applies.
+technical points cost 4.5 score points each (technical weighs 0.45), then the cap applies. Rules are ranked with
+one cost first and the best few tried with every cost (the full product is too slow in plain Python).
+
+Then a linear combiner of the grader's measurements (FEATURES, including how close the answer came to a
+contrast it words like the contrast, and to a misconception) is fit by ridge regression to the expert grades of
+real attempts no guard caps, its L2 penalty chosen by an inner grouped CV; it is kept only if its out-of-fold
+objective beats the hand-set formula's.
 
 Selection: the objective is pairwise ordering + 0.5 Spearman + 0.5 adversarial-below-moderate, the figures
 tests/grader_eval.rs prints. Grouped K-fold CV (questions never split across folds) chooses settings on the
@@ -33,8 +40,11 @@ ATTEMPTS = GRADED | {"fluent_wrong", "confidently_wrong", "rambling"}
 # The combiner's inputs, in the order src/grade/mod.rs (FEATURES) computes them.
 FEATURES = [
     "bias", "heuristic", "coverage", "strong_points", "reasoning", "signals", "experience", "log_words",
-    "density", "hedge_rate", "misconceptions", "relevance", "novelty", "contradictions",
+    "density", "hedge_rate", "misconceptions", "relevance", "novelty", "contradictions", "contrast_gap",
+    "misconception_sim",
 ]
+# Inputs that depend on the contrast rule (or were added after the dump's layout): computed here.
+RULE_FEATURES = ["contrast_gap", "misconception_sim"]
 FOLDS = 6
 
 
@@ -43,7 +53,10 @@ def load(path):
     for line in open(path):
         d = json.loads(line)
         cands = [
-            (c["key_point"], c["sim"], c["rival_sim"], c["overlap"], c["toward"], c["against"])
+            (
+                c["key_point"], c["sim"], c["rival_sim"], c["overlap"], c["toward"], c["against"],
+                c["toward_vocab"], c["against_vocab"], c["against_context"],
+            )
             for c in d["analysis"]["candidates"]
         ]
         answers.append(
@@ -53,7 +66,9 @@ def load(path):
                 "grade": d["grade"],
                 "base": d["base_score"],
                 "cap": d["cap"],
-                "features": d["features"],
+                "features": d["features"][: len(FEATURES) - len(RULE_FEATURES)],
+                "misconception_sim": d["analysis"]["mis_best"][0],
+                "words": float(d.get("words", d["analysis"]["words"])),
                 "flagged": d["flagged_without"],
                 "cands": cands,
             }
@@ -61,18 +76,35 @@ def load(path):
     return answers
 
 
+def leans(c, rule):
+    """A candidate's (toward, against) under the rule's choice of words."""
+    kp, sim, rival, ov, toward, against, tv, av, actx = c
+    vocab = rule[5]
+    return (tv, av) if vocab else (toward, against)
+
+
+def worded(c, rule):
+    """Whether a candidate carries the contrast's words and none of the point's, as the rule requires."""
+    min_sim, margin, min_overlap, min_toward, max_against, vocab, max_ctx = rule
+    toward, against = leans(c, rule)
+    return toward >= min_toward and against <= max_against and (max_ctx is None or c[8] <= max_ctx)
+
+
 def contradicted(a, rule):
-    min_sim, margin, min_overlap, min_toward, max_against = rule
+    min_sim, margin, min_overlap = rule[:3]
     kps = {
-        kp
-        for kp, sim, rival, ov, toward, against in a["cands"]
-        if sim >= min_sim
-        and sim >= rival + margin
-        and ov >= min_overlap
-        and toward >= min_toward
-        and against <= max_against
+        c[0]
+        for c in a["cands"]
+        if c[1] >= min_sim and c[1] >= c[2] + margin and c[3] >= min_overlap and worded(c, rule)
     }
     return len(kps)
+
+
+def contrast_gap(a, rule):
+    """How much closer than any key point the answer came to a contrast it words like the contrast
+    (0 when none): the combiner's view of a contradiction below the rule's thresholds."""
+    gaps = [c[1] - c[2] for c in a["cands"] if worded(c, rule)]
+    return max(0.0, max(gaps, default=-1.0) + 0.1)
 
 
 def simulate(a, n, cost):
@@ -100,19 +132,51 @@ def ridge(xs, ys, lam):
     return [b[i] / m[i][i] for i in range(d)]
 
 
-def inputs(a, n):
-    return a["features"][:-1] + [float(min(n, 2))]
+def inputs(a, n, rule):
+    return a["features"][:-1] + [float(min(n, 2)), contrast_gap(a, rule), a["misconception_sim"]]
 
 
-def fit_combiner(answers, ns):
+def fit_combiner(answers, ns, rule, lam):
     """The combiner, fit to the expert grades of answers no guard caps (the guards decide the rest)."""
-    rows = [(inputs(a, n), a["grade"]) for a, n in zip(answers, ns) if a["cap"] >= 100 and a["kind"] in ATTEMPTS]
-    return ridge([x for x, _ in rows], [y for _, y in rows], LAMBDA)
+    rows = [
+        (inputs(a, n, rule), a["grade"])
+        for a, n in zip(answers, ns)
+        if a["cap"] >= 100 and a["kind"] in ATTEMPTS
+    ]
+    xs, ys = [x for x, _ in rows], [y for _, y in rows]
+    w = ridge(xs, ys, lam)
+    # Least squares pulls predictions toward the mean grade (strong answers would score like good ones and the
+    # verdict's bands would shift); stretch them to the grades' spread, which keeps their order.
+    pred = [sum(a * b for a, b in zip(w, x)) for x in xs]
+    mp, my = sum(pred) / len(pred), sum(ys) / len(ys)
+    sp = (sum((p - mp) ** 2 for p in pred) / len(pred)) ** 0.5
+    sy = (sum((y - my) ** 2 for y in ys) / len(ys)) ** 0.5
+    k = sy / sp if sp > 0 else 1.0
+    return [my - k * mp + k * w[0]] + [k * v for v in w[1:]]
 
 
-def combined(a, n, cost, weights):
+def fit_combiner_cv(answers, ns, rule, cost):
+    """The combiner with its L2 penalty chosen by grouped CV inside these answers."""
+    questions = sorted({a["question"] for a in answers})
+    inner = [questions[k::5] for k in range(5)]
+    top = None
+    for lam in LAMBDAS:
+        scores, flags = {}, {}
+        for held in inner:
+            train = [(a, n) for a, n in zip(answers, ns) if a["question"] not in held]
+            w = fit_combiner([a for a, _ in train], [n for _, n in train], rule, lam)
+            for a, n in zip(answers, ns):
+                if a["question"] in held:
+                    scores[a["i"]], flags[a["i"]] = combined(a, n, cost, w, rule)
+        key = objective(figures(answers, [scores[a["i"]] for a in answers], [flags[a["i"]] for a in answers]))
+        if top is None or key > top[0]:
+            top = (key, lam)
+    return fit_combiner(answers, ns, rule, top[1]), top[1]
+
+
+def combined(a, n, cost, weights, rule):
     """The grader's score with the combiner, as src/grade/mod.rs computes it."""
-    s = min(max(sum(w * x for w, x in zip(weights, inputs(a, n))), 0.0), 100.0)
+    s = min(max(sum(w * x for w, x in zip(weights, inputs(a, n, rule))), 0.0), 100.0)
     s = min(s, a["cap"])
     if n:
         s = min(s, cost[1] if n == 1 else cost[2])
@@ -192,14 +256,19 @@ RULES = list(
     itertools.product(
         (0.45, 0.5, 0.55, 0.6),  # min_sim
         (-0.05, 0.0, 0.05, 0.1, 0.15),  # margin
-        (0.1, 0.2, 0.3, 0.4),  # min_overlap
+        (0.1, 0.2, 0.3),  # min_overlap
         (1, 2),  # min_toward
         (0, 1),  # max_against
+        (False, True),  # vocab: the point's phrasings count as its words
+        (None, 1, 2),  # max_against_context
     )
 )
 COSTS = [(p, c1, min(c1, c2)) for p in (2.0, 4.0) for c1 in (30.0, 40.0, 50.0) for c2 in (20.0, 25.0)]
-NEVER = (9.0, 0.0, 0.0, 99, 0)
-LAMBDA = 30.0
+# Rules are ranked with this cost first; the best few are then tried with every cost.
+FIRST_COST = (2.0, 40.0, 20.0)
+SHORTLIST = 8
+NEVER = (9.0, 0.0, 0.0, 99, 0, False, None)
+LAMBDAS = (3.0, 10.0, 30.0, 100.0)
 MAX_FALSE_FLAGS = 0.10
 
 
@@ -210,16 +279,20 @@ def evaluate(answers, ns, cost):
 
 def best(answers, counts):
     """The (rule, cost) with the best objective on these answers; counts[rule] = contradicted key points per answer."""
-    top = None
+    ranked = []
     expert_good = [a for a in answers if a["kind"] in ("strong", "good")]
     for rule in RULES:
         ns = [counts[rule][a["i"]] for a in answers]
         # A red flag has to be trustworthy: at most one good or strong answer in ten may get one.
         if sum(counts[rule][a["i"]] > 0 for a in expert_good) > MAX_FALSE_FLAGS * len(expert_good):
             continue
+        ranked.append((objective(evaluate(answers, ns, FIRST_COST)), rule))
+    ranked.sort(key=lambda r: -r[0])
+    top = None
+    for _, rule in ranked[:SHORTLIST]:
+        ns = [counts[rule][a["i"]] for a in answers]
         for cost in COSTS:
-            f = evaluate(answers, ns, cost)
-            key = objective(f)
+            key = objective(evaluate(answers, ns, cost))
             if top is None or key > top[0]:
                 top = (key, rule, cost)
     return top[1], top[2]
@@ -240,29 +313,32 @@ def main():
     for k, held in enumerate(folds):
         train = [a for a in answers if a["question"] not in held]
         rule, cost = best(train, counts)
-        weights = fit_combiner(train, [counts[rule][a["i"]] for a in train])
-        print(f"fold {k + 1}: rule {rule} cost {cost} (held out: {', '.join(held)})")
+        weights, lam = fit_combiner_cv(train, [counts[rule][a["i"]] for a in train], rule, cost)
+        print(f"fold {k + 1}: rule {rule} cost {cost} lambda {lam} ({len(held)} questions held out)", flush=True)
         for a in answers:
             if a["question"] in held:
                 n = counts[rule][a["i"]]
                 oof_scores[a["i"]], oof_flags[a["i"]] = simulate(a, n, cost)
-                comb_scores[a["i"]], comb_flags[a["i"]] = combined(a, n, cost, weights)
+                comb_scores[a["i"]], comb_flags[a["i"]] = combined(a, n, cost, weights, rule)
     base = figures(answers, [float(a["base"]) for a in answers], [a["flagged"] for a in answers])
     oof = figures(answers, oof_scores, oof_flags)
     comb = figures(answers, comb_scores, comb_flags)
+    words = figures(answers, [a["words"] for a in answers], [False] * len(answers))
     print(f"{len(answers)} answers, {len(questions)} questions, {FOLDS} folds grouped by question; out-of-fold figures")
-    print(f"  {'':24} {'hand-set only':>13} {'+ contrasts':>12} {'+ combiner':>11}")
+    print(f"  {'':24} {'hand-set only':>13} {'+ contrasts':>12} {'+ combiner':>11} {'word count':>11}")
     for key in ("pairwise", "spearman", "adversarial", "fluent_wrong", "fluent_wrong_flagged"):
-        print(f"  {key:24} {base[key]:13.3f} {oof[key]:12.3f} {comb[key]:11.3f}")
+        print(f"  {key:24} {base[key]:13.3f} {oof[key]:12.3f} {comb[key]:11.3f} {words[key]:11.3f}")
     rule, cost = best(answers, counts)
-    weights = fit_combiner(answers, counts[rule])
-    full = figures(answers, *map(list, zip(*[combined(a, counts[rule][a["i"]], cost, weights) for a in answers])))
-    print(f"chosen on the whole tuning part: rule {rule} cost {cost}")
+    weights, lam = fit_combiner_cv(answers, counts[rule], rule, cost)
+    full = figures(
+        answers, *map(list, zip(*[combined(a, counts[rule][a["i"]], cost, weights, rule) for a in answers]))
+    )
+    print(f"chosen on the whole tuning part: rule {rule} cost {cost} lambda {lam}")
     print("  combiner: " + ", ".join(f"{n} {w:.2f}" for n, w in zip(FEATURES, weights)))
     print("  (in-sample: " + ", ".join(f"{k} {v:.3f}" for k, v in full.items()) + ")")
     learned = {
         "contrast_rule": dict(
-            zip(("min_sim", "margin", "min_overlap", "min_toward", "max_against"), rule)
+            zip(("min_sim", "margin", "min_overlap", "min_toward", "max_against", "vocab", "max_against_context"), rule)
         ),
         "contradiction_penalty": cost[0],
         "contradiction_cap": [cost[1], cost[2]],

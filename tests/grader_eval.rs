@@ -343,10 +343,11 @@ fn dump_tuning(tuning: &[Graded]) {
         plain.combiner = None;
         let base = dataready::grade::evaluation_with(&analysis, q, TurnKind::Main, &plain);
         let (heuristic, cap) = dataready::grade::plain_parts(&analysis, q, TurnKind::Main);
-        let features = dataready::grade::features(&analysis, q, heuristic, 0);
+        let features =
+            dataready::grade::features(&analysis, q, heuristic, 0, &dataready::grade::learned().contrast_rule);
         let line = serde_json::json!({
             "question": a.question, "kind": a.kind, "grade": a.grade, "score": e.score, "base_score": base.score,
-            "heuristic": heuristic, "cap": cap, "flagged_without": !base.red_flags.is_empty(),
+            "heuristic": heuristic, "cap": cap, "flagged_without": !base.red_flags.is_empty(), "words": words(&a.text),
             "features": features, "analysis": analysis,
         });
         out.push_str(&line.to_string());
@@ -361,11 +362,13 @@ fn tuning_part() {
     dump_tuning(&tuning);
     assert!(tuning.len() >= 300, "tuning part has only {} answers", tuning.len());
     let f = evaluate("tuning part (tests/devset minus the split)", &tuning, grade_bank);
-    // Measured 0.890 / 0.788 / 0.845 / 0.562 when set (in-sample: the contrast rule was chosen here).
-    assert!(f.pairwise >= 0.88, "pairwise {:.3}", f.pairwise);
-    assert!(f.spearman >= 0.78, "spearman {:.3}", f.spearman);
-    assert!(f.adversarial >= 0.83, "adversarial {:.3}", f.adversarial);
-    assert!(f.fluent_wrong >= 0.55, "fluent-but-wrong {:.3}", f.fluent_wrong);
+    // Measured 0.850 / 0.701 / 0.713 / 0.375 on 92 questions when set (in-sample: the contrast rule was chosen
+    // here; 6-fold CV grouped by question gives 0.834 / 0.670 / 0.691 / 0.338). Before part 5 was added, the
+    // grader tuned on the first 24 questions scored 0.785 / 0.552 / 0.577 / 0.284 on its 68 new questions.
+    assert!(f.pairwise >= 0.84, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.69, "spearman {:.3}", f.spearman);
+    assert!(f.adversarial >= 0.70, "adversarial {:.3}", f.adversarial);
+    assert!(f.fluent_wrong >= 0.36, "fluent-but-wrong {:.3}", f.fluent_wrong);
 }
 
 /// The tuning part graded as `grade --question` would grade it if the bank did not hold its questions: the
@@ -379,11 +382,11 @@ fn tuning_part_without_its_rubric() {
         debug(a, &e);
         e
     });
-    // Measured 0.786 / 0.625 when set (word count 0.671 / 0.395). A "breadth" credit for more sentences on
-    // the question (the k-th point needing k+1 of them) was tried here: pairwise 0.788, adversarial 0.81 → 0.72,
-    // so it was left out.
-    assert!(f.pairwise >= 0.77, "pairwise {:.3}", f.pairwise);
-    assert!(f.spearman >= 0.61, "spearman {:.3}", f.spearman);
+    // Measured 0.747 / 0.519 on 92 questions when set (word count 0.685 / 0.405; 0.786 / 0.625 on the first 24).
+    // A "breadth" credit for more sentences on the question (the k-th point needing k+1 of them) was tried on
+    // the first 24: pairwise 0.788, adversarial 0.81 → 0.72, so it was left out.
+    assert!(f.pairwise >= 0.73, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.50, "spearman {:.3}", f.spearman);
 }
 
 #[test]
@@ -402,12 +405,12 @@ fn held_out() {
     );
     held.extend(heldout);
     let f = evaluate("held out (split questions + tests/heldout)", &held, grade_bank);
-    // Measured 0.799 / 0.647 / 0.740 / 0.384 when set (word count: 0.694 / 0.471 / 0.347 / 0.000; the
-    // grader before contrast claims: 0.813 / 0.675 / 0.698 / 0.244).
-    assert!(f.pairwise >= 0.79, "pairwise {:.3}", f.pairwise);
-    assert!(f.spearman >= 0.64, "spearman {:.3}", f.spearman);
-    assert!(f.adversarial >= 0.73, "adversarial {:.3}", f.adversarial);
-    assert!(f.fluent_wrong >= 0.37, "fluent-but-wrong {:.3}", f.fluent_wrong);
+    // Measured 0.805 / 0.660 / 0.752 / 0.395 when set (word count: 0.694 / 0.471 / 0.347 / 0.000; the first
+    // round's grader: 0.799 / 0.647 / 0.740 / 0.384; before contrast claims: 0.813 / 0.675 / 0.698 / 0.244).
+    assert!(f.pairwise >= 0.80, "pairwise {:.3}", f.pairwise);
+    assert!(f.spearman >= 0.65, "spearman {:.3}", f.spearman);
+    assert!(f.adversarial >= 0.74, "adversarial {:.3}", f.adversarial);
+    assert!(f.fluent_wrong >= 0.38, "fluent-but-wrong {:.3}", f.fluent_wrong);
 }
 
 #[test]
@@ -419,8 +422,9 @@ fn off_bank() {
         debug(a, &e);
         e
     });
-    // Measured 0.625 when set: below word count (0.697). Off-bank grading is an open problem (issue 10).
-    assert!(f.pairwise >= 0.61, "pairwise {:.3}", f.pairwise);
+    // Measured 0.616 when set (0.625 in the first round): below word count (0.697). Off-bank grading is an open
+    // problem (issue 10).
+    assert!(f.pairwise >= 0.60, "pairwise {:.3}", f.pairwise);
 }
 
 /// The offline injection check on every answer the sets hold: how many real injections it catches,
@@ -530,4 +534,33 @@ fn llm_held_out_sample() {
         by_llm.spearman,
         offline.spearman
     );
+}
+
+/// The strong example candidate's MERGE answer is correct, yet "the big one is duplicate keys in the source"
+/// once read as the contrast "duplicate keys in the source are fine": the contrast's words "duplicate keys" are
+/// ones the rubric's own phrasings use for the correct point, so they must not tell the two apart.
+#[test]
+fn a_correct_merge_answer_states_no_wrong_version() {
+    let mut rows = csv::Reader::from_path(root().join("examples/strong-candidate/answers.csv")).unwrap();
+    let row = rows
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[0] == "sql-merge-upsert")
+        .unwrap();
+    let a = Graded {
+        question: row[0].to_string(),
+        kind: "strong".into(),
+        grade: 90.0,
+        text: row[1].to_string(),
+        wrong_claim: None,
+    };
+    assert!(a.text.contains("the big one is duplicate keys in the source"));
+    let e = grade_bank(&a);
+    assert!(
+        e.red_flags.iter().all(|f| !f.starts_with("Stated a wrong version")),
+        "{} {:?}",
+        e.score,
+        e.red_flags
+    );
+    assert!(e.score >= 70, "{}", e.score);
 }

@@ -35,6 +35,28 @@ impl Claim {
         }
     }
 
+    /// This claim with the content words of `more` added (a key point's phrasings: its whole vocabulary).
+    pub fn widened<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut out = self.clone();
+        for text in more {
+            let words = signals::words(text);
+            out.stems.extend(
+                signals::content_words(&words)
+                    .into_iter()
+                    .map(|w| signals::stem(w).to_string()),
+            );
+        }
+        out
+    }
+
+    /// The union of two claims' words (a sentence and its neighbours), negated if either is.
+    pub fn joined(&self, other: &Claim) -> Self {
+        Self {
+            stems: self.stems.union(&other.stems).cloned().collect(),
+            negated: self.negated || other.negated,
+        }
+    }
+
     fn has(&self, stem: &str) -> bool {
         if stem == NEGATION {
             self.negated
@@ -116,12 +138,19 @@ pub struct Candidate {
     pub sim: f32,
     /// Its similarity to the key point it is closest to.
     pub rival_sim: f32,
+
     /// Share of the contrast's content words the sentence carries.
     pub overlap: f32,
     /// Against both the contrast's own key point and the closest one: fewest contrast words minus point words.
     pub toward: i32,
     /// Against both: most point-only words the sentence carries.
     pub against: usize,
+    /// `toward` and `against` with each key point's phrasings counted as its words: a contrast word the
+    /// rubric also uses for the correct point ("duplicate keys") does not tell the two apart.
+    pub toward_vocab: i32,
+    pub against_vocab: usize,
+    /// Most point-only words (with phrasings) in the sentence and its neighbours together.
+    pub against_context: usize,
 }
 
 /// Thresholds for calling a candidate a contradiction, chosen by scripts/train-grader.py.
@@ -133,15 +162,29 @@ pub struct Rule {
     pub min_overlap: f32,
     pub min_toward: i32,
     pub max_against: usize,
+    /// Judge the distinguishing words against each key point's whole vocabulary (statement and phrasings).
+    #[serde(default)]
+    pub vocab: bool,
+    /// Most point-only words the sentence and its neighbours may carry together.
+    #[serde(default)]
+    pub max_against_context: Option<usize>,
 }
 
 impl Rule {
     pub fn states(&self, c: &Candidate) -> bool {
-        c.sim >= self.min_sim
-            && c.sim >= c.rival_sim + self.margin
-            && c.overlap >= self.min_overlap
-            && c.toward >= self.min_toward
-            && c.against <= self.max_against
+        c.sim >= self.min_sim && c.sim >= c.rival_sim + self.margin && c.overlap >= self.min_overlap && self.worded(c)
+    }
+
+    /// Whether the sentence carries the contrast's distinguishing words and none of the point's.
+    pub fn worded(&self, c: &Candidate) -> bool {
+        let (toward, against) = if self.vocab {
+            (c.toward_vocab, c.against_vocab)
+        } else {
+            (c.toward, c.against)
+        };
+        toward >= self.min_toward
+            && against <= self.max_against
+            && self.max_against_context.is_none_or(|m| c.against_context <= m)
     }
 }
 
@@ -167,6 +210,28 @@ mod tests {
         let l = lean(&wrong, &point, &contrast);
         assert!(l.toward_contrast >= 1, "{l:?}");
         assert_eq!(l.toward_point, 0);
+    }
+
+    #[test]
+    fn a_word_the_rubric_uses_for_the_point_does_not_lean_toward_the_contrast() {
+        let text = "The source must have at most one row per match key; otherwise most engines raise an error.";
+        let point = Claim::new(text);
+        let vocab = point.widened(["deduplicate the source first", "duplicate keys error"]);
+        let contrast =
+            Claim::new("The target must have at most one row per match key; duplicate keys in the source are fine.");
+        let right = Claim::new("What goes wrong: the big one is duplicate keys in the source.");
+        assert!(lean(&right, &point, &contrast).toward_contrast >= 1);
+        assert_eq!(lean(&right, &vocab, &contrast).toward_contrast, 0);
+        let wrong = Claim::new("Only the target needs one row per key, duplicate source rows are fine.");
+        assert!(lean(&wrong, &vocab, &contrast).toward_contrast >= 1);
+    }
+
+    #[test]
+    fn a_possessive_is_the_word_itself() {
+        let point = Claim::new("AQE's skew join optimization is on by default.").widened(["AQE skew join"]);
+        let contrast = Claim::new("AQE's skew join optimization is off by default.");
+        let right = Claim::new("I'd make sure AQE's skew join handling is enabled.");
+        assert_eq!(lean(&right, &point, &contrast).toward_contrast, 0);
     }
 
     #[test]

@@ -282,6 +282,12 @@ impl RubricGrader {
         let mut matches = Vec::with_capacity(chunks.len());
         let mut candidates = Vec::new();
         let points: Vec<contrast::Claim> = q.key_points.iter().map(|k| contrast::Claim::new(&k.text)).collect();
+        let vocab: Vec<contrast::Claim> = points
+            .iter()
+            .zip(&q.key_points)
+            .map(|(p, k)| p.widened(k.phrasings.iter().map(String::as_str)))
+            .collect();
+        let claims: Vec<contrast::Claim> = chunks.iter().map(|c| contrast::Claim::from_words(&c.words)).collect();
         let wrong: Vec<Vec<contrast::Claim>> = q
             .key_points
             .iter()
@@ -327,7 +333,13 @@ impl RubricGrader {
             // Contrast claims belong to their own question: they only count when its rubric applies.
             let own_rubric = topic_match.is_none_or(|m| m >= CLOSE_RUBRIC);
             if own_rubric && !c.salad && !contrast::refutes(&c.text.to_lowercase()) {
-                let answer = contrast::Claim::from_words(&c.words);
+                let answer = &claims[ci];
+                let mut context = answer.clone();
+                for n in [ci.wrapping_sub(1), ci + 1] {
+                    if let Some(near) = claims.get(n) {
+                        context = context.joined(near);
+                    }
+                }
                 let rival = (0..kp_sims.len())
                     .max_by(|&a, &b| kp_sims[a].total_cmp(&kp_sims[b]))
                     .unwrap_or(0);
@@ -339,10 +351,16 @@ impl RubricGrader {
                         }
                         let claim = &wrong[k][j];
                         let (mut toward, mut against) = (i32::MAX, 0);
+                        let (mut toward_vocab, mut against_vocab, mut against_context) = (i32::MAX, 0, 0);
                         for p in [k, rival] {
-                            let l = contrast::lean(&answer, &points[p], claim);
+                            let l = contrast::lean(answer, &points[p], claim);
                             toward = toward.min(l.toward_contrast as i32 - l.toward_point as i32);
                             against = against.max(l.toward_point);
+                            let l = contrast::lean(answer, &vocab[p], claim);
+                            toward_vocab = toward_vocab.min(l.toward_contrast as i32 - l.toward_point as i32);
+                            against_vocab = against_vocab.max(l.toward_point);
+                            against_context =
+                                against_context.max(contrast::lean(&context, &vocab[p], claim).toward_point);
                         }
                         candidates.push(contrast::Candidate {
                             chunk: ci,
@@ -350,9 +368,12 @@ impl RubricGrader {
                             contrast: j,
                             sim,
                             rival_sim: best_kp,
-                            overlap: contrast::overlap(&answer, claim),
+                            overlap: contrast::overlap(answer, claim),
                             toward,
                             against,
+                            toward_vocab,
+                            against_vocab,
+                            against_context,
                         });
                     }
                 }
@@ -595,7 +616,7 @@ fn dimensions(a: &Analysis, q: &Question, kind: TurnKind, technical_off: f32) ->
 }
 
 /// Names of the combiner's inputs, in order (learned.json lists them too, and must agree).
-pub const FEATURES: [&str; 14] = [
+pub const FEATURES: [&str; 16] = [
     "bias",
     "heuristic",
     "coverage",
@@ -610,15 +631,24 @@ pub const FEATURES: [&str; 14] = [
     "relevance",
     "novelty",
     "contradictions",
+    "contrast_gap",
+    "misconception_sim",
 ];
 
 /// The combiner's inputs: the hand-set score (0–1) and the measurements behind it.
-pub fn features(a: &Analysis, q: &Question, heuristic: f32, contradictions: usize) -> [f32; 14] {
+pub fn features(a: &Analysis, q: &Question, heuristic: f32, contradictions: usize, rule: &contrast::Rule) -> [f32; 16] {
     let w: Vec<f32> = q.key_points.iter().map(|k| f32::from(k.weight)).collect();
     let total: f32 = w.iter().sum::<f32>().max(1.0);
     let cov = w.iter().zip(&a.coverage).map(|(w, c)| w * c).sum::<f32>() / total;
     let strong = a.coverage.iter().filter(|c| **c >= 0.6).count() as f32 / a.coverage.len().max(1) as f32;
     let words = a.words.max(1) as f32;
+    // How much closer than any key point the answer came to a contrast it words like the contrast.
+    let contrast_gap = a
+        .candidates
+        .iter()
+        .filter(|c| rule.worded(c))
+        .map(|c| c.sim - c.rival_sim)
+        .fold(-1.0f32, f32::max);
     [
         1.0,
         heuristic / 100.0,
@@ -634,6 +664,8 @@ pub fn features(a: &Analysis, q: &Question, heuristic: f32, contradictions: usiz
         a.relevance,
         a.novelty,
         contradictions.min(2) as f32,
+        (contrast_gap + 0.1).max(0.0),
+        a.mis_best.0,
     ]
 }
 
@@ -722,7 +754,9 @@ pub fn evaluation_with(a: &Analysis, q: &Question, kind: TurnKind, learned: &Lea
     let mut score = match &learned.combiner {
         Some(c) => {
             let heuristic = weighted_score(&Scores::from_array(plain.scores));
-            let combined = c.apply(&features(a, q, heuristic, n_wrong)).clamp(0.0, 100.0);
+            let combined = c
+                .apply(&features(a, q, heuristic, n_wrong, &learned.contrast_rule))
+                .clamp(0.0, 100.0);
             // Keep the dimensions in proportion with the combined score.
             let total = weighted_score(&scores);
             if total > 0.0 {

@@ -774,6 +774,8 @@ pub fn asks_for_story(prompt: &str) -> bool {
 
 /// A crude English stem: enough to match "partitions"/"partitioning" with "partition".
 pub fn stem(w: &str) -> &str {
+    // A possessive is the word itself: "AQE's" is "AQE".
+    let w = w.strip_suffix("'s").unwrap_or(w);
     for suffix in ["ing", "ed", "es", "s", "ly"] {
         if let Some(s) = w.strip_suffix(suffix)
             && s.len() >= 4
