@@ -158,6 +158,27 @@ pub struct SpokenAnswer {
     pub model: String,
 }
 
+/// One stretch of an answer, transcribed with the vocabulary prompt and the end of what came before
+/// (`context`) so it continues the same sentence style: its text (guarded) and Whisper's no-speech rating.
+pub fn transcribe_stretch(
+    t: &mut dyn Transcriber,
+    samples: &[f32],
+    prompt: &str,
+    context: &str,
+) -> Result<(String, f32), TranscribeError> {
+    let prompt = if context.is_empty() {
+        prompt.to_string()
+    } else {
+        let tail: Vec<char> = context.chars().rev().take(200).collect();
+        format!("{prompt} {}", tail.into_iter().rev().collect::<String>())
+    };
+    let regions = endpoint::speech_regions(samples);
+    let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
+    let segs = t.transcribe(samples, &prompt)?;
+    let no_speech = segs.iter().map(|s| s.no_speech).fold(0.0, f32::max);
+    Ok((transcribe::guard(&segs, speech_ms.max(1500)), no_speech))
+}
+
 struct Job {
     offset_ms: u64,
     samples: Vec<f32>,
@@ -181,24 +202,7 @@ impl Worker {
         let handle = std::thread::spawn(move || {
             let mut context = String::new();
             for job in job_rx {
-                let prompt = if context.is_empty() {
-                    prompt.clone()
-                } else {
-                    // The end of what came before, so the segment continues the same sentence style.
-                    let tail: String = context
-                        .chars()
-                        .rev()
-                        .take(200)
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .rev()
-                        .collect();
-                    format!("{prompt} {tail}")
-                };
-                let regions = endpoint::speech_regions(&job.samples);
-                let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
-                let result = t.transcribe(&job.samples, &prompt).map(|segs| {
-                    let text = transcribe::guard(&segs, speech_ms.max(1500));
+                let result = transcribe_stretch(t.as_mut(), &job.samples, &prompt, &context).map(|(text, no_speech)| {
                     if !text.is_empty() {
                         context.push(' ');
                         context.push_str(&text);
@@ -207,7 +211,7 @@ impl Worker {
                         start_ms: job.offset_ms,
                         end_ms: job.offset_ms + job.samples.len() as u64 * 1000 / u64::from(RATE),
                         text,
-                        no_speech: segs.iter().map(|s| s.no_speech).fold(0.0, f32::max),
+                        no_speech,
                     }]
                 });
                 if done_tx.send(result).is_err() {

@@ -127,7 +127,15 @@ impl Whisper {
         prompt: &str,
         how: Decode,
     ) -> Result<Vec<Segment>, TranscribeError> {
-        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let beam = env_num("DATAREADY_WHISPER_BEAM", 0.0) as i32;
+        let mut p = if beam > 1 {
+            FullParams::new(SamplingStrategy::BeamSearch {
+                beam_size: beam,
+                patience: -1.0,
+            })
+        } else {
+            FullParams::new(SamplingStrategy::Greedy { best_of: 1 })
+        };
         p.set_n_threads(self.threads);
         p.set_language(Some("en"));
         p.set_print_progress(false);
@@ -145,8 +153,13 @@ impl Whisper {
         // Short clips: shrink the encoder window to the audio (whisper.cpp's streaming trick), which
         // cuts the fixed 30 s encoder cost for the short segments transcribed during an answer.
         let secs = audio_ms as f32 / 1000.0;
-        if how.short_ctx && secs < 10.0 && std::env::var("DATAREADY_WHISPER_FULL_CTX").is_err() {
-            let ctx = (((secs + 1.0) * 50.0) as i32).clamp(250, 1500);
+        let (ctx_max, margin, floor) = (
+            env_num("DATAREADY_WHISPER_CTX_MAX", 10.0),
+            env_num("DATAREADY_WHISPER_CTX_MARGIN", 1.0),
+            env_num("DATAREADY_WHISPER_CTX_FLOOR", 5.0),
+        );
+        if how.short_ctx && secs < ctx_max && std::env::var("DATAREADY_WHISPER_FULL_CTX").is_err() {
+            let ctx = (((secs + margin) * 50.0) as i32).clamp((floor * 50.0) as i32, 1500);
             p.set_audio_ctx(ctx);
         }
         self.state
@@ -168,6 +181,10 @@ impl Whisper {
         }
         Ok(out)
     }
+}
+
+fn env_num(name: &str, default: f32) -> f32 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn joined(segments: &[Segment]) -> String {
