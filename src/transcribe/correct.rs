@@ -340,6 +340,28 @@ mod tests {
     }
 
     #[test]
+    fn compounds_heard_as_parts_and_spelled_letters_are_corrected() {
+        let l = lexicon(None);
+        let (text, fixes) = correct("We back fill it and check the life cycle rules.", &l);
+        assert_eq!(text, "We backfill it and check the lifecycle rules.", "{fixes:?}");
+        let (text, fixes) = correct("Models in T-BT are tested.", &l);
+        assert_eq!(text, "Models in dbt are tested.", "{fixes:?}");
+        // Code-style names are not made from English words, and a run that says the term keeps its words.
+        for s in ["We start with column names.", "We build new pipelines every week."] {
+            assert_eq!(correct(s, &l).0, s);
+        }
+    }
+
+    #[test]
+    fn a_rare_word_becomes_the_questions_jargon_but_a_frequent_one_never() {
+        let l = lexicon(Some("st-state-checkpointing"));
+        let (text, fixes) = correct("In flank you declare it on the stream.", &l);
+        assert_eq!(text, "In Flink you declare it on the stream.", "{fixes:?}");
+        let s = "We log the late events and read the log.";
+        assert_eq!(correct(s, &l).0, s);
+    }
+
+    #[test]
     fn terms_said_right_and_numbers_are_left_alone() {
         let l = lexicon(Some("st-kafka-basics"));
         let s = "Kafka keeps 40 million events in partitions, and Spark reads them with a watermark.";
