@@ -21,10 +21,6 @@ pub struct EndpointConfig {
     pub segment_pause_ms: u64,
     /// Segments shorter than this wait for the next pause (Whisper does poorly on fragments).
     pub min_segment_ms: u64,
-    /// A segment this long is cut at a shorter pause (`quick_pause_ms`), so the stretch left to
-    /// transcribe when the answer ends stays short even when the candidate hardly pauses.
-    pub quick_after_ms: u64,
-    pub quick_pause_ms: u64,
     /// A segment this long is cut even without a pause.
     pub max_segment_ms: u64,
 }
@@ -37,8 +33,6 @@ impl Default for EndpointConfig {
             warn_before_ms: 15_000,
             segment_pause_ms: 350,
             min_segment_ms: 3000,
-            quick_after_ms: 6000,
-            quick_pause_ms: 160,
             max_segment_ms: 25_000,
         }
     }
@@ -224,9 +218,8 @@ impl Endpoint {
         let segment_ms = (self.samples() - self.segment_from) as u64 * 1000 / u64::from(RATE);
         if self.started && self.segment_has_speech {
             // A long pause closes even a short segment, so it is transcribed before the silence limit.
-            let cut_at_pause = (pause_ms >= self.cfg.segment_pause_ms
-                && (segment_ms >= self.cfg.min_segment_ms || pause_ms >= 1000))
-                || (pause_ms >= self.cfg.quick_pause_ms && segment_ms >= self.cfg.quick_after_ms);
+            let cut_at_pause =
+                pause_ms >= self.cfg.segment_pause_ms && (segment_ms >= self.cfg.min_segment_ms || pause_ms >= 1000);
             if cut_at_pause || segment_ms >= self.cfg.max_segment_ms {
                 // Cut inside the pause, keeping a little of it so word endings are not clipped.
                 let keep = (self.silent_run.min(10) as usize / 2) * FRAME;

@@ -182,6 +182,8 @@ pub fn transcribe_stretch(
 struct Job {
     offset_ms: u64,
     samples: Vec<f32>,
+    /// The stretch left after the candidate pressed the key: someone waits for it.
+    quick: bool,
 }
 
 type Done = Result<Vec<Segment>, TranscribeError>;
@@ -202,18 +204,21 @@ impl Worker {
         let handle = std::thread::spawn(move || {
             let mut context = String::new();
             for job in job_rx {
-                let result = transcribe_stretch(t.as_mut(), &job.samples, &prompt, &context).map(|(text, no_speech)| {
-                    if !text.is_empty() {
-                        context.push(' ');
-                        context.push_str(&text);
-                    }
-                    vec![Segment {
-                        start_ms: job.offset_ms,
-                        end_ms: job.offset_ms + job.samples.len() as u64 * 1000 / u64::from(RATE),
-                        text,
-                        no_speech,
-                    }]
-                });
+                t.set_quick(job.quick);
+                let result =
+                    transcribe_stretch(t.as_mut(), &job.samples, &prompt, &context).map(|(text, no_speech)| {
+                        if !text.is_empty() {
+                            context.push(' ');
+                            context.push_str(&text);
+                        }
+                        vec![Segment {
+                            start_ms: job.offset_ms,
+                            end_ms: job.offset_ms + job.samples.len() as u64 * 1000 / u64::from(RATE),
+                            text,
+                            no_speech,
+                        }]
+                    });
+                t.set_quick(false);
                 if done_tx.send(result).is_err() {
                     break;
                 }
@@ -229,10 +234,14 @@ impl Worker {
         }
     }
 
-    fn send(&mut self, offset_ms: u64, samples: Vec<f32>) -> Result<(), ListenError> {
+    fn send(&mut self, offset_ms: u64, samples: Vec<f32>, quick: bool) -> Result<(), ListenError> {
         self.sent += 1;
         self.jobs
-            .send(Job { offset_ms, samples })
+            .send(Job {
+                offset_ms,
+                samples,
+                quick,
+            })
             .map_err(|_| ListenError::Worker)
     }
 
@@ -314,6 +323,10 @@ pub fn hear_answer(
                 None => endpoint.finish(AnswerEnd::Key),
             }
         };
+        // The stretch cut by the key (or the length limit) comes with its End cue: decode it quick.
+        let quick = cues
+            .iter()
+            .any(|c| matches!(c, Cue::End(r) if *r != AnswerEnd::Silence));
         for cue in cues {
             match cue {
                 Cue::Level(l) => events(ListenEvent::Level(l)),
@@ -321,7 +334,11 @@ pub fn hear_answer(
                 Cue::Warning { remaining_ms } => events(ListenEvent::Warning { remaining_ms }),
                 Cue::Segment { from, to } => {
                     let to = to.min(samples.len());
-                    worker.send(from as u64 * 1000 / u64::from(RATE), samples[from.min(to)..to].to_vec())?;
+                    worker.send(
+                        from as u64 * 1000 / u64::from(RATE),
+                        samples[from.min(to)..to].to_vec(),
+                        quick,
+                    )?;
                 }
                 Cue::End(r) => {
                     reason = r;

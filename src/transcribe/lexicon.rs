@@ -312,7 +312,9 @@ impl Lexicon {
             .filter(|t| !known.contains(&format!("{}s", t.text.to_lowercase())))
             .map(|t| {
                 let mut phonemes = t.phonemes.clone();
-                let voiceless = phonemes.last().is_some_and(|c| matches!(c, 'p' | 't' | 'k' | 'f' | 'θ'));
+                let voiceless = phonemes
+                    .last()
+                    .is_some_and(|c| matches!(c, 'p' | 't' | 'k' | 'f' | 'θ'));
                 phonemes.push(if voiceless { 's' } else { 'z' });
                 Term {
                     text: format!("{}s", t.text),
