@@ -158,9 +158,32 @@ pub struct SpokenAnswer {
     pub model: String,
 }
 
+/// One stretch of an answer, transcribed with the vocabulary prompt and the end of what came before
+/// (`context`) so it continues the same sentence style: its text (guarded) and Whisper's no-speech rating.
+pub fn transcribe_stretch(
+    t: &mut dyn Transcriber,
+    samples: &[f32],
+    prompt: &str,
+    context: &str,
+) -> Result<(String, f32), TranscribeError> {
+    let prompt = if context.is_empty() {
+        prompt.to_string()
+    } else {
+        let tail: Vec<char> = context.chars().rev().take(200).collect();
+        format!("{prompt} {}", tail.into_iter().rev().collect::<String>())
+    };
+    let regions = endpoint::speech_regions(samples);
+    let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
+    let segs = t.transcribe(samples, &prompt)?;
+    let no_speech = segs.iter().map(|s| s.no_speech).fold(0.0, f32::max);
+    Ok((transcribe::guard(&segs, speech_ms.max(1500)), no_speech))
+}
+
 struct Job {
     offset_ms: u64,
     samples: Vec<f32>,
+    /// The stretch left after the candidate pressed the key: someone waits for it.
+    quick: bool,
 }
 
 type Done = Result<Vec<Segment>, TranscribeError>;
@@ -181,35 +204,21 @@ impl Worker {
         let handle = std::thread::spawn(move || {
             let mut context = String::new();
             for job in job_rx {
-                let prompt = if context.is_empty() {
-                    prompt.clone()
-                } else {
-                    // The end of what came before, so the segment continues the same sentence style.
-                    let tail: String = context
-                        .chars()
-                        .rev()
-                        .take(200)
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .rev()
-                        .collect();
-                    format!("{prompt} {tail}")
-                };
-                let regions = endpoint::speech_regions(&job.samples);
-                let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
-                let result = t.transcribe(&job.samples, &prompt).map(|segs| {
-                    let text = transcribe::guard(&segs, speech_ms.max(1500));
-                    if !text.is_empty() {
-                        context.push(' ');
-                        context.push_str(&text);
-                    }
-                    vec![Segment {
-                        start_ms: job.offset_ms,
-                        end_ms: job.offset_ms + job.samples.len() as u64 * 1000 / u64::from(RATE),
-                        text,
-                        no_speech: segs.iter().map(|s| s.no_speech).fold(0.0, f32::max),
-                    }]
-                });
+                t.set_quick(job.quick);
+                let result =
+                    transcribe_stretch(t.as_mut(), &job.samples, &prompt, &context).map(|(text, no_speech)| {
+                        if !text.is_empty() {
+                            context.push(' ');
+                            context.push_str(&text);
+                        }
+                        vec![Segment {
+                            start_ms: job.offset_ms,
+                            end_ms: job.offset_ms + job.samples.len() as u64 * 1000 / u64::from(RATE),
+                            text,
+                            no_speech,
+                        }]
+                    });
+                t.set_quick(false);
                 if done_tx.send(result).is_err() {
                     break;
                 }
@@ -225,10 +234,14 @@ impl Worker {
         }
     }
 
-    fn send(&mut self, offset_ms: u64, samples: Vec<f32>) -> Result<(), ListenError> {
+    fn send(&mut self, offset_ms: u64, samples: Vec<f32>, quick: bool) -> Result<(), ListenError> {
         self.sent += 1;
         self.jobs
-            .send(Job { offset_ms, samples })
+            .send(Job {
+                offset_ms,
+                samples,
+                quick,
+            })
             .map_err(|_| ListenError::Worker)
     }
 
@@ -310,6 +323,10 @@ pub fn hear_answer(
                 None => endpoint.finish(AnswerEnd::Key),
             }
         };
+        // The stretch cut by the key (or the length limit) comes with its End cue: decode it quick.
+        let quick = cues
+            .iter()
+            .any(|c| matches!(c, Cue::End(r) if *r != AnswerEnd::Silence));
         for cue in cues {
             match cue {
                 Cue::Level(l) => events(ListenEvent::Level(l)),
@@ -317,7 +334,11 @@ pub fn hear_answer(
                 Cue::Warning { remaining_ms } => events(ListenEvent::Warning { remaining_ms }),
                 Cue::Segment { from, to } => {
                     let to = to.min(samples.len());
-                    worker.send(from as u64 * 1000 / u64::from(RATE), samples[from.min(to)..to].to_vec())?;
+                    worker.send(
+                        from as u64 * 1000 / u64::from(RATE),
+                        samples[from.min(to)..to].to_vec(),
+                        quick,
+                    )?;
                 }
                 Cue::End(r) => {
                     reason = r;

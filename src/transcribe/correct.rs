@@ -44,9 +44,17 @@ fn may_become(span: &[Word], term: &lexicon::Term) -> bool {
     if span.len() > 1 && (function(&span[0]) || function(&span[span.len() - 1])) {
         return false;
     }
+    // "new pipelines" is not "pipelines": a run that already says the term keeps its other words.
+    if span.len() > 1 && span.iter().any(|w| lexicon::same_stem(w.core, &term.text)) {
+        return false;
+    }
     let common = span.iter().all(|w| lexicon::is_common_heard(w.core));
     if span.len() == 1 {
-        return !common && !lexicon::same_stem(span[0].core, &term.text);
+        let heard = span[0].core.to_lowercase();
+        // "processing" is not "reprocessing", "ID" not "ids": a word inside the term is a different word.
+        let inside = term_lower.contains(&heard) || heard.contains(&term_lower);
+        let rare = common && rare_common(span[0].core) && term.tier == Tier::Question && term.jargon && !inside;
+        return (!common || rare) && !lexicon::same_stem(span[0].core, &term.text);
     }
     if !common {
         return true;
@@ -54,6 +62,14 @@ fn may_become(span: &[Word], term: &lexicon::Term) -> bool {
     let joined: String = span.iter().map(|w| w.core.to_lowercase()).collect();
     let first = span[0].core.to_lowercase();
     joined == term_lower || term_lower.strip_prefix(&first).is_none_or(|rest| rest.len() > 3)
+}
+
+/// Common words past this rank ("flank", "absurd") are rare enough in an answer about the question
+/// that, sounding like one of its jargon terms, they are taken for it.
+const RARE_RANK: usize = 7000;
+
+fn rare_common(word: &str) -> bool {
+    !word.contains(['\'', '’', '-']) && lexicon::common_rank(word).is_some_and(|r| r >= RARE_RANK)
 }
 
 fn is_vowel(c: char) -> bool {
@@ -180,8 +196,26 @@ pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
             let common = span.iter().all(|w| lexicon::is_common_heard(w.core));
             let heard: Vec<char> = sounds[from..from + len].concat();
             let spelled: String = span.iter().map(|w| w.core.to_lowercase()).collect();
-            // A single common word is never rewritten, a run of them only into the question's terms.
-            if common && len == 1 {
+            // A compound heard as its parts ("back fill", "life cycle", "re-running") is the term, at any tier.
+            let compact: String = spelled.chars().filter(|c| *c != '-').collect();
+            if (len > 1 || spelled.contains('-'))
+                && compact.len() >= 6
+                // Not into code-style names: "with column" is English, withColumn code.
+                && let Some(i) = lexicon
+                    .spelled(&compact)
+                    .filter(|&i| lexicon.terms[i].jargon && !lexicon.terms[i].text.chars().any(char::is_uppercase))
+            {
+                candidates.push(Candidate {
+                    from,
+                    len,
+                    term: i,
+                    distance: 0.0,
+                });
+                continue;
+            }
+            // A single common word is never rewritten unless it is a rare one (only into the question's
+            // jargon, see `may_become`); a run of them only into the question's terms.
+            if common && len == 1 && !rare_common(span[0].core) {
                 continue;
             }
             let mut near: Vec<(usize, f32)> = Vec::new();
@@ -211,6 +245,12 @@ pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
             }
             // Sounds alike and is not spelled entirely unlike (which would be a different word said).
             if d <= max && second - d >= MARGIN && spelling_distance(&spelled, &t.text.to_lowercase()) <= 0.75 {
+                // A plural heard stays plural ("terror bytes" → "terabytes").
+                let lower = t.text.to_lowercase();
+                let term = match lexicon.spelled(&format!("{lower}s")) {
+                    Some(plural) if spelled.ends_with('s') && !lower.ends_with('s') => plural,
+                    _ => term,
+                };
                 candidates.push(Candidate {
                     from,
                     len,
@@ -297,6 +337,28 @@ mod tests {
             let (text, fixes) = correct(s, &l);
             assert_eq!(text, s, "{fixes:?}");
         }
+    }
+
+    #[test]
+    fn compounds_heard_as_parts_and_spelled_letters_are_corrected() {
+        let l = lexicon(None);
+        let (text, fixes) = correct("We back fill it and check the life cycle rules.", &l);
+        assert_eq!(text, "We backfill it and check the lifecycle rules.", "{fixes:?}");
+        let (text, fixes) = correct("Models in T-BT are tested.", &l);
+        assert_eq!(text, "Models in dbt are tested.", "{fixes:?}");
+        // Code-style names are not made from English words, and a run that says the term keeps its words.
+        for s in ["We start with column names.", "We build new pipelines every week."] {
+            assert_eq!(correct(s, &l).0, s);
+        }
+    }
+
+    #[test]
+    fn a_rare_word_becomes_the_questions_jargon_but_a_frequent_one_never() {
+        let l = lexicon(Some("st-state-checkpointing"));
+        let (text, fixes) = correct("In flank you declare it on the stream.", &l);
+        assert_eq!(text, "In Flink you declare it on the stream.", "{fixes:?}");
+        let s = "We log the late events and read the log.";
+        assert_eq!(correct(s, &l).0, s);
     }
 
     #[test]

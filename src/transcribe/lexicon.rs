@@ -18,6 +18,11 @@ fn common_ranks() -> &'static HashMap<&'static str, usize> {
     RANKS.get_or_init(|| COMMON_WORDS.lines().enumerate().map(|(i, w)| (w, i)).collect())
 }
 
+/// A word's rank among the most frequent English words (0 the most frequent), any case.
+pub fn common_rank(word: &str) -> Option<usize> {
+    common_ranks().get(word.to_lowercase().as_str()).copied()
+}
+
 /// Whether a word (any case) is common English.
 pub fn is_common(word: &str) -> bool {
     common_ranks().contains_key(word.to_lowercase().as_str())
@@ -44,6 +49,10 @@ pub fn is_common_heard(word: &str) -> bool {
     }
     let lower = word.to_lowercase();
     if word.contains('-') {
+        // Letters spelled out ("T-BT", "D-B-T") are an acronym heard, not English.
+        if word.chars().all(|c| c == '-' || c.is_uppercase()) {
+            return false;
+        }
         return lower.split('-').all(|p| p.is_empty() || is_common_heard(p));
     }
     let s = stem(&lower);
@@ -85,6 +94,8 @@ pub struct Lexicon {
     jargon: HashSet<String>,
     /// The question's own terms in the order they appear, for Whisper's prompt.
     pub prompt_terms: Vec<String>,
+    /// Lower-cased spelling → index in `terms`.
+    spelled: HashMap<String, usize>,
 }
 
 /// Word tokens of bank text: letters and digits, split at anything else (so `ROW_NUMBER` is two words).
@@ -271,7 +282,7 @@ impl Lexicon {
                 }
             })
             .collect();
-        let known = terms.iter().map(|t| t.text.to_lowercase()).collect();
+        let known: HashSet<String> = terms.iter().map(|t| t.text.to_lowercase()).collect();
         let jargon = terms
             .iter()
             .filter(|t| t.jargon)
@@ -286,13 +297,51 @@ impl Lexicon {
                 t.phonemes.len() >= 3 && (!is_common(&t.text) || name)
             })
             .collect();
+        // Plurals ("upserts", "terabytes"): Whisper hears them as often as the bank writes the singular,
+        // and a plural heard must not lose its ending in the correction.
+        let plurals: Vec<Term> = terms
+            .iter()
+            .filter(|t| {
+                t.jargon
+                    && t.text.len() >= 4
+                    && t.text.starts_with(|c: char| c.is_lowercase())
+                    && !t.text.ends_with(['s', 'y'])
+                    && !t.text.ends_with("ing")
+                    && !t.text.ends_with("ed")
+            })
+            .filter(|t| !known.contains(&format!("{}s", t.text.to_lowercase())))
+            .map(|t| {
+                let mut phonemes = t.phonemes.clone();
+                let voiceless = phonemes
+                    .last()
+                    .is_some_and(|c| matches!(c, 'p' | 't' | 'k' | 'f' | 'θ'));
+                phonemes.push(if voiceless { 's' } else { 'z' });
+                Term {
+                    text: format!("{}s", t.text),
+                    phonemes,
+                    ..t.clone()
+                }
+            })
+            .collect();
+        terms.extend(plurals);
         terms.sort_by(|a, b| a.text.cmp(&b.text));
+        let spelled = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.text.to_lowercase(), i))
+            .collect();
         Self {
+            spelled,
             terms,
             known,
             jargon,
             prompt_terms,
         }
+    }
+
+    /// The term spelled exactly so (lower-cased), if any.
+    pub fn spelled(&self, lower: &str) -> Option<usize> {
+        self.spelled.get(lower).copied()
     }
 
     /// Whether a word is one of the vocabulary's terms (any case).
