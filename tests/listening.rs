@@ -761,8 +761,8 @@ fn a_model_that_fails_the_known_clip_is_deleted_with_what_to_do_next() {
 
 /// Floors just under the held-out measurements with the default model, tiny.en (README, Listening): WER raw
 /// 0.151-0.171, corrected 0.146-0.162; bank terms P 0.882-0.930 R 0.652-0.696 (115 said); 1 false correction
-/// in 584 plain words. The spread is run to run: a clip that needs the temperature fallback samples from the
-/// decoder state's random sequence, which depends on the clips decoded before it (which are cached differs).
+/// in 584 plain words. The spread is run to run, most likely because a clip that needs the temperature fallback
+/// samples from the reused decoder state's random sequence, which depends on the clips decoded before it.
 /// (base: 0.112 → 0.106, P 0.919 R 0.791, the same one false correction.)
 const HELD_OUT_WER: f64 = 0.17;
 const HELD_OUT_TERM_RECALL: f64 = 0.64;
