@@ -116,24 +116,11 @@ pub struct Speaking<'a, W: Write> {
 impl<'a, W: Write> Speaking<'a, W> {
     pub fn new(ear: Ear, out: W, err: Box<dyn Write + 'a>, bank: &'a Bank) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let (tx, lines) = mpsc::channel();
         let flag = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            let stdin = std::io::stdin();
-            let mut buf = Vec::new();
-            loop {
-                buf.clear();
-                match stdin.lock().read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                let line = String::from_utf8_lossy(&buf).into_owned();
-                if tx.send(line).is_err() {
-                    break;
-                }
-                flag.store(true, Ordering::Relaxed);
-            }
-        });
+        let lines = stdin_lines(
+            |line| String::from_utf8_lossy(&line).into_owned(),
+            move || flag.store(true, Ordering::Relaxed),
+        );
         Self {
             ear: Some(ear),
             out,
@@ -283,6 +270,28 @@ impl<W: Write> Listener for PromptListener<'_, '_, W> {
     }
 }
 
+/// Lines of standard input, read on their own thread until it ends; `after_each` runs once each line
+/// has been handed over.
+fn stdin_lines<T: Send + 'static>(convert: fn(Vec<u8>) -> T, after_each: impl Fn() + Send + 'static) -> Receiver<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        loop {
+            let mut line = Vec::new();
+            // Locked per line, so nothing else is kept from standard input between lines.
+            match stdin.lock().read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            if tx.send(convert(line)).is_err() {
+                break;
+            }
+            after_each();
+        }
+    });
+    rx
+}
+
 /// Standard input read on its own thread (started at the first read), so a prompt left alone for
 /// `idle` can say it has paused and how to continue, while it keeps waiting for the answer.
 pub struct IdleInput {
@@ -305,21 +314,7 @@ impl IdleInput {
     }
 
     fn lines(&mut self) -> &Receiver<Vec<u8>> {
-        self.rx.get_or_insert_with(|| {
-            let (tx, rx) = mpsc::channel();
-            std::thread::spawn(move || {
-                let mut stdin = std::io::stdin().lock();
-                loop {
-                    let mut line = Vec::new();
-                    match stdin.read_until(b'\n', &mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) if tx.send(line).is_err() => break,
-                        Ok(_) => {}
-                    }
-                }
-            });
-            rx
-        })
+        self.rx.get_or_insert_with(|| stdin_lines(|line| line, || {}))
     }
 }
 

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bank::{Bank, Question};
+use crate::grade;
 use crate::interview::{Evaluation, Turn, TurnKind};
 
 /// Who wrote the offline model answers.
@@ -152,8 +153,8 @@ fn coverage(q: &Question, e: &Evaluation, skipped: bool) -> Vec<PointReview> {
                 Coverage::Missed
             } else if let Some(c) = per_point {
                 match c[i] {
-                    c if c >= COVERED_FROM => Coverage::Covered,
-                    c if c >= PARTLY_FROM => Coverage::Partly,
+                    c if c >= grade::COVERED_FROM => Coverage::Covered,
+                    c if c >= grade::MISSED_BELOW => Coverage::Partly,
                     _ => Coverage::Missed,
                 }
             } else {
@@ -170,10 +171,6 @@ fn coverage(q: &Question, e: &Evaluation, skipped: bool) -> Vec<PointReview> {
         })
         .collect()
 }
-
-/// The grader's own lines: from 0.6 a point is "Covered", below 0.35 "Not covered".
-const COVERED_FROM: f32 = 0.6;
-const PARTLY_FROM: f32 = 0.35;
 
 fn has_point_notes(e: &Evaluation) -> bool {
     e.what_went_well.iter().any(|w| w.starts_with("Covered: "))
@@ -199,7 +196,7 @@ pub fn build(session: &str, role: &str, bank: &Bank, turns: &[Turn]) -> Review {
             ReviewItem {
                 number: t.index + 1,
                 question_id: t.question_id.clone(),
-                skill: bank.skill(&t.skill).map_or(t.skill.clone(), |s| s.name.clone()),
+                skill: bank.skill_name(&t.skill).to_string(),
                 kind: t.kind,
                 question: t.prompt.clone(),
                 answer: t.answer.clone(),

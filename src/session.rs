@@ -550,17 +550,23 @@ pub fn load_saved(store: &Store, id: &str) -> anyhow::Result<Saved> {
     })
 }
 
+impl Saved {
+    /// The report of session `id` from what its journal holds.
+    pub fn report(&self, bank: &Bank, id: &str) -> Report {
+        report::build(&report::Source {
+            session: id,
+            bank,
+            config: &self.config,
+            turns: &self.turns,
+            started_at_ms: self.started_at_ms,
+            ended: self.ended,
+        })
+    }
+}
+
 /// Builds a report from a journal alone.
 pub fn report_from_journal(store: &Store, bank: &Bank, id: &str) -> anyhow::Result<Report> {
-    let saved = load_saved(store, id)?;
-    Ok(report::build(&report::Source {
-        session: id,
-        bank,
-        config: &saved.config,
-        turns: &saved.turns,
-        started_at_ms: saved.started_at_ms,
-        ended: saved.ended,
-    }))
+    Ok(load_saved(store, id)?.report(bank, id))
 }
 
 #[cfg(test)]

@@ -64,6 +64,18 @@ pub struct Question {
     pub follow_ups: FollowUps,
 }
 
+impl Question {
+    /// The question and its key points as one text, for finding what it is about.
+    pub fn text_with_key_points(&self) -> String {
+        let mut s = self.text.clone();
+        for k in &self.key_points {
+            s.push(' ');
+            s.push_str(&k.text);
+        }
+        s
+    }
+}
+
 #[derive(Debug)]
 pub struct Bank {
     pub roles: Vec<Role>,

@@ -53,11 +53,16 @@ pub fn review(ctx: &Context, a: ReviewArgs) -> anyhow::Result<ExitCode> {
     }
     let llm = assemble::open_llm(&a.llm.options(), &mut |n| eprintln!("{n}"))?;
     if let Some(llm) = &llm {
-        with_llm_answers(&store, &bank, &saved, &llm.clone(), &mut r)?;
+        with_llm_answers(&store, &bank, &saved, llm, &mut r)?;
     }
     if matches!(a.format, Format::Md) && a.out.is_none() && use_room(false) {
-        let report = session::report_from_journal(&store, &bank, &id)?;
-        tui::show_report(&bank, report, Some(r), tui::Opening::Review, a.speaker)?;
+        tui::show_report(
+            &bank,
+            saved.report(&bank, &id),
+            Some(r),
+            tui::Opening::Review,
+            a.speaker,
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let text = match a.format {

@@ -14,9 +14,9 @@ pub fn report(ctx: &Context, id: &str, format: Format, out: Option<PathBuf>) -> 
     let bank = ctx.bank()?;
     let store = ctx.store();
     let id = store.resolve(id)?;
-    let r = session::report_from_journal(&store, &bank, &id)?;
+    let saved = session::load_saved(&store, &id)?;
+    let r = saved.report(&bank, &id);
     if matches!(format, Format::Md) && out.is_none() && use_room(false) {
-        let saved = session::load_saved(&store, &id)?;
         let review = dataready::review::build(&id, &saved.config.role, &bank, &saved.turns);
         tui::show_report(&bank, r, Some(review), tui::Opening::Report, None)?;
         return Ok(ExitCode::SUCCESS);

@@ -501,6 +501,11 @@ impl Grader for RubricGrader {
     }
 }
 
+/// A key point covered this fully (0–1) is "Covered" in the feedback; below [`MISSED_BELOW`] it is
+/// "Not covered"; in between, touched on.
+pub const COVERED_FROM: f32 = 0.6;
+pub const MISSED_BELOW: f32 = 0.35;
+
 /// Topic similarity from which the nearest bank question's rubric counts in full for another question.
 pub const CLOSE_RUBRIC: f32 = 0.8;
 /// Topic similarity at which a question is the bank's own, worded the same or nearly.
@@ -805,7 +810,7 @@ pub fn evaluation_with(a: &Analysis, q: &Question, kind: TurnKind, learned: &Lea
         (f32::from(q.key_points[y].weight) * coverage[y]).total_cmp(&(f32::from(q.key_points[x].weight) * coverage[x]))
     });
     if cap >= 25.0 {
-        for &k in order.iter().filter(|&&k| coverage[k] >= 0.6).take(3) {
+        for &k in order.iter().filter(|&&k| coverage[k] >= COVERED_FROM).take(3) {
             went_well.push(format!("Covered: {}", q.key_points[k].text));
         }
         if a.experience >= 2 && practical_raw >= 6.0 {
@@ -815,7 +820,7 @@ pub fn evaluation_with(a: &Analysis, q: &Question, kind: TurnKind, learned: &Lea
             went_well.push("Explained the reasons and trade-offs, not just the facts.".to_string());
         }
     }
-    for &k in order.iter().rev().filter(|&&k| coverage[k] < 0.35).take(3) {
+    for &k in order.iter().rev().filter(|&&k| coverage[k] < MISSED_BELOW).take(3) {
         missing.push(format!("Not covered: {}", q.key_points[k].text));
     }
     if rambling {

@@ -13,12 +13,7 @@ use crate::profile::Tailoring;
 
 /// A question's text and key points, lower case, for finding technology names in it.
 fn question_words(q: &Question) -> String {
-    let mut s = q.text.to_lowercase();
-    for k in &q.key_points {
-        s.push(' ');
-        s.push_str(&k.text.to_lowercase());
-    }
-    s
+    q.text_with_key_points().to_lowercase()
 }
 
 /// Whether `form` appears in `text` as whole words.
@@ -184,16 +179,8 @@ impl Planner {
                 (i32::from(q.difficulty) - target).abs(),
             )
         };
-        let candidates: Vec<&Arc<Question>> = bank
-            .questions
-            .iter()
-            .filter(|q| exp.skills.contains(&q.skill) && !self.asked.contains(&q.id))
-            .collect();
-        let best = candidates.iter().map(|q| rank(q)).min()?;
-        let tied: Vec<&&Arc<Question>> = candidates.iter().filter(|q| rank(q) == best).collect();
-        let q = Arc::clone(tied[rng.below(tied.len())]);
-        self.asked.insert(q.id.clone());
-        *self.per_skill.entry(q.skill.clone()).or_insert(0) += 1;
+        let q = self.pick(bank, rng, |q| exp.skills.contains(&q.skill), rank)?;
+        self.take(&q);
         Some(q)
     }
 
@@ -219,12 +206,36 @@ impl Planner {
             .collect();
         for skill in skills {
             if let Some(q) = self.pick_in_skill(bank, &skill, rng) {
-                self.asked.insert(q.id.clone());
-                *self.per_skill.entry(skill).or_insert(0) += 1;
+                self.take(&q);
                 return Some(q);
             }
         }
         None
+    }
+
+    /// Counts a question as asked, and as a topic of its skill.
+    fn take(&mut self, q: &Question) {
+        self.asked.insert(q.id.clone());
+        *self.per_skill.entry(q.skill.clone()).or_insert(0) += 1;
+    }
+
+    /// The best-ranked question not yet asked among those `keep` allows; ties broken by the seed.
+    fn pick<K: Ord>(
+        &self,
+        bank: &Bank,
+        rng: &mut SplitMix64,
+        keep: impl Fn(&Question) -> bool,
+        rank: impl Fn(&Question) -> K,
+    ) -> Option<Arc<Question>> {
+        let ranked: Vec<(K, &Arc<Question>)> = bank
+            .questions
+            .iter()
+            .filter(|q| keep(q) && !self.asked.contains(&q.id))
+            .map(|q| (rank(q), q))
+            .collect();
+        let best = ranked.iter().map(|(k, _)| k).min()?;
+        let tied: Vec<&Arc<Question>> = ranked.iter().filter(|(k, _)| k == best).map(|(_, q)| *q).collect();
+        Some(Arc::clone(tied[rng.below(tied.len())]))
     }
 
     fn pick_in_skill(&self, bank: &Bank, skill: &str, rng: &mut SplitMix64) -> Option<Arc<Question>> {
@@ -239,14 +250,7 @@ impl Planner {
             };
             (off_role, distance - i32::from(about_their_stack))
         };
-        let candidates: Vec<&Arc<Question>> = bank
-            .questions
-            .iter()
-            .filter(|q| q.skill == skill && !self.asked.contains(&q.id))
-            .collect();
-        let best = candidates.iter().map(|q| rank(q)).min()?;
-        let tied: Vec<&&Arc<Question>> = candidates.iter().filter(|q| rank(q) == best).collect();
-        Some(Arc::clone(tied[rng.below(tied.len())]))
+        self.pick(bank, rng, |q| q.skill == skill, rank)
     }
 
     /// Marks a question as used (when restoring or when a question came from elsewhere).

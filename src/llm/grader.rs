@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::client::Budget;
 use super::{JsonStep, Llm, answer_block, extract_json, nonce};
+use crate::bank::Question;
 use crate::grade::{Grader, weighted_score};
 use crate::interview::{Evaluation, GradeRequest, Scores, TurnKind};
 use crate::text;
@@ -95,20 +96,43 @@ pub fn parse_evaluation(reply: &str, grader: &str) -> Result<Evaluation, String>
     })
 }
 
+/// A question's rubric as prompt text: the key points and misconceptions as lists, and for a
+/// follow-up the opening question it follows.
+pub struct RubricText {
+    pub rubric: String,
+    pub misconceptions: String,
+    pub topic: String,
+}
+
+impl RubricText {
+    pub fn of(q: &Question, kind: TurnKind) -> Self {
+        let rubric: String = q.key_points.iter().map(|k| format!("- {}\n", k.text)).collect();
+        let misconceptions: String = if q.misconceptions.is_empty() {
+            "- (none listed)\n".into()
+        } else {
+            q.misconceptions.iter().map(|m| format!("- {m}\n")).collect()
+        };
+        let topic = if kind == TurnKind::Main {
+            String::new()
+        } else {
+            format!("This follows up on the opening question: {}\n", q.text)
+        };
+        Self {
+            rubric: rubric.trim_end().to_string(),
+            misconceptions: misconceptions.trim_end().to_string(),
+            topic,
+        }
+    }
+}
+
 /// The prompt for grading one answer: the rubric, and the answer as a delimited data block.
 pub fn evaluation_prompt(llm: &Llm, req: &GradeRequest, nonce: &str) -> (String, String) {
     let q = &req.question;
-    let rubric: String = q.key_points.iter().map(|k| format!("- {}\n", k.text)).collect();
-    let misconceptions: String = if q.misconceptions.is_empty() {
-        "- (none listed)\n".into()
-    } else {
-        q.misconceptions.iter().map(|m| format!("- {m}\n")).collect()
-    };
-    let topic = if req.kind == TurnKind::Main {
-        String::new()
-    } else {
-        format!("This follows up on the opening question: {}\n", q.text)
-    };
+    let RubricText {
+        rubric,
+        misconceptions,
+        topic,
+    } = RubricText::of(q, req.kind);
     let answer = answer_block(&req.answer, nonce, MAX_PROMPT_ANSWER_CHARS);
     let role = if req.role.is_empty() {
         "data engineering"
@@ -121,8 +145,8 @@ pub fn evaluation_prompt(llm: &Llm, req: &GradeRequest, nonce: &str) -> (String,
         ("kind", req.kind.label()),
         ("question", &req.prompt),
         ("topic", &topic),
-        ("rubric", rubric.trim_end()),
-        ("misconceptions", misconceptions.trim_end()),
+        ("rubric", &rubric),
+        ("misconceptions", &misconceptions),
         ("nonce", nonce),
         ("answer", &answer),
     ])

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::client::Budget;
+use super::grader::RubricText;
 use super::{JsonStep, Llm};
 use crate::bank::Question;
 use crate::interview::TurnKind;
@@ -33,25 +34,15 @@ fn parse(reply: &str) -> Result<String, String> {
 /// The deep model's answer to `asked` (the line as it was put to the candidate), from the question's
 /// rubric, within the configured grade limit; or why there is none.
 pub fn model_answer(llm: &Llm, q: &Question, kind: TurnKind, asked: &str, role: &str) -> Result<ModelAnswer, String> {
-    let rubric: String = q.key_points.iter().map(|k| format!("- {}\n", k.text)).collect();
-    let misconceptions: String = if q.misconceptions.is_empty() {
-        "- (none listed)\n".into()
-    } else {
-        q.misconceptions.iter().map(|m| format!("- {m}\n")).collect()
-    };
-    let topic = if kind == TurnKind::Main {
-        String::new()
-    } else {
-        format!("This follows up on the opening question: {}\n", q.text)
-    };
+    let r = RubricText::of(q, kind);
     let prompt = llm.prompts.model_answer.render(&[
         ("role", if role.is_empty() { "data" } else { role }),
         ("skill", &q.skill),
         ("kind", kind.label()),
         ("question", asked),
-        ("topic", &topic),
-        ("rubric", rubric.trim_end()),
-        ("misconceptions", misconceptions.trim_end()),
+        ("topic", &r.topic),
+        ("rubric", &r.rubric),
+        ("misconceptions", &r.misconceptions),
     ]);
     let step = JsonStep {
         step: "model_answer",

@@ -203,12 +203,7 @@ fn shaped_by(t: &crate::profile::Tailoring, bank: &Bank, turn: &Turn) -> Option<
         return Some(format!("asked about your CV: {}", e.term));
     }
     let q = bank.question(&turn.question_id)?;
-    let mut text = q.text.clone();
-    for k in &q.key_points {
-        text.push(' ');
-        text.push_str(&k.text);
-    }
-    let term = t.mentioned_in(&text)?;
+    let term = t.mentioned_in(&q.text_with_key_points())?;
     let from = match (term.in_cv > 0, term.in_job > 0) {
         (true, true) => "your CV and the job description",
         (true, false) => "your CV",

@@ -55,8 +55,8 @@ pub enum SessionMsg {
     Notice(String),
     Grading,
     Feedback(Box<Turn>, Box<ModelAnswer>),
-    /// The interview is over: its report, and its review when the journal could be read back.
-    Finished(Box<Report>, Option<Box<Review>>),
+    /// The interview is over: its report and its review.
+    Finished(Box<Report>, Box<Review>),
     Failed(String),
 }
 
@@ -454,7 +454,7 @@ impl App {
             SessionMsg::Finished(report, review) => {
                 self.room.answered = report.questions_answered;
                 self.report = Some(*report);
-                self.review = review.map(|r| *r);
+                self.review = Some(*review);
                 self.set_stage(Stage::Finished);
                 self.screen = Screen::Report;
                 self.scroll = 0;

@@ -196,7 +196,6 @@ fn spawn_interview(
             Ok(g) => g,
             Err(e) => return send(SessionMsg::Failed(format!("{e:#}"))),
         };
-        let saved_in = store.clone();
         let session = match start {
             Start::Resume(id) => Session::resume(store, Arc::clone(&bank), &id),
             Start::New(config) | Start::Setup(config) => Session::start(store, Arc::clone(&bank), config),
@@ -224,10 +223,9 @@ fn spawn_interview(
         };
         match assemble::conduct(&mut session, &mut candidate, &grader, adapters, true) {
             Ok(outcome) if outcome.report.status.is_over() => {
-                let review = crate::session::load_saved(&saved_in, &session.id)
-                    .ok()
-                    .map(|s| crate::review::build(&session.id, &s.config.role, &bank, &s.turns));
-                send(SessionMsg::Finished(Box::new(outcome.report), review.map(Box::new)))
+                let iv = &session.interview;
+                let review = crate::review::build(&session.id, &iv.config().role, &bank, iv.turns());
+                send(SessionMsg::Finished(Box::new(outcome.report), Box::new(review)))
             }
             Ok(_) => {}
             Err(e) => send(SessionMsg::Failed(format!("{e:#}"))),

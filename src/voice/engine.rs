@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::cache::{self, Cache};
 use super::phonemes::{Sentence, split_line};
@@ -238,11 +238,7 @@ impl Drop for Voice {
         }
         // The player finishes what it is playing and closes the stream cleanly (a WAV device gets its header).
         if let Some(p) = self.player.take() {
-            let _ = p.tx.send(Cmd::Shutdown);
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while p.alive.load(Ordering::SeqCst) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            p.shutdown();
         }
     }
 }

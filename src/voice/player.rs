@@ -19,6 +19,18 @@ pub(crate) struct PlayerHandle {
     pub device: String,
 }
 
+impl PlayerHandle {
+    /// Lets the player finish what it is playing and close the stream cleanly (a WAV device gets its
+    /// header), waiting up to 30 s.
+    pub(crate) fn shutdown(&self) {
+        let _ = self.tx.send(Cmd::Shutdown);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while self.alive.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
 /// Names of the output devices, for `--speaker` and error messages.
 pub fn output_devices() -> Vec<String> {
     quiet_alsa();

@@ -2,8 +2,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 use super::VoiceError;
 use super::player::{self, PlayerHandle};
@@ -57,10 +55,6 @@ impl Replay {
 
 impl Drop for Replay {
     fn drop(&mut self) {
-        let _ = self.player.tx.send(Cmd::Shutdown);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.player.alive.load(Ordering::SeqCst) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        self.player.shutdown();
     }
 }
