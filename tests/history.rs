@@ -1,40 +1,13 @@
 //! `dataready history` and `interview --focus weak` over real scripted sessions (the real binary).
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use assert_cmd::Command;
+use std::path::Path;
+
 use serde_json::Value;
 
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}-candidate/answers.csv"))
-}
-
-fn cmd(home: &Path) -> Command {
-    let mut c = Command::cargo_bin("dataready").unwrap();
-    c.env("DATAREADY_HOME", home)
-        .env("DATAREADY_CONFIG", home.join("no-config.toml"))
-        .env("DATAREADY_NO_VOICE", "1")
-        .env_remove("DATAREADY_BANK")
-        .env_remove("DATAREADY_LLM");
-    c
-}
-
 fn scripted(home: &Path, script: &Path, questions: &str) {
-    let out = cmd(home)
-        .args([
-            "interview",
-            "--role",
-            "mid",
-            "--seed",
-            "310",
-            "--questions",
-            questions,
-            "--script",
-        ])
-        .arg(script)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    support::scripted_mid(home, script, questions);
     // Sessions are ordered by their start time, to the second.
     std::thread::sleep(std::time::Duration::from_millis(1100));
 }
@@ -42,15 +15,18 @@ fn scripted(home: &Path, script: &Path, questions: &str) {
 #[test]
 fn history_shows_trends_flags_thin_sessions_and_focus_weak_picks_the_weakest_skills() {
     let home = tempfile::tempdir().unwrap();
-    let empty = cmd(home.path()).arg("history").output().unwrap();
+    let empty = support::offline(home.path()).arg("history").output().unwrap();
     assert!(String::from_utf8_lossy(&empty.stdout).contains("No finished sessions yet"));
 
-    scripted(home.path(), &example("strong"), "10");
-    scripted(home.path(), &example("strong"), "2");
-    scripted(home.path(), &example("strong"), "10");
-    scripted(home.path(), &example("weak"), "10");
+    scripted(home.path(), &support::example_script("strong"), "10");
+    scripted(home.path(), &support::example_script("strong"), "2");
+    scripted(home.path(), &support::example_script("strong"), "10");
+    scripted(home.path(), &support::example_script("weak"), "10");
 
-    let out = cmd(home.path()).args(["history", "--json"]).output().unwrap();
+    let out = support::offline(home.path())
+        .args(["history", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let h: Value = serde_json::from_slice(&out.stdout).unwrap();
     let sessions = h["sessions"].as_array().unwrap();
@@ -87,20 +63,20 @@ fn history_shows_trends_flags_thin_sessions_and_focus_weak_picks_the_weakest_ski
         .collect();
     assert_eq!(weakest[0], "orchestration", "{weakest:?}");
 
-    let text = cmd(home.path()).arg("history").output().unwrap();
+    let text = support::offline(home.path()).arg("history").output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout).to_string();
     assert!(
         text.contains("too little (") && text.contains("Next: ") && text.contains("▇▇▁"),
         "{text}"
     );
-    let one = cmd(home.path())
+    let one = support::offline(home.path())
         .args(["history", "--skill", "spark", "--json"])
         .output()
         .unwrap();
     let one: Value = serde_json::from_slice(&one.stdout).unwrap();
     assert_eq!(one["skills"].as_array().unwrap().len(), 1);
     assert!(
-        !cmd(home.path())
+        !support::offline(home.path())
             .args(["history", "--skill", "cobol"])
             .output()
             .unwrap()
@@ -115,7 +91,7 @@ fn history_shows_trends_flags_thin_sessions_and_focus_weak_picks_the_weakest_ski
         "answer\n".to_string() + &"\"I would check the logs and retry.\"\n".repeat(10),
     )
     .unwrap();
-    let out = cmd(home.path())
+    let out = support::offline(home.path())
         .args([
             "interview",
             "--role",
@@ -206,21 +182,25 @@ fn sessions_left_in_progress_for_a_week_are_stale_and_resume_asks_first() {
     let _ = child.wait();
     age_session(home.path(), 9);
 
-    let list = cmd(home.path()).args(["sessions", "--json"]).output().unwrap();
+    let list = support::offline(home.path())
+        .args(["sessions", "--json"])
+        .output()
+        .unwrap();
     let rows: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(rows[0]["status"], "in progress");
     assert_eq!(rows[0]["stale"], true, "{rows}");
-    let text = String::from_utf8_lossy(&cmd(home.path()).arg("sessions").output().unwrap().stdout).to_string();
+    let text =
+        String::from_utf8_lossy(&support::offline(home.path()).arg("sessions").output().unwrap().stdout).to_string();
     assert!(text.contains("in progress, stale"), "{text}");
 
     // Without a terminal to ask on, resume says how to continue instead of going on.
-    let refused = cmd(home.path()).args(["resume", "last"]).output().unwrap();
+    let refused = support::offline(home.path()).args(["resume", "last"]).output().unwrap();
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success());
     assert!(err.contains("9 days ago") && err.contains("--yes"), "{err}");
     let script = home.path().join("a.csv");
     std::fs::write(&script, "answer\n\"I would partition by date and check the logs.\"\n").unwrap();
-    let ok = cmd(home.path())
+    let ok = support::offline(home.path())
         .args(["resume", "last", "--yes", "--script"])
         .arg(&script)
         .output()
@@ -282,13 +262,9 @@ fn the_plain_prompt_says_it_paused_when_left_alone() {
         err.contains("Paused: no answer for 1s") && err.contains("dataready resume "),
         "{err}"
     );
-    assert_eq!(support_turns(home.path()), 1, "the answer after the pause was saved");
-}
-
-fn support_turns(home: &Path) -> usize {
-    std::fs::read_dir(home.join("sessions"))
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("journal.jsonl")).ok())
-        .map(|j| j.lines().filter(|l| l.contains("\"record\":\"turn\"")).count())
-        .sum()
+    assert_eq!(
+        support::journal_turns(home.path()),
+        1,
+        "the answer after the pause was saved"
+    );
 }

@@ -15,17 +15,6 @@ fn bin(home: &Path) -> assert_cmd::Command {
     c
 }
 
-/// Speech from espeak-ng (Debian's `espeak-ng`), as a WAV at its native 22.05 kHz.
-fn speak(text: &str, out: &Path) {
-    let status = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "160", "-w"])
-        .arg(out)
-        .arg(text)
-        .status()
-        .expect("espeak-ng is needed for these tests: apt-get install espeak-ng (scripts/test does it)");
-    assert!(status.success());
-}
-
 fn read_i16(path: &Path) -> (Vec<i16>, u32) {
     let mut r = hound::WavReader::open(path).unwrap();
     let rate = r.spec().sample_rate;
@@ -103,7 +92,7 @@ fn jargon_speech_is_transcribed_within_the_measured_word_error_rate() {
     let mut total = 0.0;
     for (i, (skill, text)) in JARGON.iter().enumerate() {
         let wav = dir.path().join(format!("a{i}.wav"));
-        speak(text, &wav);
+        support::espeak(text, &wav);
         let v = transcribe_json(dir.path(), &wav, Some(skill));
         let got = v["text"].as_str().unwrap();
         let wer = word_error_rate(text, got);
@@ -120,7 +109,7 @@ fn any_wav_layout_works_48k_stereo_and_8_bit() {
     let dir = tempfile::tempdir().unwrap();
     let text = JARGON[1].1;
     let src = dir.path().join("src.wav");
-    speak(text, &src);
+    support::espeak(text, &src);
     let (s, rate) = read_i16(&src);
     let mono16 = to_16k(&s, rate);
     // 48 kHz stereo: upsample ×3 by repetition is enough for a fixture; channels carry the same voice.
@@ -284,7 +273,7 @@ fn listen_json(dir: &Path, parts: &[Vec<i16>], extra: &[&str]) -> serde_json::Va
 
 fn speech_16k(dir: &Path, text: &str) -> Vec<i16> {
     let p = dir.join("speech.wav");
-    speak(text, &p);
+    support::espeak(text, &p);
     let (s, rate) = read_i16(&p);
     to_16k(&s, rate)
 }
@@ -382,7 +371,7 @@ const ONE_SPARK_QUESTION: [&str; 9] = [
 fn scripted_audio_answers_are_transcribed_and_graded() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("answer1.wav");
-    speak(SPOKEN_ANSWER, &wav);
+    support::espeak(SPOKEN_ANSWER, &wav);
     let csv = dir.path().join("script.csv");
     std::fs::write(&csv, "skill,answer,audio\nspark,,answer1.wav\n").unwrap();
     let out = bin(dir.path())

@@ -12,22 +12,6 @@ use assert_cmd::Command;
 use serde_json::Value;
 use support::openai_server::{Reply, Server};
 
-fn cmd(home: &Path) -> Command {
-    let mut c = Command::cargo_bin("dataready").unwrap();
-    c.env("DATAREADY_HOME", home)
-        .env("DATAREADY_CONFIG", home.join("no-config.toml"))
-        .env("DATAREADY_NO_VOICE", "1")
-        .env_remove("DATAREADY_BANK")
-        .env_remove("DATAREADY_LLM")
-        .env_remove("DATAREADY_LLM_URL")
-        .env_remove("DATAREADY_WHISPER_MODEL");
-    c
-}
-
-fn example(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}-candidate/answers.csv"))
-}
-
 fn run_ok(c: &mut Command) -> (String, String) {
     let out = c.output().unwrap();
     let (so, se) = (
@@ -38,32 +22,19 @@ fn run_ok(c: &mut Command) -> (String, String) {
     (so, se)
 }
 
-fn scripted(home: &Path, script: &Path, questions: &str) {
-    run_ok(
-        cmd(home)
-            .args([
-                "interview",
-                "--role",
-                "mid",
-                "--seed",
-                "310",
-                "--questions",
-                questions,
-                "--script",
-            ])
-            .arg(script),
-    );
-}
-
 fn review_json(home: &Path, extra: &[&str]) -> Value {
-    let (so, _) = run_ok(cmd(home).args(["review", "last", "--format", "json"]).args(extra));
+    let (so, _) = run_ok(
+        support::offline(home)
+            .args(["review", "last", "--format", "json"])
+            .args(extra),
+    );
     serde_json::from_str(&so).unwrap()
 }
 
 #[test]
 fn review_puts_each_answer_beside_the_rubric_and_a_model_answer() {
     let home = tempfile::tempdir().unwrap();
-    scripted(home.path(), &example("strong"), "4");
+    support::scripted_mid(home.path(), &support::example_script("strong"), "4");
     let r = review_json(home.path(), &[]);
     let items = r["items"].as_array().unwrap();
     assert_eq!(items.len(), 4, "{r}");
@@ -92,7 +63,7 @@ fn review_puts_each_answer_beside_the_rubric_and_a_model_answer() {
             .count()
     };
     let weak_home = tempfile::tempdir().unwrap();
-    scripted(weak_home.path(), &example("weak"), "4");
+    support::scripted_mid(weak_home.path(), &support::example_script("weak"), "4");
     let weak = review_json(weak_home.path(), &[]);
     assert!(
         covered(&r) > 2 * covered(&weak),
@@ -101,7 +72,7 @@ fn review_puts_each_answer_beside_the_rubric_and_a_model_answer() {
         covered(&weak)
     );
 
-    let (md, _) = run_ok(cmd(home.path()).args(["review", "last"]));
+    let (md, _) = run_ok(support::offline(home.path()).args(["review", "last"]));
     assert!(md.starts_with("# Review of "), "{md}");
     assert!(
         md.contains("**What a strong answer covers**") && md.contains("- ✓ "),
@@ -109,13 +80,13 @@ fn review_puts_each_answer_beside_the_rubric_and_a_model_answer() {
     );
     assert!(md.contains("**Model answer** (from the rubric, offline)"), "{md}");
     // Typed answers have no recording to play, and say so.
-    let out = cmd(home.path())
+    let out = support::offline(home.path())
         .args(["review", "last", "--play", "1"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("typed, not spoken"));
-    let out = cmd(home.path())
+    let out = support::offline(home.path())
         .args(["review", "last", "--play", "9"])
         .output()
         .unwrap();
@@ -167,32 +138,6 @@ fn practice_mode_gives_the_model_answer_after_the_feedback() {
     );
 }
 
-/// Speech from espeak-ng, as a WAV at its native 22.05 kHz.
-fn speak(text: &str, out: &Path) {
-    let status = std::process::Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "160", "-w"])
-        .arg(out)
-        .arg(text)
-        .status()
-        .expect("espeak-ng is needed for this test: apt-get install espeak-ng (scripts/test does it)");
-    assert!(status.success());
-}
-
-/// An ALSA configuration whose default playback device writes a WAV file.
-fn speaker_to_file(xdg: &Path, out: &Path) {
-    std::fs::create_dir_all(xdg.join("alsa")).unwrap();
-    std::fs::write(
-        xdg.join("alsa/asoundrc"),
-        format!(
-            "pcm.!default {{\n type asym\n playback.pcm {{\n  type plug\n  slave {{\n   pcm {{\n    type file\n    \
-             slave.pcm \"null\"\n    file \"{}\"\n    format \"wav\"\n   }}\n   format S16_LE\n  }}\n }}\n \
-             capture.pcm \"null\"\n}}\n",
-            out.display()
-        ),
-    )
-    .unwrap();
-}
-
 /// Seconds from the first to the last sound in a 16-bit WAV (the test device pads with silence while open).
 fn speech_seconds(path: &Path) -> f64 {
     let mut r = hound::WavReader::open(path).unwrap();
@@ -212,7 +157,7 @@ fn speech_seconds(path: &Path) -> f64 {
 fn review_plays_a_spoken_answer_on_the_speaker_or_says_where_it_is() {
     let home = tempfile::tempdir().unwrap();
     let wav = home.path().join("answer1.wav");
-    speak(
+    support::espeak(
         "A shuffle moves rows between executors so that every key ends up in one partition. \
          It writes to local disk and sends data over the network, so it is the slowest part of a job.",
         &wav,
@@ -220,7 +165,7 @@ fn review_plays_a_spoken_answer_on_the_speaker_or_says_where_it_is() {
     let csv = home.path().join("script.csv");
     std::fs::write(&csv, "skill,answer,audio\nspark,,answer1.wav\n").unwrap();
     run_ok(
-        cmd(home.path())
+        support::offline(home.path())
             .args([
                 "interview",
                 "--role",
@@ -242,9 +187,9 @@ fn review_plays_a_spoken_answer_on_the_speaker_or_says_where_it_is() {
 
     let played = home.path().join("played.wav");
     let xdg = home.path().join("xdg");
-    speaker_to_file(&xdg, &played);
+    support::speaker_to_file(&xdg, &played);
     let (_, se) = run_ok(
-        cmd(home.path())
+        support::offline(home.path())
             .env("XDG_CONFIG_HOME", &xdg)
             .args(["review", "last", "--play", "1"]),
     );
@@ -257,7 +202,7 @@ fn review_plays_a_spoken_answer_on_the_speaker_or_says_where_it_is() {
     let none = home.path().join("no-speaker");
     std::fs::create_dir_all(none.join("alsa")).unwrap();
     std::fs::write(none.join("alsa/asoundrc"), "pcm.!default { type hw card 57 }\n").unwrap();
-    let out = cmd(home.path())
+    let out = support::offline(home.path())
         .env("XDG_CONFIG_HOME", &none)
         .args(["review", "last", "--play", "1"])
         .output()
@@ -273,7 +218,7 @@ fn review_plays_a_spoken_answer_on_the_speaker_or_says_where_it_is() {
 #[test]
 fn review_asks_the_llm_for_model_answers_once_and_keeps_them() {
     let home = tempfile::tempdir().unwrap();
-    scripted(home.path(), &example("strong"), "3");
+    support::scripted_mid(home.path(), &support::example_script("strong"), "3");
     let server = Server::start(|n, _| {
         let answer = format!(
             "Model answer number {n}: I would start from how the engine moves data between machines, \

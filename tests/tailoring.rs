@@ -6,19 +6,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn cmd(home: &Path) -> Command {
-    let mut c = Command::cargo_bin("dataready").unwrap();
-    c.env("DATAREADY_HOME", home)
-        .env("DATAREADY_CONFIG", home.join("no-config.toml"))
-        .env("DATAREADY_NO_VOICE", "1")
-        .env_remove("DATAREADY_BANK")
-        .env_remove("DATAREADY_LLM")
-        .env_remove("DATAREADY_LLM_URL");
-    c
-}
 
 const CV: &str = "# Jane Doe, data engineer\n\nPhone: 555-0100\n\n## Experience\n\
     - Built a Kafka clickstream pipeline into Snowflake, 2B events a day, exactly-once into the warehouse\n\
@@ -50,7 +38,7 @@ fn answers(dir: &Path, n: usize) -> PathBuf {
 
 /// One scripted senior interview; returns its report and the stderr.
 fn run(home: &Path, docs: Option<&(PathBuf, PathBuf)>, script: &Path) -> (Value, String) {
-    let mut c = cmd(home);
+    let mut c = support::offline(home);
     c.args([
         "interview",
         "--role",
@@ -68,7 +56,10 @@ fn run(home: &Path, docs: Option<&(PathBuf, PathBuf)>, script: &Path) -> (Value,
     let out = c.output().unwrap();
     let se = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{se}");
-    let r = cmd(home).args(["report", "last", "--format", "json"]).output().unwrap();
+    let r = support::offline(home)
+        .args(["report", "last", "--format", "json"])
+        .output()
+        .unwrap();
     (serde_json::from_slice(&r.stdout).unwrap(), se)
 }
 
@@ -143,7 +134,10 @@ fn cv_and_job_shape_the_plan_the_same_way_every_time() {
             .any(|q| q.ends_with("asked about your CV: Apache Kafka")),
         "{questions:?}"
     );
-    let md = cmd(&dir.path().join("b")).args(["report", "last"]).output().unwrap();
+    let md = support::offline(&dir.path().join("b"))
+        .args(["report", "last"])
+        .output()
+        .unwrap();
     let md = String::from_utf8_lossy(&md.stdout);
     assert!(
         md.contains("## Shaped by your CV (cv.md) and job description (job.txt)"),
@@ -193,13 +187,13 @@ fn a_resumed_tailored_session_plans_the_same() {
     support::answer_and_wait_until_saved(child.stdin.as_mut().unwrap(), &home, lines);
     child.kill().unwrap();
     child.wait().unwrap();
-    let out = cmd(&home)
+    let out = support::offline(&home)
         .args(["resume", "last", "--script"])
         .arg(&script)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r = cmd(&home)
+    let r = support::offline(&home)
         .args(["report", "last", "--format", "json"])
         .output()
         .unwrap();
@@ -213,7 +207,7 @@ fn documents_that_are_not_text_are_refused_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("cv.pdf");
     std::fs::write(&pdf, b"%PDF-1.7\n%binary").unwrap();
-    let out = cmd(dir.path())
+    let out = support::offline(dir.path())
         .args(["interview", "--role", "mid", "--script"])
         .arg(answers(dir.path(), 3))
         .arg("--cv")
@@ -224,7 +218,7 @@ fn documents_that_are_not_text_are_refused_before_anything_starts() {
     assert!(!out.status.success());
     assert!(se.contains("--cv") && se.contains("pdftotext"), "{se}");
     assert!(!dir.path().join("sessions").exists(), "no session was started");
-    let out = cmd(dir.path())
+    let out = support::offline(dir.path())
         .args(["interview", "--role", "mid", "--job"])
         .arg(dir.path().join("missing.txt"))
         .output()

@@ -326,16 +326,15 @@ fn a_room_left_alone_for_ten_minutes_pauses_itself_and_says_how_to_continue() {
     assert!(!app.paused, "Ctrl-P continues");
 }
 
+/// The strong example candidate's report (examples/).
+fn strong_report() -> dataready::report::Report {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/strong-candidate/report.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 #[test]
 fn report_dashboard() {
-    let report: dataready::report::Report = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/strong-candidate/report.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let report = strong_report();
     let bank = bank();
     let mut app = App::for_report(report, false);
     insta::assert_snapshot!("report_80x24", render(&app, 80, 24));
@@ -355,14 +354,7 @@ fn report_dashboard() {
 #[test]
 fn review_view() {
     use dataready::review::{Coverage, PointReview, Review, ReviewItem};
-    let report: dataready::report::Report = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/strong-candidate/report.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let report = strong_report();
     let bank = bank();
     let q = bank.question("sf-small-files").unwrap();
     let item = |number: usize, recording: Option<&str>| ReviewItem {

@@ -2,6 +2,8 @@
 //! that sounds like sentences, playback through rodio landing in a WAV via ALSA's file plugin, the
 //! `--tts-out` interview run, and bad input that must fail clearly and quickly.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -169,27 +171,13 @@ fn commas_are_heard_as_pauses() {
     );
 }
 
-fn alsa_config(dir: &Path, out: &Path) {
-    std::fs::create_dir_all(dir.join("alsa")).unwrap();
-    std::fs::write(
-        dir.join("alsa/asoundrc"),
-        format!(
-            "pcm.!default {{\n type asym\n playback.pcm {{\n  type plug\n  slave {{\n   pcm {{\n    type file\n    \
-             slave.pcm \"null\"\n    file \"{}\"\n    format \"wav\"\n   }}\n   format S16_LE\n  }}\n }}\n \
-             capture.pcm \"null\"\n}}\n",
-            out.display()
-        ),
-    )
-    .unwrap();
-}
-
 #[test]
 fn playback_goes_through_rodio_to_the_device() {
     joe();
     let tmp = tempfile::tempdir().unwrap();
     let played = tmp.path().join("played.wav");
     let alsa = tmp.path().join("xdg");
-    alsa_config(&alsa, &played);
+    support::speaker_to_file(&alsa, &played);
     let text = "Thanks, that helps. How would you make that query fast on a billion rows?";
     let reference = tmp.path().join("ref.wav");
     ok(cmd(tmp.path()).args(["say", "--out"]).arg(&reference).arg(text));
@@ -210,7 +198,7 @@ fn scripted_interview_speaks_every_line_to_files_and_speaker() {
     let out = tmp.path().join("tts");
     let played = tmp.path().join("played.wav");
     let alsa = tmp.path().join("xdg");
-    alsa_config(&alsa, &played);
+    support::speaker_to_file(&alsa, &played);
     let script = tmp.path().join("answers.csv");
     std::fs::write(
         &script,
@@ -292,7 +280,7 @@ fn cached_lines_start_at_once() {
     let tmp = tempfile::tempdir().unwrap();
     let played = tmp.path().join("played.wav");
     let alsa = tmp.path().join("xdg");
-    alsa_config(&alsa, &played);
+    support::speaker_to_file(&alsa, &played);
     let text = "Tell me about a pipeline you built. What broke first?";
     ok(cmd(tmp.path()).args(["say", "--out", tmp.path().join("warm.wav").to_str().unwrap(), text]));
     let (_, se) = ok(cmd(tmp.path()).env("XDG_CONFIG_HOME", &alsa).args(["say", text]));

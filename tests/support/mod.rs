@@ -44,3 +44,66 @@ pub fn answer_and_wait_until_saved(
         }
     }
 }
+
+/// The real binary, offline and without a voice, keeping its sessions under `home`.
+pub fn offline(home: &std::path::Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("dataready").unwrap();
+    c.env("DATAREADY_HOME", home)
+        .env("DATAREADY_CONFIG", home.join("no-config.toml"))
+        .env("DATAREADY_NO_VOICE", "1")
+        .env_remove("DATAREADY_BANK")
+        .env_remove("DATAREADY_LLM")
+        .env_remove("DATAREADY_LLM_URL")
+        .env_remove("DATAREADY_WHISPER_MODEL");
+    c
+}
+
+/// One of `examples/`' candidate scripts: "strong" or "weak".
+pub fn example_script(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}-candidate/answers.csv"))
+}
+
+/// A scripted mid-level interview (seed 310) with `questions` questions; it must succeed.
+pub fn scripted_mid(home: &std::path::Path, script: &std::path::Path, questions: &str) {
+    let out = offline(home)
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--seed",
+            "310",
+            "--questions",
+            questions,
+            "--script",
+        ])
+        .arg(script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Speech from espeak-ng (Debian's `espeak-ng`), as a WAV at its native 22.05 kHz.
+pub fn espeak(text: &str, out: &std::path::Path) {
+    let status = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "160", "-w"])
+        .arg(out)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is needed for these tests: apt-get install espeak-ng (scripts/test does it)");
+    assert!(status.success());
+}
+
+/// A per-test ALSA configuration (`XDG_CONFIG_HOME=dir`) whose default playback device writes `out` as a WAV.
+pub fn speaker_to_file(dir: &std::path::Path, out: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("alsa")).unwrap();
+    std::fs::write(
+        dir.join("alsa/asoundrc"),
+        format!(
+            "pcm.!default {{\n type asym\n playback.pcm {{\n  type plug\n  slave {{\n   pcm {{\n    type file\n    \
+             slave.pcm \"null\"\n    file \"{}\"\n    format \"wav\"\n   }}\n   format S16_LE\n  }}\n }}\n \
+             capture.pcm \"null\"\n}}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+}
