@@ -5,6 +5,7 @@
 
 pub mod contrast;
 pub mod delivery;
+pub mod free;
 mod index;
 pub mod signals;
 
@@ -72,6 +73,9 @@ pub struct ChunkMatch {
     /// Per key point, each of its contrast claims.
     pub contrasts: Vec<Vec<f32>>,
     pub misconceptions: Vec<f32>,
+    /// The chunk's embedding (for grading without a rubric).
+    #[serde(skip)]
+    pub vector: Vec<f32>,
 }
 
 /// How one answer measured up, before it becomes an [`Evaluation`].
@@ -229,7 +233,7 @@ impl RubricGrader {
             role: String::new(),
             speech: None,
         };
-        (self.evaluate(&req, Some(sim)), q, sim)
+        (self.evaluate(&req, Some(sim), except), q, sim)
     }
 
     /// Measures an answer against the rubric. `topic_match` < 1 when the question is not the bank's own.
@@ -324,6 +328,7 @@ impl RubricGrader {
                     .collect(),
                 contrasts: rows.contrasts.iter().map(|cs| cs.iter().map(sim).collect()).collect(),
                 misconceptions: rows.misconceptions.iter().map(sim).collect(),
+                vector: v.clone(),
             });
             if echo {
                 echo_chunks += 1;
@@ -471,9 +476,14 @@ impl RubricGrader {
         }
     }
 
-    fn evaluate(&self, req: &GradeRequest, topic_match: Option<f32>) -> Evaluation {
+    fn evaluate(&self, req: &GradeRequest, topic_match: Option<f32>, except: Option<&str>) -> Evaluation {
         let a = self.analyse(req, topic_match);
         let mut e = evaluation_from(&a, &req.question, req.kind);
+        if topic_match.is_some_and(|m| m < CLOSE_RUBRIC) {
+            // No rubric fits: the score comes from what can be judged without one.
+            let f = self.free_features(&req.prompt, &req.answer, &a, except);
+            free::apply(&mut e, &a, &f);
+        }
         if let Some(m) = topic_match.filter(|m| *m < SAME_QUESTION) {
             let mut reasons = e.grade_confidence.take().map(|c| c.reasons).unwrap_or_default();
             reasons.insert(0, rubric_note(m, &req.question.id));
@@ -497,7 +507,7 @@ impl Grader for RubricGrader {
             // A question from elsewhere (an LLM, an edited bank): grade it against its nearest topic.
             return self.grade_free(&req.prompt, &req.answer, Some(&req.question.skill)).0;
         }
-        self.evaluate(req, None)
+        self.evaluate(req, None, None)
     }
 }
 
