@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use dataready::listen::{self, AnswerEnd, ClipSource, ListenConfig};
-use dataready::transcribe::{self, Transcriber, Whisper};
+use dataready::transcribe::{self, Pair, Transcriber};
 
 fn main() {
     let Ok(dir) = std::env::var("BENCH_CLIPS") else {
@@ -19,7 +19,8 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "wav"))
         .collect();
     clips.sort();
-    let mut whisper = Whisper::load(None).unwrap_or_else(|e| panic!("{e}"));
+    // DATAREADY_WHISPER_MODEL names one model; unset, base and tiny.en hear as a pair when both are installed.
+    let mut whisper = Pair::load(None).unwrap_or_else(|e| panic!("{e}"));
     let model = whisper.model_name().to_string();
     let audio: Vec<Vec<f32>> = clips
         .iter()
@@ -66,7 +67,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
     let prompt = transcribe::prompt_for("data engineering", "pipelines, Spark, Kafka, Airflow and SQL.");
-    let mut t: Box<dyn Transcriber> = Box::new(whisper);
+    let mut t = whisper;
     for ending in ["key", "silence"] {
         let mut finals = Vec::new();
         for _ in 0..runs {

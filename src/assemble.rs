@@ -18,7 +18,7 @@ use crate::notice::Notice;
 use crate::prompt::{Speaking, Typed};
 use crate::script::{Script, Scripted};
 use crate::session::{Candidate, Composer, Outcome, Session};
-use crate::transcribe::{Transcriber, Whisper};
+use crate::transcribe::{Pair, Transcriber};
 use crate::voice::{self, InterviewVoice, InterviewVoiceOptions, Spoken};
 
 /// What the user asked for, in plain terms (the command layer fills it from flags).
@@ -179,8 +179,8 @@ pub fn conduct(
         .filter(|l| l.config.mode == LlmMode::Full)
         .map(|l| LlmInterviewer::new(Arc::clone(l), prefetch));
     let composer = interviewer.as_ref().map(|i| i as &dyn Composer);
-    // Recorded answers (scripted audio) are transcribed by the installed Whisper model.
-    session.set_transcriber(Box::new(|| Ok(Box::new(Whisper::load(None)?) as Box<dyn Transcriber>)));
+    // Recorded answers (scripted audio) have nobody waiting on a turn: the accurate model hears them.
+    session.set_transcriber(Box::new(|| Ok(Box::new(Pair::load(None)?) as Box<dyn Transcriber>)));
     let outcome = match voice {
         Some(v) => session.run_composed(&mut Spoken::new(&mut *candidate, v), grader, composer),
         None => session.run_composed(&mut *candidate, grader, composer),

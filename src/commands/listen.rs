@@ -11,7 +11,7 @@ use dataready::listen::{self, EndpointConfig, ListenConfig, ListenEvent};
 use dataready::transcribe::convert::Weights;
 use dataready::transcribe::model::{Progress, Source};
 use dataready::transcribe::verify::{self, Verified};
-use dataready::transcribe::{self, Whisper, model};
+use dataready::transcribe::{self, Pair, model};
 
 use super::flags::{SourceArg, WeightsArg};
 
@@ -19,7 +19,7 @@ use super::flags::{SourceArg, WeightsArg};
 pub struct TranscribeArgs {
     /// A WAV file: any rate, channel count and bit depth
     file: PathBuf,
-    /// Whisper model [default: tiny.en, or DATAREADY_WHISPER_MODEL]
+    /// Whisper model [default: DATAREADY_WHISPER_MODEL, else base when installed, else tiny.en]
     #[arg(long)]
     model: Option<String>,
     /// Bias recognition toward a skill's vocabulary (a skill id, e.g. streaming)
@@ -38,6 +38,8 @@ pub struct ListenArgs {
     /// Input device name (or part of it) [default: the system's default input]
     #[arg(long, value_name = "NAME")]
     mic: Option<String>,
+    /// Whisper model for the whole answer [default: DATAREADY_WHISPER_MODEL, else base while you talk and
+    /// tiny.en for the stretch left when you stop, when both are installed]
     #[arg(long)]
     model: Option<String>,
     /// Silence (seconds) after speech that ends the answer
@@ -101,7 +103,7 @@ pub fn transcribe_cmd(bank: &dataready::bank::Bank, a: TranscribeArgs) -> anyhow
     let vocabulary = vocabulary(bank, a.skill.as_deref(), a.question.as_deref())?;
     // Read the audio first: a bad file is reported without waiting for the model.
     let clip = dataready::audio::wav::read(&a.file)?;
-    let mut whisper = Whisper::load(a.model.as_deref())?;
+    let mut whisper = Pair::load(a.model.as_deref())?;
     let heard = transcribe::transcribe_clip(&mut whisper, &clip.samples, &vocabulary)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&heard)?);
@@ -115,7 +117,7 @@ pub fn transcribe_cmd(bank: &dataready::bank::Bank, a: TranscribeArgs) -> anyhow
 
 pub fn listen_cmd(bank: &dataready::bank::Bank, a: ListenArgs) -> anyhow::Result<ExitCode> {
     let vocabulary = vocabulary(bank, a.skill.as_deref(), a.question.as_deref())?;
-    let whisper = Whisper::load(a.model.as_deref())?;
+    let whisper = Pair::load(a.model.as_deref())?;
     let mut mic = listen::MicSource::open(a.mic.as_deref())?;
     let cfg = ListenConfig {
         endpoint: EndpointConfig {
@@ -150,7 +152,7 @@ pub fn listen_cmd(bank: &dataready::bank::Bank, a: ListenArgs) -> anyhow::Result
         ListenEvent::Level(l) if live => eprint!("\r[{:<20}]", "#".repeat((l * 20.0) as usize)),
         _ => {}
     };
-    let (answer, _) = listen::hear_answer(&mut mic, Box::new(whisper), &cfg, &stop, &mut show)?;
+    let (answer, _) = listen::hear_answer(&mut mic, whisper, &cfg, &stop, &mut show)?;
     if live {
         eprintln!();
     }

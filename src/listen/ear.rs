@@ -1,4 +1,4 @@
-//! Spoken answers across a whole interview: one microphone and one Whisper model, kept open between
+//! Spoken answers across a whole interview: one microphone and the Whisper models, kept open between
 //! questions, each answer's recording kept in the session (unless the candidate opts out).
 
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use super::{
 use crate::bank::{Bank, Question};
 use crate::interview::Line;
 use crate::notice::Notice;
-use crate::transcribe::{self, Transcriber};
+use crate::transcribe::{self, Pair};
 
 /// How many times the interviewer asks again after hearing nothing, before recording no answer.
 pub const RETRIES: usize = 2;
@@ -21,7 +21,7 @@ pub struct Ear {
     /// before each later one.
     mic: Option<Box<dyn AudioSource>>,
     /// Lent to the transcription worker while an answer is heard.
-    transcriber: Option<Box<dyn Transcriber>>,
+    transcriber: Option<Pair>,
     pub endpoint: EndpointConfig,
     /// Where each answer's WAV goes; `None` with `--no-keep-audio`.
     keep_dir: Option<PathBuf>,
@@ -30,7 +30,7 @@ pub struct Ear {
 impl Ear {
     pub fn new(
         mic_name: Option<String>,
-        transcriber: Box<dyn Transcriber>,
+        transcriber: Pair,
         endpoint: EndpointConfig,
         keep_dir: Option<PathBuf>,
     ) -> Self {
@@ -101,19 +101,19 @@ impl EarSetup {
     /// Whether spoken answers can work here: the Whisper model is installed and a microphone opens.
     /// The error says why not and what to do, for a notice before falling back to typed answers.
     pub fn check(&self) -> Result<String, String> {
-        crate::transcribe::model::find(self.model.as_deref()).map_err(|e| e.to_string())?;
+        Pair::check(self.model.as_deref()).map_err(|e| e.to_string())?;
         super::capture::probe(self.mic.as_deref()).map_err(|e| e.to_string())
     }
 
-    /// Loads Whisper. The microphone, probed by [`EarSetup::check`], is opened at the first answer,
+    /// Loads Whisper (base and tiny.en as a pair when both are installed). The microphone, probed by [`EarSetup::check`], is opened at the first answer,
     /// which reports it if it has gone since.
     pub fn open(&self, session_dir: &std::path::Path) -> Result<Ear, String> {
         let t = std::time::Instant::now();
-        let whisper = crate::transcribe::Whisper::load(self.model.as_deref()).map_err(|e| e.to_string())?;
+        let whisper = Pair::load(self.model.as_deref()).map_err(|e| e.to_string())?;
         tracing::info!(ms = t.elapsed().as_millis() as u64, "speech recognition ready");
         Ok(Ear::new(
             self.mic.clone(),
-            Box::new(whisper),
+            whisper,
             self.endpoint.clone(),
             self.keep_audio.then(|| session_dir.join("answers")),
         ))

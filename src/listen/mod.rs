@@ -5,6 +5,7 @@ pub mod capture;
 pub mod ear;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ pub use crate::audio::endpoint::{AnswerEnd, EndpointConfig};
 
 use crate::audio::endpoint::{self, Cue, Endpoint};
 use crate::audio::wav::{self, RATE};
-use crate::transcribe::{self, Segment, SpeechFacts, TranscribeError, Transcriber};
+use crate::transcribe::{self, Pair, Segment, SpeechFacts, TranscribeError, Transcriber};
 
 /// What the room (or a progress line) can show while the candidate talks.
 #[derive(Debug, Clone, PartialEq)]
@@ -276,16 +277,28 @@ fn join_text(segments: &[Segment]) -> String {
 }
 
 /// Listens to one answer until its end (silence limit, `stop`, maximum length or end of input),
-/// transcribing as it goes. Gives the transcriber back for the next answer.
+/// transcribing as it goes. Gives the models back for the next answer.
+///
+/// With a pair of models, every stretch is decoded by the quick one (the transcript shown live, and the
+/// stretch left when the answer ends, which the interviewer's next words wait for) and, in the
+/// background, by the accurate one; each stretch the accurate model finished before the answer ended
+/// takes its text, and its decode under way is stopped when the answer ends.
 pub fn hear_answer(
     source: &mut dyn AudioSource,
-    transcriber: Box<dyn Transcriber>,
+    ears: Pair,
     cfg: &ListenConfig,
     stop: &AtomicBool,
     events: &mut dyn FnMut(ListenEvent),
-) -> Result<(SpokenAnswer, Box<dyn Transcriber>), ListenError> {
-    let model = transcriber.model_name().to_string();
+) -> Result<(SpokenAnswer, Pair), ListenError> {
+    let model = ears.model_name().to_string();
+    let (transcriber, accurate) = ears.into_parts();
     let mut worker = Worker::start(transcriber, cfg.vocabulary.prompt.clone());
+    let abort = Arc::new(AtomicBool::new(false));
+    let mut background = accurate.map(|mut a| {
+        a.set_background(Some(Arc::clone(&abort)));
+        Worker::start(a, cfg.vocabulary.prompt.clone())
+    });
+    let mut accurate_text: Vec<Option<Vec<Segment>>> = Vec::new();
     let mut endpoint = Endpoint::new(cfg.endpoint.clone());
     let mut samples: Vec<f32> = Vec::new();
     let mut segments: Vec<Segment> = Vec::new();
@@ -334,11 +347,12 @@ pub fn hear_answer(
                 Cue::Warning { remaining_ms } => events(ListenEvent::Warning { remaining_ms }),
                 Cue::Segment { from, to } => {
                     let to = to.min(samples.len());
-                    worker.send(
-                        from as u64 * 1000 / u64::from(RATE),
-                        samples[from.min(to)..to].to_vec(),
-                        quick,
-                    )?;
+                    let offset = from as u64 * 1000 / u64::from(RATE);
+                    let stretch = samples[from.min(to)..to].to_vec();
+                    if let Some(b) = background.as_mut().filter(|_| !quick) {
+                        b.send(offset, stretch.clone(), false)?;
+                    }
+                    worker.send(offset, stretch, quick)?;
                 }
                 Cue::End(r) => {
                     reason = r;
@@ -350,11 +364,45 @@ pub fn hear_answer(
         while let Some(d) = worker.poll() {
             on_done(d, &mut segments, events);
         }
+        if let Some(b) = background.as_mut() {
+            while let Some(d) = b.poll() {
+                accurate_text.push(d.ok());
+            }
+        }
     }
+    // Nobody waits for the accurate model: what it has not finished is the quick model's.
+    abort.store(true, Ordering::Relaxed);
+    let accurate = match background {
+        Some(b) => {
+            let (rest, mut a) = b.finish()?;
+            accurate_text.extend(rest.into_iter().map(Result::ok));
+            a.set_background(None);
+            Some(a)
+        }
+        None => None,
+    };
     let (rest, transcriber) = worker.finish()?;
     for d in rest {
         on_done(d, &mut segments, events);
     }
+    let from_accurate = accurate_text
+        .iter()
+        .take(segments.len())
+        .filter(|t| t.is_some())
+        .count();
+    if accurate.is_some() {
+        tracing::info!(
+            accurate = from_accurate,
+            quick = segments.len() - from_accurate,
+            "stretches by model"
+        );
+    }
+    for (seg, better) in segments.iter_mut().zip(accurate_text) {
+        if let Some(better) = better.and_then(|b| b.into_iter().next()) {
+            *seg = better;
+        }
+    }
+    let transcriber = Pair::from_parts(transcriber, accurate);
     // The recording is kept first: a failed transcription must not lose what was said.
     let wav = match &cfg.keep_audio {
         Some(path) => {
@@ -431,7 +479,7 @@ mod tests {
         let t = Instant::now();
         let r = hear_answer(
             &mut Dead,
-            Box::new(Says("x")),
+            Pair::single(Box::new(Says("x"))),
             &config(None),
             &AtomicBool::new(false),
             &mut |_| {},
@@ -449,7 +497,7 @@ mod tests {
         let mut clip = ClipSource::new(tone, false);
         let (answer, _) = hear_answer(
             &mut clip,
-            Box::new(Says("a broadcast join")),
+            Pair::single(Box::new(Says("a broadcast join"))),
             &config(Some(wav.clone())),
             &AtomicBool::new(false),
             &mut |_| {},
@@ -478,7 +526,7 @@ mod tests {
         let tone: Vec<f32> = (0..16_000 * 2).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
         let r = hear_answer(
             &mut ClipSource::new(tone, false),
-            Box::new(Fails),
+            Pair::single(Box::new(Fails)),
             &config(Some(wav.clone())),
             &AtomicBool::new(false),
             &mut |_| {},

@@ -7,10 +7,12 @@ pub mod facts;
 pub mod lexicon;
 pub mod loops;
 pub mod model;
+pub mod pair;
 pub mod verify;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
@@ -18,6 +20,7 @@ use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextPar
 pub use correct::Correction;
 pub use facts::SpeechFacts;
 pub use lexicon::Lexicon;
+pub use pair::Pair;
 
 use crate::audio::endpoint;
 use crate::audio::wav::{self, RATE};
@@ -52,6 +55,9 @@ pub trait Transcriber: Send {
     /// Trade accuracy for speed on the next transcriptions: for the stretch left when the candidate ends
     /// an answer with the key, which someone is waiting for.
     fn set_quick(&mut self, _quick: bool) {}
+    /// Decodes nobody waits for: stop as soon as `flag` is set, and leave a core to the decodes
+    /// someone does wait for.
+    fn set_background(&mut self, _flag: Option<Arc<AtomicBool>>) {}
 }
 
 pub struct Whisper {
@@ -61,6 +67,14 @@ pub struct Whisper {
     state: WhisperState,
     threads: i32,
     quick: bool,
+    /// Set while decoding in the background: the flag that stops the decode under way.
+    abort: Option<Arc<AtomicBool>>,
+}
+
+/// whisper.cpp's abort callback: `data` is the `AtomicBool` a background decode was given.
+unsafe extern "C" fn abort_when_set(data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `data` is `Arc::as_ptr` of the flag, which the `Whisper` holds for the whole decode.
+    unsafe { &*(data as *const AtomicBool) }.load(Ordering::Relaxed)
 }
 
 /// Threads for Whisper: every core (openmp keeps this sane when cores are shared).
@@ -96,6 +110,7 @@ impl Whisper {
             state,
             threads: default_threads(),
             quick: false,
+            abort: None,
         })
     }
 }
@@ -135,7 +150,23 @@ impl Whisper {
         how: Decode,
     ) -> Result<Vec<Segment>, TranscribeError> {
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        p.set_n_threads(self.threads);
+        p.set_n_threads(if self.abort.is_some() {
+            (self.threads - 1).max(1)
+        } else {
+            self.threads
+        });
+        if let Some(flag) = &self.abort {
+            if flag.load(Ordering::Relaxed) {
+                return Err(TranscribeError::Whisper("stopped: no longer needed".into()));
+            }
+            // whisper-rs's safe abort closure hands whisper.cpp a pointer of another type than its
+            // trampoline reads, so the flag is passed as plain data to a callback of our own.
+            // SAFETY: the flag outlives the decode (self holds the Arc) and the callback only reads it.
+            unsafe {
+                p.set_abort_callback(Some(abort_when_set));
+                p.set_abort_callback_user_data(Arc::as_ptr(flag) as *mut std::ffi::c_void);
+            }
+        }
         p.set_language(Some("en"));
         p.set_print_progress(false);
         p.set_print_realtime(false);
@@ -224,6 +255,10 @@ impl Transcriber for Whisper {
 
     fn set_quick(&mut self, quick: bool) {
         self.quick = quick;
+    }
+
+    fn set_background(&mut self, flag: Option<Arc<AtomicBool>>) {
+        self.abort = flag;
     }
 }
 

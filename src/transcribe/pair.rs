@@ -1,0 +1,115 @@
+//! The models an answer is heard with: an accurate one (base) for everything nobody waits for — whole
+//! files, scripted audio, the stretches of a live answer decoded while the candidate is still talking —
+//! and a quick one (tiny.en) for the stretch left when the answer ends, which the interviewer's next
+//! words wait for.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use super::{Segment, TranscribeError, Transcriber, Whisper, model};
+
+/// The model that keeps a live turn within its budget on two cores.
+pub const QUICK_MODEL: &str = "tiny.en";
+/// The more accurate model, used wherever nobody waits for it.
+pub const ACCURATE_MODEL: &str = "base";
+
+pub struct Pair {
+    quick: Box<dyn Transcriber>,
+    accurate: Option<Box<dyn Transcriber>>,
+    name: String,
+}
+
+impl Pair {
+    /// One model for everything.
+    pub fn single(t: Box<dyn Transcriber>) -> Self {
+        let name = t.model_name().to_string();
+        Self {
+            quick: t,
+            accurate: None,
+            name,
+        }
+    }
+
+    /// A quick model for the stretch someone waits for and an accurate one for the rest.
+    pub fn new(quick: Box<dyn Transcriber>, accurate: Box<dyn Transcriber>) -> Self {
+        let name = format!("{}+{}", accurate.model_name(), quick.model_name());
+        Self {
+            quick,
+            accurate: Some(accurate),
+            name,
+        }
+    }
+
+    /// The installed models to hear with. A model named here or by `DATAREADY_WHISPER_MODEL` is used for
+    /// everything; otherwise base and tiny.en as a pair when both are installed, else whichever is.
+    pub fn load(name: Option<&str>) -> Result<Self, TranscribeError> {
+        let named = name
+            .map(str::to_string)
+            .or_else(|| std::env::var("DATAREADY_WHISPER_MODEL").ok());
+        if let Some(name) = named {
+            return Ok(Self::single(Box::new(Whisper::load(Some(&name))?)));
+        }
+        let quick = model::find(Some(QUICK_MODEL));
+        let accurate = model::find(Some(ACCURATE_MODEL));
+        match (quick, accurate) {
+            (Ok((q, qp)), Ok((a, ap))) => Ok(Self::new(
+                Box::new(Whisper::load_file(&q, &qp)?),
+                Box::new(Whisper::load_file(&a, &ap)?),
+            )),
+            (Ok((q, qp)), Err(_)) => Ok(Self::single(Box::new(Whisper::load_file(&q, &qp)?))),
+            (Err(_), Ok((a, ap))) => Ok(Self::single(Box::new(Whisper::load_file(&a, &ap)?))),
+            (Err(e), Err(_)) => Err(e.into()),
+        }
+    }
+
+    /// Whether any model is installed for [`Pair::load`] (the error names the install command).
+    pub fn check(name: Option<&str>) -> Result<(), model::ModelError> {
+        let named = name
+            .map(str::to_string)
+            .or_else(|| std::env::var("DATAREADY_WHISPER_MODEL").ok());
+        match named {
+            Some(n) => model::find(Some(&n)).map(drop),
+            None => model::find(Some(ACCURATE_MODEL))
+                .map(drop)
+                .or_else(|_| model::find(Some(QUICK_MODEL)).map(drop)),
+        }
+    }
+
+    /// The two halves, for hearing a live answer: the quick model, and the accurate one if any.
+    pub fn into_parts(self) -> (Box<dyn Transcriber>, Option<Box<dyn Transcriber>>) {
+        (self.quick, self.accurate)
+    }
+
+    pub fn from_parts(quick: Box<dyn Transcriber>, accurate: Option<Box<dyn Transcriber>>) -> Self {
+        match accurate {
+            Some(a) => Self::new(quick, a),
+            None => Self::single(quick),
+        }
+    }
+}
+
+/// A whole clip has nobody waiting on a turn: the accurate model hears it.
+impl Transcriber for Pair {
+    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
+        match &mut self.accurate {
+            Some(a) => a.transcribe(samples, prompt),
+            None => self.quick.transcribe(samples, prompt),
+        }
+    }
+
+    fn model_name(&self) -> &str {
+        &self.name
+    }
+
+    fn set_quick(&mut self, quick: bool) {
+        self.quick.set_quick(quick);
+    }
+
+    fn set_background(&mut self, flag: Option<Arc<AtomicBool>>) {
+        if let Some(a) = &mut self.accurate {
+            a.set_background(flag);
+        } else {
+            self.quick.set_background(flag);
+        }
+    }
+}
