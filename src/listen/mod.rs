@@ -199,10 +199,19 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(mut t: Box<dyn Transcriber>, prompt: String) -> Self {
+    /// A worker for the stretches; a `background` one runs at a lower priority, so that the decodes
+    /// someone waits for get the cores first.
+    fn start(mut t: Box<dyn Transcriber>, prompt: String, background: bool) -> Self {
         let (jobs, job_rx) = mpsc::channel::<Job>();
         let (done_tx, done) = mpsc::channel::<Done>();
         let handle = std::thread::spawn(move || {
+            #[cfg(target_os = "linux")]
+            if background {
+                // SAFETY: plain syscalls on this thread's own id.
+                unsafe {
+                    libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+                }
+            }
             let mut context = String::new();
             for job in job_rx {
                 t.set_quick(job.quick);
@@ -244,6 +253,12 @@ impl Worker {
                 quick,
             })
             .map_err(|_| ListenError::Worker)
+    }
+
+    /// Stops taking stretches; the thread ends after the one under way and gives its model back.
+    fn stop(self) -> std::thread::JoinHandle<Box<dyn Transcriber>> {
+        drop(self.jobs);
+        self.handle
     }
 
     fn poll(&mut self) -> Option<Done> {
@@ -292,13 +307,16 @@ pub fn hear_answer(
 ) -> Result<(SpokenAnswer, Pair), ListenError> {
     let model = ears.model_name().to_string();
     let (transcriber, accurate) = ears.into_parts();
-    let mut worker = Worker::start(transcriber, cfg.vocabulary.prompt.clone());
+    let mut worker = Worker::start(transcriber, cfg.vocabulary.prompt.clone(), false);
     let abort = Arc::new(AtomicBool::new(false));
     let mut background = accurate.map(|mut a| {
         a.set_background(Some(Arc::clone(&abort)));
-        Worker::start(a, cfg.vocabulary.prompt.clone())
+        Worker::start(a, cfg.vocabulary.prompt.clone(), true)
     });
     let mut accurate_text: Vec<Option<Vec<Segment>>> = Vec::new();
+    // A stretch goes to the accurate model once the candidate speaks again after it: the one that
+    // turns out to end the answer is the quick model's alone, with both cores.
+    let mut pending: Option<(u64, Vec<f32>, usize)> = None;
     let mut endpoint = Endpoint::new(cfg.endpoint.clone());
     let mut samples: Vec<f32> = Vec::new();
     let mut segments: Vec<Segment> = Vec::new();
@@ -350,7 +368,10 @@ pub fn hear_answer(
                     let offset = from as u64 * 1000 / u64::from(RATE);
                     let stretch = samples[from.min(to)..to].to_vec();
                     if let Some(b) = background.as_mut().filter(|_| !quick) {
-                        b.send(offset, stretch.clone(), false)?;
+                        if let Some((o, s, _)) = pending.take() {
+                            b.send(o, s, false)?;
+                        }
+                        pending = Some((offset, stretch.clone(), endpoint.speech().len()));
                     }
                     worker.send(offset, stretch, quick)?;
                 }
@@ -365,22 +386,24 @@ pub fn hear_answer(
             on_done(d, &mut segments, events);
         }
         if let Some(b) = background.as_mut() {
+            if ended_at.is_none() && pending.as_ref().is_some_and(|p| endpoint.speech().len() > p.2) {
+                let (o, s, _) = pending.take().expect("checked");
+                b.send(o, s, false)?;
+            }
             while let Some(d) = b.poll() {
                 accurate_text.push(d.ok());
             }
         }
     }
-    // Nobody waits for the accurate model: what it has not finished is the quick model's.
+    // Nobody waits for the accurate model: what it has not finished is the quick model's, and its
+    // worker is left to wind down while the quick model finishes.
     abort.store(true, Ordering::Relaxed);
-    let accurate = match background {
-        Some(b) => {
-            let (rest, mut a) = b.finish()?;
-            accurate_text.extend(rest.into_iter().map(Result::ok));
-            a.set_background(None);
-            Some(a)
+    let accurate = background.map(|mut b| {
+        while let Some(d) = b.poll() {
+            accurate_text.push(d.ok());
         }
-        None => None,
-    };
+        b.stop()
+    });
     let (rest, transcriber) = worker.finish()?;
     for d in rest {
         on_done(d, &mut segments, events);
@@ -402,7 +425,10 @@ pub fn hear_answer(
             *seg = better;
         }
     }
-    let transcriber = Pair::from_parts(transcriber, accurate);
+    let transcriber = match accurate {
+        Some(handle) => Pair::finishing(transcriber, handle, model.clone()),
+        None => Pair::single(transcriber),
+    };
     // The recording is kept first: a failed transcription must not lose what was said.
     let wav = match &cfg.keep_audio {
         Some(path) => {

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::thread::JoinHandle;
 
 use super::{Segment, TranscribeError, Transcriber, Whisper, model};
 
@@ -15,8 +16,34 @@ pub const ACCURATE_MODEL: &str = "base";
 
 pub struct Pair {
     quick: Box<dyn Transcriber>,
-    accurate: Option<Box<dyn Transcriber>>,
+    accurate: Option<Accurate>,
     name: String,
+}
+
+/// The accurate model, or the thread still finishing a background decode that was stopped: whisper.cpp
+/// checks the stop flag only between its passes, so a decode under way may run on for a second or two
+/// after the answer ends, and nobody waits for it then.
+enum Accurate {
+    Ready(Box<dyn Transcriber>),
+    Finishing(JoinHandle<Box<dyn Transcriber>>),
+}
+
+impl Accurate {
+    fn ready(self) -> Option<Box<dyn Transcriber>> {
+        match self {
+            Self::Ready(t) => Some(t),
+            Self::Finishing(h) => match h.join() {
+                Ok(mut t) => {
+                    t.set_background(None);
+                    Some(t)
+                }
+                Err(_) => {
+                    tracing::warn!("the accurate model's worker panicked; the quick model hears the rest");
+                    None
+                }
+            },
+        }
+    }
 }
 
 impl Pair {
@@ -35,8 +62,27 @@ impl Pair {
         let name = format!("{}+{}", accurate.model_name(), quick.model_name());
         Self {
             quick,
-            accurate: Some(accurate),
+            accurate: Some(Accurate::Ready(accurate)),
             name,
+        }
+    }
+
+    /// A pair whose accurate model is still finishing a stopped background decode on `worker`.
+    pub fn finishing(quick: Box<dyn Transcriber>, worker: JoinHandle<Box<dyn Transcriber>>, name: String) -> Self {
+        Self {
+            quick,
+            accurate: Some(Accurate::Finishing(worker)),
+            name,
+        }
+    }
+
+    fn accurate(&mut self) -> Option<&mut Box<dyn Transcriber>> {
+        if matches!(self.accurate, Some(Accurate::Finishing(_))) {
+            self.accurate = self.accurate.take().and_then(Accurate::ready).map(Accurate::Ready);
+        }
+        match &mut self.accurate {
+            Some(Accurate::Ready(t)) => Some(t),
+            _ => None,
         }
     }
 
@@ -77,7 +123,7 @@ impl Pair {
 
     /// The two halves, for hearing a live answer: the quick model, and the accurate one if any.
     pub fn into_parts(self) -> (Box<dyn Transcriber>, Option<Box<dyn Transcriber>>) {
-        (self.quick, self.accurate)
+        (self.quick, self.accurate.and_then(Accurate::ready))
     }
 
     pub fn from_parts(quick: Box<dyn Transcriber>, accurate: Option<Box<dyn Transcriber>>) -> Self {
@@ -91,7 +137,7 @@ impl Pair {
 /// A whole clip has nobody waiting on a turn: the accurate model hears it.
 impl Transcriber for Pair {
     fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
-        match &mut self.accurate {
+        match self.accurate() {
             Some(a) => a.transcribe(samples, prompt),
             None => self.quick.transcribe(samples, prompt),
         }
@@ -106,10 +152,9 @@ impl Transcriber for Pair {
     }
 
     fn set_background(&mut self, flag: Option<Arc<AtomicBool>>) {
-        if let Some(a) = &mut self.accurate {
-            a.set_background(flag);
-        } else {
-            self.quick.set_background(flag);
+        match self.accurate() {
+            Some(a) => a.set_background(flag),
+            None => self.quick.set_background(flag),
         }
     }
 }
