@@ -19,12 +19,22 @@ family, re-chosen in every fold) and is scored the way train-grader.py scores a 
   two other words with the point (the entity check);
 - soft: a sentence that leans toward a contrast earns no coverage for that key point (no red flag, no cap);
 - gap: a score penalty proportional to how much closer to a contrast than to any key point the answer came, in a
-  sentence worded like the contrast (below the rule's thresholds, no red flag).
+  sentence worded like the contrast (below the rule's thresholds, no red flag);
+- maxsim_and, maxsim_or: contextual token alignment (MiniLM's per-token hidden states before mean pooling,
+  ColBERT-style MaxSim; the dump's candidates carry it as `tokens`, src/grade/contrast.rs `TokenAlign`). _and
+  keeps the current rule only where a token gap (TOKEN_GAPS) reaches a threshold, its margin optionally
+  loosened; _or adds sentences worded like the contrast whose token gap is clear, with a looser pooled margin.
+  "maxsim_and:shared" and so on try one gap only.
+
+    scripts/contrast-token-features.py /tmp/tuning.jsonl old,maxsim_and:shared   # only these families
+    FOLD_SEED=1 scripts/contrast-token-features.py /tmp/tuning.jsonl ...          # another fold assignment
 """
 
 import glob
 import itertools
 import json
+import os
+import random
 import re
 import sys
 import tomllib
@@ -182,6 +192,33 @@ def old_states(c, rule):
             and t >= min_toward and a <= max_against and (max_ctx is None or c["against_context"] <= max_ctx))
 
 
+# Contextual token alignment (MiniLM's per-token hidden states before mean pooling, ColBERT-style MaxSim; see
+# src/grade/contrast.rs `TokenAlign`): how much closer the sentence's tokens come to the contrast's than to the
+# key points' ones.
+TOKEN_GAPS = {
+    # MaxSim sentence→contrast minus the most of sentence→own key point and sentence→closest key point
+    "s2c": lambda t: t["s2c"] - max(t["s2k"], t["s2r"]),
+    # contrast→sentence minus the most of point→sentence and closest point→sentence
+    "c2s": lambda t: t["c2s"] - max(t["k2s"], t["r2s"]),
+    # the same against the contrast's own key point only
+    "c2s_own": lambda t: t["c2s"] - t["k2s"],
+    # only the pieces that tell the contrast and its point apart, each matched in the sentence
+    "distinct": lambda t: t["cd2s"] - t["kd2s"],
+    # the sentence's pieces that both hold, matched to the same piece in each: context alone tells them apart
+    "shared": lambda t: t["shared_gap"] if t["shared_n"] else 0.0,
+    # `shared` weighted by how far apart the piece's two occurrences are: pieces whose context differs count most
+    "moved": lambda t: t["moved_gap"] if t["moved_w"] else 0.0,
+    # ... less the unweighted gap, which carries the texts' other differences (length, extra clauses)
+    "moved_rel": lambda t: (t["moved_gap"] - t["shared_gap"]) if t["moved_w"] else 0.0,
+    # the sentence's tokens whose best match is a different piece in the contrast than in the point
+    "diff": lambda t: t["diff_gap"] if t["diff_n"] else 0.0,
+}
+
+
+def token_gap(name, c):
+    return TOKEN_GAPS[name](c["tokens"])
+
+
 def check(kind, x, c):
     """Whether a candidate (or a flip) states a wrong claim by the family's extra check with settings x."""
     if x is None:
@@ -194,6 +231,12 @@ def check(kind, x, c):
         s, m = x
         return (c["sim"] >= s and c["sim"] >= c["rival_sim"] + m and c["overlap"] >= 0.1 and c["tf"] >= 1
                 and c["af"] == 0 and c["against_context"] <= 2)
+    if kind == "maxsim_or":
+        # the token gap stands in for the pooled margin: a sentence worded like the contrast whose tokens align
+        # with it clearly better than with the key points states it
+        name, s, m, tau = x
+        return (c["sim"] >= s and c["sim"] >= c["rival_sim"] + m and c["overlap"] >= 0.1 and c["toward_vocab"] >= 1
+                and c["against_vocab"] == 0 and c["against_context"] <= 2 and token_gap(name, c) >= tau)
     if kind == "flips":
         t, gap, sh = x
         return c["kp_sim"] >= t and c["kp_sim"] >= c["best"] - gap and c["shared"] >= sh
@@ -206,7 +249,15 @@ SPACES = {
     "flips": list(itertools.product((0.5, 0.6, 0.7), (0.0, 0.05), (2, 3))),
     "soft": list(itertools.product((0.45, 0.5, 0.55), (-0.05, 0.0, 0.05))),
     "gap": list(itertools.product((50, 100, 200, 400), (-0.05, 0.0, 0.05, 0.1))),
+    # the current rule, and only where the token gap agrees (fewer false flags), its margin optionally loosened
+    "maxsim_and": list(itertools.product(TOKEN_GAPS, (0.0, 0.01, 0.03, 0.06, 0.09, 0.12), (None, 0.0, -0.05))),
+    # the current rule, or a looser pooled margin where the token gap is clear (more wrong answers caught)
+    "maxsim_or": list(itertools.product(TOKEN_GAPS, (0.45, 0.5), (-0.05, 0.0), (0.01, 0.03, 0.06, 0.09, 0.12))),
 }
+# "maxsim_and:moved" (and so on): one token gap only, its thresholds still chosen per fold.
+for _fam in ("maxsim_and", "maxsim_or"):
+    for _g in TOKEN_GAPS:
+        SPACES[f"{_fam}:{_g}"] = [x for x in SPACES[_fam] if x[0] == _g]
 
 
 class Eval:
@@ -233,7 +284,13 @@ class Eval:
         a = r["analysis"]
         cands, flips = self.feats[i]
         events = {(c["key_point"], c["chunk"]) for c in cands if old_states(c, rule)}
-        if family in ("pairs", "polarity"):
+        family = family.split(":")[0]
+        if family == "maxsim_and" and x is not None:
+            name, tau, loose = x
+            r2 = rule if loose is None else (rule[0], min(rule[1], loose), *rule[2:])
+            events = {(c["key_point"], c["chunk"]) for c in cands
+                      if old_states(c, r2) and token_gap(name, c) >= tau}
+        if family in ("pairs", "polarity", "maxsim_or"):
             events |= {(c["key_point"], c["chunk"]) for c in cands if check(family, x, c)}
         elif family == "flips":
             events |= {(f["key_point"], f["chunk"]) for f in flips if check(family, x, f)}
@@ -352,10 +409,14 @@ def main():
             bank[q["id"]] = q
     ev = Eval(rows, features(rows, bank), bank)
     questions = sorted({r["question"] for r in rows})
+    # FOLD_SEED=n: another assignment of questions to folds (a check that a gain is not one split's luck).
+    if os.environ.get("FOLD_SEED"):
+        random.Random(int(os.environ["FOLD_SEED"])).shuffle(questions)
     folds = [questions[k::FOLDS] for k in range(FOLDS)]
     everything = list(range(len(rows)))
     print(f"{len(rows)} answers, {len(questions)} questions; out-of-fold figures, {FOLDS} folds grouped by question")
-    for family in ["old", *SPACES]:
+    families = sys.argv[2].split(",") if len(sys.argv) > 2 else ["old", *(f for f in SPACES if ":" not in f)]
+    for family in families:
         merged = {}
         chosen = []
         for held in folds:

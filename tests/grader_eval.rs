@@ -335,7 +335,9 @@ fn dump_tuning(tuning: &[Graded]) {
             role: "mid".into(),
             speech: None,
         };
-        let analysis = grader().analyse(&req, None);
+        let mut analysis = grader().analyse(&req, None);
+        // Contextual token alignment of each contrast candidate (measured, not used by the grade).
+        grader().align_tokens(&req, &mut analysis);
         let e = grade_bank(a);
         // The hand-set score with no sentence counted as a contradiction and no combiner, its cap, and
         // the combiner's inputs, for the script to add its own rule and combiner to.

@@ -127,6 +127,53 @@ impl Bert {
     /// Mean-pooled, L2-normalized embeddings of each id sequence. Sequences are packed
     /// end to end (no padding): dense layers run once over all tokens, attention per sequence.
     pub fn embed(&self, seqs: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        let (x, spans) = self.hidden(seqs);
+        spans.iter().map(|&span| self.pool(&x, span)).collect()
+    }
+
+    /// [`Self::embed`] and, from the same forward pass, each sequence's last hidden states: one row per
+    /// token for which `keep(position, id)` holds, each L2-normalized (`hidden_size` floats a row).
+    pub fn embed_with_tokens(
+        &self,
+        seqs: &[Vec<u32>],
+        keep: impl Fn(usize, u32) -> bool,
+    ) -> Vec<(Vec<f32>, Vec<u32>, Vec<f32>)> {
+        let h = self.cfg.hidden_size;
+        let (x, spans) = self.hidden(seqs);
+        seqs.iter()
+            .zip(&spans)
+            .map(|(seq, &(start, len))| {
+                let mut ids = Vec::new();
+                let mut rows = Vec::new();
+                for (pos, &id) in seq.iter().take(len).enumerate() {
+                    if !keep(pos, id) {
+                        continue;
+                    }
+                    let row = &x[(start + pos) * h..(start + pos + 1) * h];
+                    let norm = row.iter().map(|a| a * a).sum::<f32>().sqrt().max(1e-12);
+                    ids.push(id);
+                    rows.extend(row.iter().map(|a| a / norm));
+                }
+                (self.pool(&x, (start, len)), ids, rows)
+            })
+            .collect()
+    }
+
+    fn pool(&self, x: &[f32], (start, len): (usize, usize)) -> Vec<f32> {
+        let h = self.cfg.hidden_size;
+        let mut v = vec![0f32; h];
+        for t in start..start + len {
+            for (d, acc) in v.iter_mut().enumerate() {
+                *acc += x[t * h + d];
+            }
+        }
+        let norm = v.iter().map(|a| a * a).sum::<f32>().sqrt().max(1e-12);
+        v.iter_mut().for_each(|a| *a /= norm);
+        v
+    }
+
+    /// The last layer's hidden states of the packed sequences, with each sequence's (start, length).
+    fn hidden(&self, seqs: &[Vec<u32>]) -> (Vec<f32>, Vec<(usize, usize)>) {
         let h = self.cfg.hidden_size;
         let spans: Vec<(usize, usize)> = seqs
             .iter()
@@ -154,20 +201,7 @@ impl Bert {
         for layer in &self.layers {
             self.layer_forward(layer, &mut x, &spans);
         }
-        spans
-            .iter()
-            .map(|&(start, len)| {
-                let mut v = vec![0f32; h];
-                for t in start..start + len {
-                    for (d, acc) in v.iter_mut().enumerate() {
-                        *acc += x[t * h + d];
-                    }
-                }
-                let norm = v.iter().map(|a| a * a).sum::<f32>().sqrt().max(1e-12);
-                v.iter_mut().for_each(|a| *a /= norm);
-                v
-            })
-            .collect()
+        (x, spans)
     }
 
     fn layer_forward(&self, l: &Layer, x: &mut [f32], spans: &[(usize, usize)]) {

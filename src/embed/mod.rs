@@ -74,12 +74,63 @@ impl Embedder {
         out
     }
 
+    /// [`Self::embed`] and, from the same forward pass, each text's contextual token vectors ([`Tokens`]).
+    pub fn embed_with_tokens(&self, texts: &[&str]) -> (Vec<Vec<f32>>, Vec<Tokens>) {
+        let ids: Vec<Vec<u32>> = texts.iter().map(|t| self.tokenizer.encode(t, MAX_TOKENS)).collect();
+        let keep = |_: usize, id: u32| self.tokenizer.is_wordy(id);
+        let mut vecs = Vec::with_capacity(texts.len());
+        let mut toks = Vec::with_capacity(texts.len());
+        let mut run = |batch: &[Vec<u32>]| {
+            for (v, ids, rows) in self.model.embed_with_tokens(batch, keep) {
+                vecs.push(v);
+                toks.push(Tokens { ids, vecs: rows });
+            }
+        };
+        let mut start = 0;
+        let mut tokens = 0;
+        for (i, seq) in ids.iter().enumerate() {
+            tokens += seq.len();
+            if tokens >= 2048 {
+                run(&ids[start..=i]);
+                start = i + 1;
+                tokens = 0;
+            }
+        }
+        if start < ids.len() {
+            run(&ids[start..]);
+        }
+        (vecs, toks)
+    }
+
     pub fn embed_one(&self, text: &str) -> Vec<f32> {
         self.embed(&[text]).pop().unwrap_or_else(|| vec![0.0; DIM])
     }
 
     pub fn token_count(&self, text: &str) -> usize {
         self.tokenizer.encode(text, usize::MAX).len()
+    }
+}
+
+/// A text's contextual token vectors: the model's last hidden state for each word piece ([CLS], [SEP] and
+/// punctuation left out), L2-normalized, before mean pooling mixes them into one sentence vector.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    pub ids: Vec<u32>,
+    /// `ids.len()` rows of [`DIM`] floats.
+    pub vecs: Vec<f32>,
+}
+
+impl Tokens {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.vecs[i * DIM..(i + 1) * DIM]
     }
 }
 

@@ -11,6 +11,8 @@ pub struct WordPiece {
     unk: u32,
     cls: u32,
     sep: u32,
+    /// Per id: whether the piece holds a letter or digit (not punctuation, not a special token).
+    wordy: Vec<bool>,
 }
 
 const MAX_CHARS_PER_WORD: usize = 100;
@@ -28,11 +30,18 @@ impl WordPiece {
                 .copied()
                 .ok_or_else(|| format!("vocabulary has no {t} token"))
         };
+        let mut wordy = vec![false; vocab.len()];
+        for (t, &i) in &vocab {
+            if let Some(w) = wordy.get_mut(i as usize) {
+                *w = !t.starts_with('[') && t.chars().any(char::is_alphanumeric);
+            }
+        }
         Ok(Self {
             unk: id("[UNK]")?,
             cls: id("[CLS]")?,
             sep: id("[SEP]")?,
             vocab,
+            wordy,
         })
     }
 
@@ -49,6 +58,11 @@ impl WordPiece {
         }
         ids.push(self.sep);
         ids
+    }
+
+    /// Whether a piece holds a letter or digit: not punctuation, not `[CLS]`, `[SEP]` or `[UNK]`.
+    pub fn is_wordy(&self, id: u32) -> bool {
+        self.wordy.get(id as usize).copied().unwrap_or(false)
     }
 
     fn word_pieces(&self, word: &str) -> Vec<u32> {

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use super::signals;
+use crate::embed::Tokens;
 
 /// A claim reduced to what the token checks need: its content stems and whether it is negated.
 #[derive(Debug, Clone)]
@@ -151,6 +152,120 @@ pub struct Candidate {
     pub against_vocab: usize,
     /// Most point-only words (with phrasings) in the sentence and its neighbours together.
     pub against_context: usize,
+    /// Contextual token alignment of the sentence with the contrast and the key points: filled only by
+    /// `RubricGrader::align_tokens` (a measurement; the rule does not use it), zero otherwise.
+    pub tokens: TokenAlign,
+}
+
+/// How a sentence's contextual token vectors (MiniLM's last hidden states, before mean pooling) align with
+/// a contrast claim's and with key points': ColBERT-style MaxSim, each token's best cosine on the other side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct TokenAlign {
+    /// Mean over the sentence's tokens of the best match among the contrast's (MaxSim sentence→contrast).
+    pub s2c: f32,
+    /// The same against the contrast's own key point, and against the key point closest to the sentence.
+    pub s2k: f32,
+    pub s2r: f32,
+    /// Mean over the contrast's tokens of their best match in the sentence (contrast→sentence), and the same
+    /// for the contrast's key point and the closest one.
+    pub c2s: f32,
+    pub k2s: f32,
+    pub r2s: f32,
+    /// contrast→sentence over the contrast's pieces its key point lacks, and key point→sentence over the
+    /// point's pieces the contrast lacks (0 when there are none).
+    pub cd2s: f32,
+    pub kd2s: f32,
+    /// Over the sentence's tokens whose piece both the contrast and its key point hold: mean of how much
+    /// closer the token is to that piece in the contrast than in the point (the context tells them apart).
+    pub shared_gap: f32,
+    pub shared_n: u32,
+    /// `shared_gap` weighted by how far apart the piece's two occurrences are (1 − their cosine): pieces whose
+    /// context differs between the contrast and the point ("physical" next to RANGE, next to ROWS) count most.
+    pub moved_gap: f32,
+    /// The weights' sum.
+    pub moved_w: f32,
+    /// Over the sentence's tokens whose best match is a different piece in the contrast than in the point:
+    /// mean of best-in-contrast minus best-in-point.
+    pub diff_gap: f32,
+    pub diff_n: u32,
+}
+
+fn mean(v: impl Iterator<Item = f32>) -> f32 {
+    let (sum, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f32 }
+}
+
+/// Best match of each token of `a` among the tokens of `b`: (cosine, index in `b`).
+fn best(a: &Tokens, b: &Tokens) -> Vec<(f32, usize)> {
+    (0..a.len())
+        .map(|i| {
+            let x = a.row(i);
+            (0..b.len())
+                .map(|j| (crate::embed::cosine(x, b.row(j)), j))
+                .fold((f32::NEG_INFINITY, 0), |m, c| if c.0 > m.0 { c } else { m })
+        })
+        .collect()
+}
+
+/// Best match of token `i` of `a` among the tokens of `b` carrying piece `id`: (cosine, index in `b`).
+fn best_of_piece(a: &Tokens, i: usize, b: &Tokens, id: u32) -> Option<(f32, usize)> {
+    let x = a.row(i);
+    (0..b.len())
+        .filter(|&j| b.ids[j] == id)
+        .map(|j| (crate::embed::cosine(x, b.row(j)), j))
+        .reduce(|m, c| if c.0 > m.0 { c } else { m })
+}
+
+/// The sentence's token alignment with a contrast claim, its key point and the closest key point.
+pub fn align(sentence: &Tokens, contrast: &Tokens, point: &Tokens, rival: &Tokens) -> TokenAlign {
+    if sentence.is_empty() || contrast.is_empty() || point.is_empty() || rival.is_empty() {
+        return TokenAlign::default();
+    }
+    let to_c = best(sentence, contrast);
+    let to_k = best(sentence, point);
+    let c_in = best(contrast, sentence);
+    let k_in = best(point, sentence);
+    let (mut shared, mut diff) = (Vec::new(), Vec::new());
+    let (mut moved, mut moved_w) = (0.0, 0.0);
+    for i in 0..sentence.len() {
+        let id = sentence.ids[i];
+        if let (Some((c, u)), Some((k, v))) = (
+            best_of_piece(sentence, i, contrast, id),
+            best_of_piece(sentence, i, point, id),
+        ) {
+            shared.push(c - k);
+            let w = 1.0 - crate::embed::cosine(contrast.row(u), point.row(v));
+            moved += w * (c - k);
+            moved_w += w;
+        }
+        if contrast.ids[to_c[i].1] != point.ids[to_k[i].1] {
+            diff.push(to_c[i].0 - to_k[i].0);
+        }
+    }
+    TokenAlign {
+        s2c: mean(to_c.iter().map(|x| x.0)),
+        s2k: mean(to_k.iter().map(|x| x.0)),
+        s2r: mean(best(sentence, rival).iter().map(|x| x.0)),
+        c2s: mean(c_in.iter().map(|x| x.0)),
+        k2s: mean(k_in.iter().map(|x| x.0)),
+        r2s: mean(best(rival, sentence).iter().map(|x| x.0)),
+        cd2s: mean(
+            (0..contrast.len())
+                .filter(|&u| !point.ids.contains(&contrast.ids[u]))
+                .map(|u| c_in[u].0),
+        ),
+        kd2s: mean(
+            (0..point.len())
+                .filter(|&u| !contrast.ids.contains(&point.ids[u]))
+                .map(|u| k_in[u].0),
+        ),
+        shared_gap: mean(shared.iter().copied()),
+        shared_n: shared.len() as u32,
+        moved_gap: if moved_w > 0.0 { moved / moved_w } else { 0.0 },
+        moved_w,
+        diff_gap: mean(diff.iter().copied()),
+        diff_n: diff.len() as u32,
+    }
 }
 
 /// Thresholds for calling a candidate a contradiction, chosen by scripts/train-grader.py.

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::bank::{Bank, Question};
-use crate::embed::{Embedder, cosine};
+use crate::embed::{Embedder, Tokens, cosine};
 use crate::interview::{Evaluation, GradeConfidence, GradeRequest, Scores, TurnKind};
 pub use index::BankIndex;
 use signals::Chunk;
@@ -57,6 +57,9 @@ pub struct RubricGrader {
     embedder: Embedder,
     index: BankIndex,
     bank: Arc<Bank>,
+    /// Contextual token vectors of rubric texts (key points, contrast claims) by index row, computed when a
+    /// sentence first comes close to one of them.
+    rubric_tokens: std::sync::Mutex<std::collections::HashMap<usize, Arc<Tokens>>>,
 }
 
 /// How one chunk of an answer compares with each text of the rubric (cosine similarities).
@@ -165,7 +168,12 @@ impl RubricGrader {
         let embedder = Embedder::load(model_dir)?;
         let index = BankIndex::load_or_build(&bank, &embedder, cache_dir, progress)
             .map_err(|e| anyhow::anyhow!("cannot write the embedding cache in {}: {e}", cache_dir.display()))?;
-        Ok(Self { embedder, index, bank })
+        Ok(Self {
+            embedder,
+            index,
+            bank,
+            rubric_tokens: Default::default(),
+        })
     }
 
     pub fn embedder(&self) -> &Embedder {
@@ -192,6 +200,68 @@ impl RubricGrader {
             .filter(|(q, _)| skill.is_none_or(|s| q.skill == s) && except.is_none_or(|e| q.id != e))
             .map(|(q, r)| (Arc::clone(q), cosine(&v, self.index.vector(r.question))))
             .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// Contextual token vectors of the rubric texts `(row, text)`, from the cache or computed in one batch.
+    fn rubric_tokens(&self, wanted: &[(usize, &str)]) -> std::collections::HashMap<usize, Arc<Tokens>> {
+        let mut cache = self.rubric_tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let mut missing: Vec<(usize, &str)> = wanted.iter().filter(|(r, _)| !cache.contains_key(r)).copied().collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            let texts: Vec<&str> = missing.iter().map(|(_, t)| *t).collect();
+            let (_, toks) = self.embedder.embed_with_tokens(&texts);
+            for ((r, _), t) in missing.iter().zip(toks) {
+                cache.insert(*r, Arc::new(t));
+            }
+        }
+        wanted.iter().map(|(r, _)| (*r, Arc::clone(&cache[r]))).collect()
+    }
+
+    /// Fills in each contrast candidate's contextual token alignment with its contrast claim, its key point
+    /// and the key point closest to its sentence ([`contrast::TokenAlign`]). A measurement for
+    /// scripts/contrast-token-features.py: the grade does not use it (it did not help out of fold), so
+    /// [`Self::analyse`] leaves it out and grading pays nothing for it.
+    pub fn align_tokens(&self, req: &GradeRequest, a: &mut Analysis) {
+        let q = &req.question;
+        let Some(rows) = self.rows(q) else {
+            return;
+        };
+        if a.candidates.is_empty() {
+            return;
+        }
+        let texts: Vec<&str> = a.chunks.iter().map(|c| c.text.as_str()).collect();
+        let (_, chunk_tokens) = self.embedder.embed_with_tokens(&texts);
+        let rival = |ci: usize| {
+            let kp = &a.chunks[ci].key_points;
+            (0..kp.len()).max_by(|&x, &y| kp[x].total_cmp(&kp[y])).unwrap_or(0)
+        };
+        let mut wanted: Vec<(usize, &str)> = Vec::new();
+        for c in &a.candidates {
+            wanted.push((
+                rows.contrasts[c.key_point][c.contrast],
+                &q.key_points[c.key_point].contrasts[c.contrast],
+            ));
+            for k in [c.key_point, rival(c.chunk)] {
+                wanted.push((rows.key_points[k].0, &q.key_points[k].text));
+            }
+        }
+        let toks = self.rubric_tokens(&wanted);
+        let aligned: Vec<contrast::TokenAlign> = a
+            .candidates
+            .iter()
+            .map(|c| {
+                contrast::align(
+                    &chunk_tokens[c.chunk],
+                    &toks[&rows.contrasts[c.key_point][c.contrast]],
+                    &toks[&rows.key_points[c.key_point].0],
+                    &toks[&rows.key_points[rival(c.chunk)].0],
+                )
+            })
+            .collect();
+        for (c, t) in a.candidates.iter_mut().zip(aligned) {
+            c.tokens = t;
+        }
     }
 
     fn rows(&self, q: &Question) -> Option<&index::QuestionRows> {
@@ -379,6 +449,7 @@ impl RubricGrader {
                             toward_vocab,
                             against_vocab,
                             against_context,
+                            tokens: contrast::TokenAlign::default(),
                         });
                     }
                 }
