@@ -213,7 +213,11 @@ impl Worker {
                 }
             }
             let mut context = String::new();
-            for job in job_rx {
+            // Each decode needs a fresh decoder state: make it while nothing waits for the worker (before the
+            // first stretch, and whenever no stretch is queued), not when the answer has ended.
+            t.prepare();
+            let mut next = job_rx.recv().ok();
+            while let Some(job) = next {
                 t.set_quick(job.quick);
                 let result =
                     transcribe_stretch(t.as_mut(), &job.samples, &prompt, &context).map(|(text, no_speech)| {
@@ -232,6 +236,14 @@ impl Worker {
                 if done_tx.send(result).is_err() {
                     break;
                 }
+                next = match job_rx.try_recv() {
+                    Ok(job) => Some(job),
+                    Err(mpsc::TryRecvError::Empty) => {
+                        t.prepare();
+                        job_rx.recv().ok()
+                    }
+                    Err(mpsc::TryRecvError::Disconnected) => None,
+                };
             }
             t
         });

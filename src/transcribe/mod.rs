@@ -58,13 +58,19 @@ pub trait Transcriber: Send {
     /// Decodes nobody waits for: stop as soon as `flag` is set, and leave a core to the decodes
     /// someone does wait for.
     fn set_background(&mut self, _flag: Option<Arc<AtomicBool>>) {}
+    /// Get ready for the next transcription while nobody waits (the live worker calls it between stretches).
+    fn prepare(&mut self) {}
 }
 
 pub struct Whisper {
     name: String,
-    // The state borrows nothing from the context in whisper-rs 0.16 (it holds an Arc), but keep both.
-    _ctx: WhisperContext,
-    state: WhisperState,
+    ctx: WhisperContext,
+    /// A decoder state no decode has used yet. whisper.cpp seeds the random generator of its temperature
+    /// fallback (sampling, tried on any 30 s window that decodes with low confidence) once, when a state is
+    /// created: a reused state made each transcript depend on the clips decoded before it. So every decode
+    /// gets a state of its own (2-12 ms to create for tiny.en, 5-25 ms for base), made ahead by
+    /// [`Transcriber::prepare`] when possible.
+    spare: Option<WhisperState>,
     threads: i32,
     quick: bool,
     /// Set while decoding in the background: the flag that stops the decode under way.
@@ -106,8 +112,8 @@ impl Whisper {
         let state = ctx.create_state().map_err(|e| load(e.to_string()))?;
         Ok(Self {
             name: name.into(),
-            _ctx: ctx,
-            state,
+            ctx,
+            spare: Some(state),
             threads: default_threads(),
             quick: false,
             abort: None,
@@ -125,16 +131,20 @@ struct Decode {
     short_ctx: bool,
 }
 
+/// The full 30 s window at temperature 0 (whisper.cpp itself still samples, at 0.2 and up, a window it decodes
+/// with low confidence).
+const FULL_WINDOW: Decode = Decode {
+    temperature: 0.0,
+    short_ctx: false,
+};
+
 /// The first decode, then (when it loops) the full window, then sampling at a higher temperature.
 const DECODES: [Decode; 3] = [
     Decode {
         temperature: 0.0,
         short_ctx: true,
     },
-    Decode {
-        temperature: 0.0,
-        short_ctx: false,
-    },
+    FULL_WINDOW,
     Decode {
         temperature: 0.4,
         short_ctx: false,
@@ -142,6 +152,12 @@ const DECODES: [Decode; 3] = [
 ];
 
 impl Whisper {
+    fn new_state(&self) -> Result<WhisperState, TranscribeError> {
+        self.ctx
+            .create_state()
+            .map_err(|e| TranscribeError::Whisper(e.to_string()))
+    }
+
     fn decode(
         &mut self,
         audio: &[f32],
@@ -188,11 +204,15 @@ impl Whisper {
             let ctx = (((secs + 1.0) * 50.0) as i32).clamp(250, 1500);
             p.set_audio_ctx(ctx);
         }
-        self.state
+        let mut state = match self.spare.take() {
+            Some(state) => state,
+            None => self.new_state()?,
+        };
+        state
             .full(p, audio)
             .map_err(|e| TranscribeError::Whisper(e.to_string()))?;
         let mut out = Vec::new();
-        for s in self.state.as_iter() {
+        for s in state.as_iter() {
             let start_ms = (s.start_timestamp().max(0) as u64) * 10;
             // Nothing was said in the padding after the audio: a segment ends with the audio.
             if start_ms >= audio_ms && !out.is_empty() {
@@ -213,20 +233,10 @@ fn joined(segments: &[Segment]) -> String {
     segments.iter().map(|s| s.text.trim()).collect::<Vec<_>>().join(" ")
 }
 
-impl Transcriber for Whisper {
+impl Whisper {
     /// Decodes, and when the text loops (compression ratio or a repeated run) decodes again with the
     /// fallbacks; what still repeats after the last one is trimmed.
-    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
-        let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
-        // Whisper needs at least 1 s; pad short clips with silence.
-        let mut padded;
-        let audio = if samples.len() < RATE as usize + RATE as usize / 10 {
-            padded = samples.to_vec();
-            padded.resize(RATE as usize + RATE as usize / 5, 0.0);
-            &padded[..]
-        } else {
-            samples
-        };
+    fn decode_unlooped(&mut self, audio: &[f32], audio_ms: u64, prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
         let mut first = None;
         for (i, how) in DECODES.into_iter().enumerate() {
             let t = std::time::Instant::now();
@@ -248,6 +258,81 @@ impl Transcriber for Whisper {
         }
         Ok(segments)
     }
+}
+
+/// Fewer words than one per this much detected speech (ms) is a transcript cut short (0.67 words a second).
+/// Tuning clips (tiny.en, question prompt), words a second of detected speech: whole clips 2.52-4.10 (median
+/// 3.29), live stretches 2.46-4.24 (median 3.35, 60 stretches), segments 1.99-4.76 (median 3.28, 135 with 4 s
+/// of speech or more); ans-10 cut short: 0.44. People talk slower than these voices, hence the wide margin.
+const CUT_SHORT_MS_PER_WORD: u64 = 1500;
+/// Under this much speech a word count says too little (a stretch of "um, well, right").
+const CUT_SHORT_MIN_SPEECH_MS: u64 = 4000;
+
+/// Words said, markers ("[BLANK_AUDIO]", "(music)") left out.
+fn words(text: &str) -> u64 {
+    strip_markers(text).split_whitespace().count() as u64
+}
+
+fn too_few_words(text: &str, speech_ms: u64) -> bool {
+    speech_ms >= CUT_SHORT_MIN_SPEECH_MS && words(text) * CUT_SHORT_MS_PER_WORD < speech_ms
+}
+
+/// Detected speech (ms) between `from` and `to`.
+fn speech_within(regions: &[(u64, u64)], from: u64, to: u64) -> u64 {
+    regions
+        .iter()
+        .map(|&(a, b)| b.min(to).saturating_sub(a.max(from)))
+        .sum()
+}
+
+/// Whisper stopped early: too few words for the speech detected (`regions`, ms), in the whole transcript or in
+/// one segment. A prompt can make Whisper end a segment after a dozen words, stamped to the end of its 30 s
+/// window, so the rest of the window is never decoded.
+pub fn cut_short(segments: &[Segment], regions: &[(u64, u64)]) -> bool {
+    let speech_ms = regions.iter().map(|(a, b)| b - a).sum();
+    too_few_words(&joined(segments), speech_ms)
+        || segments
+            .iter()
+            .any(|s| too_few_words(&s.text, speech_within(regions, s.start_ms, s.end_ms)))
+}
+
+impl Transcriber for Whisper {
+    /// Decodes with the prompt (and the loop fallbacks); a transcript cut short for the speech detected is
+    /// decoded again without the prompt, and the longer of the two that does not loop is kept.
+    fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
+        let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
+        // Whisper needs at least 1 s; pad short clips with silence.
+        let mut padded;
+        let audio = if samples.len() < RATE as usize + RATE as usize / 10 {
+            padded = samples.to_vec();
+            padded.resize(RATE as usize + RATE as usize / 5, 0.0);
+            &padded[..]
+        } else {
+            samples
+        };
+        let segments = self.decode_unlooped(audio, audio_ms, prompt)?;
+        if prompt.is_empty() {
+            return Ok(segments);
+        }
+        let regions = endpoint::speech_regions(samples);
+        if !cut_short(&segments, &regions) {
+            return Ok(segments);
+        }
+        // Decoded again without the prompt; kept when that is longer, does not loop and is not cut short itself
+        // (so noise the detector took for speech does not turn into one of Whisper's stock lines).
+        let t = std::time::Instant::now();
+        let bare = self.decode(audio, audio_ms, "", FULL_WINDOW)?;
+        let (text, bare_text) = (joined(&segments), joined(&bare));
+        let longer = words(&bare_text) > words(&text) && !loops::is_looping(&bare_text) && !cut_short(&bare, &regions);
+        tracing::info!(
+            words = words(&text),
+            without_prompt = words(&bare_text),
+            kept = if longer { "without prompt" } else { "with prompt" },
+            ms = t.elapsed().as_millis() as u64,
+            "a transcript cut short for its speech was decoded again without the prompt"
+        );
+        Ok(if longer { bare } else { segments })
+    }
 
     fn model_name(&self) -> &str {
         &self.name
@@ -259,6 +344,13 @@ impl Transcriber for Whisper {
 
     fn set_background(&mut self, flag: Option<Arc<AtomicBool>>) {
         self.abort = flag;
+    }
+
+    fn prepare(&mut self) {
+        if self.spare.is_none() {
+            // A failure here shows again, as an error, at the next decode.
+            self.spare = self.new_state().ok();
+        }
     }
 }
 
@@ -512,6 +604,34 @@ mod tests {
     fn markers_are_removed_and_no_speech_segments_skipped() {
         let s = [seg(" A watermark [coughs] bounds lateness.", 0.1), seg(" You", 0.95)];
         assert_eq!(guard(&s, 4000), "A watermark bounds lateness.");
+    }
+
+    #[test]
+    fn a_transcript_with_too_few_words_for_its_speech_is_cut_short() {
+        let seg = |from: u64, to: u64, text: &str| Segment {
+            start_ms: from,
+            end_ms: to,
+            text: text.into(),
+            no_speech: 0.1,
+        };
+        let speech = [(100, 29_900)];
+        // ans-10: one 0-30,000 ms segment of 13 words, the rest of the answer never decoded.
+        let cut = "Separating storage from compute means you can scale them independently. You keep the";
+        assert!(cut_short(&[seg(0, 30_000, cut)], &speech));
+        // Synthetic voices run 3-3.7 words a second of speech; a slow speaker half that is not cut short.
+        let whole = "word ".repeat(45);
+        assert!(!cut_short(&[seg(0, 30_000, &whole)], &speech));
+        // One segment cut short in a longer clip: the whole transcript has words enough, that segment has not.
+        let speech = [(100, 29_900), (30_200, 60_000)];
+        let long = "word ".repeat(100);
+        assert!(cut_short(&[seg(0, 30_000, cut), seg(30_000, 60_000, &long)], &speech));
+        assert!(!cut_short(
+            &[seg(0, 30_000, &whole), seg(30_000, 60_000, &long)],
+            &speech
+        ));
+        // Too little speech to judge by a word count; markers are not words.
+        assert!(!cut_short(&[seg(0, 3_000, "Right.")], &[(0, 3_000)]));
+        assert!(cut_short(&[seg(0, 5_000, "[BLANK_AUDIO]")], &[(0, 5_000)]));
     }
 
     #[test]
