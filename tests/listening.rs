@@ -784,9 +784,10 @@ const HELD_OUT_TERM_PRECISION: f64 = 0.86;
 const HELD_OUT_FALSE_PER_1000: f64 = 2.0;
 /// The 20 questions through `say` → `transcribe`: measured 0.019 with no repeats (tiny.en).
 const SAY_WER: f64 = 0.03;
-/// The fresh part: FRESH_PLACEHOLDER
-const FRESH_WER: f64 = 1.0;
-const FRESH_TERM_RECALL: f64 = 0.0;
+/// The fresh part (27 clips, measured once with the pair: base hears whole clips): per-clip WERs 0.07-0.23 on the
+/// first 15 answers, denser in jargon than the held-out part. Floors set before the pooled figure was in (README).
+const FRESH_WER: f64 = 0.2;
+const FRESH_TERM_RECALL: f64 = 0.6;
 
 // The listening dev set (tests/listening-set): 50 synthesized clips, 8 voices of 4 kinds, split by clip.
 
