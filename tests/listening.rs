@@ -774,22 +774,24 @@ fn a_model_that_fails_the_known_clip_is_deleted_with_what_to_do_next() {
     assert!(whisper_files(&models).is_empty(), "{:?}", whisper_files(&models));
 }
 
-/// Floors just under the held-out measurements as `transcribe` hears whole clips when both models are
-/// installed (base; README, Listening): WER raw 0.111, corrected 0.103; bank terms P 0.920 R 0.800 (115 said);
-/// 1 false correction in 584 plain words. Decodes are deterministic now (a decoder state per decode), so these
-/// do not move from run to run. (tiny.en alone: 0.134 → 0.125, P 0.902 R 0.722.)
+/// Floors under the held-out measurements as `transcribe` hears whole clips when both models are installed
+/// (base; README, Listening), on clips with repeatable dither (sox -R): WER raw 0.103, corrected 0.097; bank
+/// terms P 0.919 R 0.791 (115 said); 1 false correction in 584 plain words. Decodes are deterministic (a
+/// decoder state per decode), but another CPU may round differently, so the floors keep a margin of about two
+/// term occurrences and 0.01 WER. (tiny.en alone, clips before sox -R: 0.134 → 0.125, P 0.902 R 0.722.)
 const HELD_OUT_WER: f64 = 0.11;
-const HELD_OUT_TERM_RECALL: f64 = 0.78;
-const HELD_OUT_TERM_PRECISION: f64 = 0.90;
+const HELD_OUT_TERM_RECALL: f64 = 0.77;
+const HELD_OUT_TERM_PRECISION: f64 = 0.89;
 /// False corrections per 1,000 plain words: measured 1.71 (the target is 1; not met yet).
 const HELD_OUT_FALSE_PER_1000: f64 = 2.0;
 /// The 20 questions through `say` → `transcribe`: measured 0.017 with no repeats (base; tiny.en 0.019).
 const SAY_WER: f64 = 0.03;
-/// The fresh part (27 clips written after all tuning, measured once with base hearing whole clips): WER raw
-/// 0.154 → corrected 0.143, bank terms P 0.917 R 0.724 (214 said), 1 false correction in 421 plain words. Denser
-/// in jargon than the held-out part; one Piper clip (fresh-19) came back at WER 0.49.
-const FRESH_WER: f64 = 0.15;
-const FRESH_TERM_RECALL: f64 = 0.70;
+/// The fresh part (27 clips written after all tuning, base hearing whole clips, repeatable clips): WER raw
+/// 0.158 → corrected 0.145, bank terms P 0.904 R 0.701 (214 said), 1 false correction in 421 plain words.
+/// Denser in jargon than the held-out part; one Piper clip (fresh-19) came back at WER 0.49. (With sox's
+/// random dither, CI heard other clips: 0.163 → 0.151, R 0.678.)
+const FRESH_WER: f64 = 0.155;
+const FRESH_TERM_RECALL: f64 = 0.68;
 
 // The listening dev set (tests/listening-set): 50 synthesized clips, 8 voices of 4 kinds, split by clip.
 
