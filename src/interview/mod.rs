@@ -462,11 +462,32 @@ impl Interview {
         self.phase == Phase::Asking && self.current.as_ref().is_some_and(|c| c.composable)
     }
 
-    /// The opening question the next topic would get if it started now (the planner is not moved).
-    /// Its skill is what the planner will pick next; its difficulty can still move with the current answer.
+    /// The opening question the next topic would get if it started now (the planner is not moved): the
+    /// bank question of the CV topic when that comes next, else the planner's pick. Its skill is what comes
+    /// next; its difficulty can still move with the current answer.
     pub fn peek_next_topic(&self) -> Option<Arc<Question>> {
         let (mut planner, mut rng) = (self.planner.clone(), self.rng.clone());
-        planner.next_question(&self.bank, &mut rng)
+        match self.experience_due(self.main_topics_before_next()) {
+            Some(exp) => planner.experience_question(&self.bank, exp, &mut rng),
+            None => planner.next_question(&self.bank, &mut rng),
+        }
+    }
+
+    /// Whether the next topic is the one about the candidate's CV (asked in the CV's words, never composed).
+    pub fn next_topic_is_from_cv(&self) -> bool {
+        self.experience_due(self.main_topics_before_next()).is_some()
+    }
+
+    /// Main topics asked once the current line is done (an opening question counts before it is answered).
+    fn main_topics_before_next(&self) -> usize {
+        let done = self.turns.iter().filter(|t| t.kind == TurnKind::Main).count();
+        done + usize::from(self.current.as_ref().is_some_and(|c| c.kind == TurnKind::Main))
+    }
+
+    /// The CV item to ask about when `main_topics` topics have been asked, if the CV topic is due then.
+    fn experience_due(&self, main_topics: usize) -> Option<&crate::profile::Experience> {
+        let exp = self.config.tailoring.as_ref()?.experience.as_ref()?;
+        (main_topics == EXPERIENCE_TOPIC && self.config.questions >= 3).then_some(exp)
     }
 
     /// The follow-up kinds the rules allow in place of the current follow-up (empty for an opening question).
@@ -695,10 +716,7 @@ impl Interview {
     /// on the rubric of the bank question it is about. Not replaced by a composed question.
     fn experience_topic(&mut self) -> Option<Vec<Effect>> {
         let main_topics = self.turns.iter().filter(|t| t.kind == TurnKind::Main).count();
-        let exp = self.config.tailoring.as_ref()?.experience.clone()?;
-        if main_topics != EXPERIENCE_TOPIC || self.config.questions < 3 {
-            return None;
-        }
+        let exp = self.experience_due(main_topics)?.clone();
         let bank_question = self.planner.experience_question(&self.bank, &exp, &mut self.rng)?;
         // Graded on the bank question's rubric; the follow-ups stay with the candidate's own story.
         let mut q = (*bank_question).clone();

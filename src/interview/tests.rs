@@ -621,3 +621,44 @@ fn late_grades_replace_a_turns_grade_without_changing_the_course_and_survive_rep
     assert_eq!(restored.turns(), iv.turns());
     assert_eq!(restored.turns()[2].evaluation.score, 95);
 }
+
+#[test]
+fn the_peeked_next_topic_is_the_cv_topic_when_that_comes_next() {
+    let exp = crate::profile::Experience {
+        term: "Kafka".into(),
+        quote: "Ran Kafka consumers for the payments stream".into(),
+        text: "Your CV mentions Kafka consumers for payments: how did you handle consumer lag?".into(),
+        skills: vec!["streaming".into()],
+        forms: vec!["kafka".into()],
+    };
+    let mut cfg = config(10, Mode::Mock);
+    cfg.tailoring = Some(crate::profile::Tailoring {
+        sources: vec!["CV (cv.md)".into()],
+        terms: vec![],
+        skills: vec![],
+        experience: Some(exp.clone()),
+    });
+    let mut iv = Interview::new(bank(), cfg).unwrap();
+    iv.handle(Event::Start { at_ms: 0 }).unwrap();
+    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    iv.handle(Event::Spoken).unwrap();
+    assert!(iv.next_topic_is_from_cv(), "the second topic is the CV's");
+    let peeked = iv.peek_next_topic().unwrap();
+    assert_eq!(iv.peek_next_topic().unwrap(), peeked, "peeking moves nothing");
+    iv.handle(Event::Answered {
+        answer: Answer::Text("a moderate answer".into()),
+        at_ms: 1,
+    })
+    .unwrap();
+    iv.handle(Event::Graded { evaluation: graded(55) }).unwrap();
+    assert!(iv.next_topic_is_from_cv(), "still next during the follow-up");
+    iv.handle(Event::Composed(Composed::MoveOn)).unwrap();
+    assert_eq!(iv.current_line().unwrap().text, exp.text);
+    assert_eq!(
+        iv.current_question().unwrap().id,
+        peeked.id,
+        "graded on the peeked rubric"
+    );
+    iv.handle(Event::Spoken).unwrap();
+    assert!(!iv.next_topic_is_from_cv(), "the CV topic comes once");
+}

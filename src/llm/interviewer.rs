@@ -387,7 +387,8 @@ impl LlmInterviewer {
 
 impl Composer for LlmInterviewer {
     fn prefetch(&self, iv: &Interview) {
-        if !self.prefetch {
+        // The CV topic is asked in the CV's words: nothing to write ahead for it.
+        if !self.prefetch || iv.next_topic_is_from_cv() {
             return;
         }
         let Some(next) = iv.peek_next_topic() else {
