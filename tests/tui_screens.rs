@@ -124,6 +124,22 @@ fn setup_screen_with_a_cv_and_a_job() {
     assert_eq!(started.tailoring, Some(tailoring));
 }
 
+/// Earlier sessions are read after the first frame; their suggestion appears when it arrives.
+#[test]
+fn the_next_practice_suggestion_arrives_after_the_first_frame() {
+    let bank = bank();
+    let mut app = App::new(Some(SetupForm::new(&bank, &config(), checks(), false)), 10, false);
+    assert!(!render(&app, 120, 36).contains("Next practice"));
+    let actions = app.update(
+        AppEvent::Suggestion(Some("Streaming: 2 sessions below 50".into())),
+        &bank,
+    );
+    assert!(actions.is_empty());
+    let screen = render(&app, 120, 36);
+    assert!(screen.contains("Next practice"), "{screen}");
+    assert!(screen.contains("Streaming: 2 sessions below 50"), "{screen}");
+}
+
 #[test]
 fn setup_keys_change_the_config() {
     let bank = bank();

@@ -22,6 +22,8 @@ pub enum AppEvent {
     Terminate,
     /// A recording played in the review stopped (its question's number), or could not play (why).
     PlayEnded(usize, Option<String>),
+    /// What to practise next, read from earlier sessions after the first frame.
+    Suggestion(Option<String>),
 }
 
 /// Reports from the interview thread.
@@ -384,6 +386,12 @@ impl App {
                 if self.playing == Some(number) {
                     self.playing = None;
                     self.notice = why.or(Some(format!("Q{number}'s recording ended · p plays it again")));
+                }
+                Vec::new()
+            }
+            AppEvent::Suggestion(suggestion) => {
+                if let Some(form) = self.setup.as_mut() {
+                    form.suggestion = suggestion;
                 }
                 Vec::new()
             }

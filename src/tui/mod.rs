@@ -279,10 +279,16 @@ pub fn run_interview(bank: Arc<Bank>, store: Store, start: Start, adapters: Adap
                 crate::doctor::checks(llm.as_ref().map(|l| &l.config)),
                 ear.is_some(),
             );
-            let reports = crate::history::reports(&store, &bank)
-                .map(|(r, _)| r)
-                .unwrap_or_default();
-            form.suggestion = crate::history::build(&bank, &reports, None, None).next_focus;
+            // Earlier sessions are read after the first frame: with many of them it takes a while.
+            let (bank, store, tx) = (Arc::clone(&bank), store.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let reports = crate::history::reports(&store, &bank)
+                    .map(|(r, _)| r)
+                    .unwrap_or_default();
+                let _ = tx.send(AppEvent::Suggestion(
+                    crate::history::build(&bank, &reports, None, None).next_focus,
+                ));
+            });
             form.tailoring_note = config
                 .tailoring
                 .as_ref()
