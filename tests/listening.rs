@@ -950,9 +950,14 @@ fn measure_dev_set(part: &str) -> DevFigures {
                     None => true,
                 })
                 .collect();
+            let t = TermCounts::count(lexicon, &c.reference, &heard.text);
             eprintln!(
-                "   missed: {missed:?}  extra: {heard_terms:?}\n   raw: {}",
-                heard.raw_text
+                "   missed: {missed:?}  extra: {heard_terms:?}\n   raw: {}\n   counts: words {n} errors {:.1} said {} heard {} matched {}",
+                heard.raw_text,
+                wer * n as f64,
+                t.said,
+                t.heard,
+                t.matched
             );
         }
     }

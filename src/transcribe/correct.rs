@@ -33,6 +33,11 @@ fn limit(tier: Tier, common: bool) -> Option<f32> {
     }
 }
 
+/// A function word ("a", "to", "for"), unless it is a capital letter said on its own ("Park A").
+fn is_function(w: &Word) -> bool {
+    !w.letter && crate::grade::signals::is_function_word(&w.core.to_lowercase())
+}
+
 /// Whether a run of recognised words may be rewritten into `term` at all, before any sound is compared.
 /// A single common word never is (people say "park" and "table"); a run of common words only as a
 /// compound ("time stamp" → "timestamp", "back full" → "backfill") and never as the first word with
@@ -40,21 +45,23 @@ fn limit(tier: Tier, common: bool) -> Option<f32> {
 fn may_become(span: &[Word], term: &lexicon::Term) -> bool {
     let term_lower = term.text.to_lowercase();
     // "a big" → "Iceberg", "a key" → "AQE": a run never starts or ends with a function word.
-    let function = |w: &Word| crate::grade::signals::is_function_word(&w.core.to_lowercase());
-    if span.len() > 1 && (function(&span[0]) || function(&span[span.len() - 1])) {
+    if span.len() > 1 && (is_function(&span[0]) || is_function(&span[span.len() - 1])) {
         return false;
     }
     // "new pipelines" is not "pipelines": a run that already says the term keeps its other words.
     if span.len() > 1 && span.iter().any(|w| lexicon::same_stem(w.core, &term.text)) {
         return false;
     }
-    let common = span.iter().all(|w| lexicon::is_common_heard(w.core));
+    let common = span.iter().all(|w| w.common);
     if span.len() == 1 {
         let heard = span[0].core.to_lowercase();
         // "processing" is not "reprocessing", "ID" not "ids": a word inside the term is a different word.
         let inside = term_lower.contains(&heard) || heard.contains(&term_lower);
-        let rare = common && rare_common(span[0].core) && term.tier == Tier::Question && term.jargon && !inside;
-        return (!common || rare) && !lexicon::same_stem(span[0].core, &term.text);
+        let rare = common && rare_common(span[0].core) && term.tier == Tier::Question && term.jargon;
+        return (!common || rare)
+            && !inside
+            && !lexicon::same_stem(span[0].core, &term.text)
+            && !lexicon::derived_from(span[0].core, &term.text);
     }
     if !common {
         return true;
@@ -141,6 +148,10 @@ struct Word<'a> {
     lead: &'a str,
     core: &'a str,
     tail: &'a str,
+    /// Ordinary English (the article "a" and the pronoun "I" included).
+    common: bool,
+    /// A capital letter said on its own mid-sentence ("Park A", "T V T"): a letter, not the article.
+    letter: bool,
 }
 
 fn split_word(w: &str) -> Word<'_> {
@@ -148,10 +159,13 @@ fn split_word(w: &str) -> Word<'_> {
     let end = w
         .rfind(|c: char| c.is_alphanumeric())
         .map_or(start, |i| i + w[i..].chars().next().map_or(1, char::len_utf8));
+    let core = &w[start..end.max(start)];
     Word {
         lead: &w[..start],
-        core: &w[start..end.max(start)],
+        core,
         tail: &w[end.max(start)..],
+        common: lexicon::is_common_heard(core) || (core.len() == 1 && core.chars().all(char::is_alphabetic)),
+        letter: false,
     }
 }
 
@@ -165,7 +179,21 @@ struct Candidate {
 /// The corrected text and what was rewritten. `text` is Whisper's (guarded) output.
 pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
     let raw: Vec<&str> = text.split_whitespace().collect();
-    let words: Vec<Word> = raw.iter().map(|w| split_word(w)).collect();
+    let mut words: Vec<Word> = raw.iter().map(|w| split_word(w)).collect();
+    // Whisper writes the article "a" in lower case mid-sentence; a capital there is a letter said.
+    for i in 1..words.len() {
+        let mid_sentence = !words[i - 1].tail.contains(['.', '?', '!']);
+        let w = &words[i];
+        if mid_sentence
+            && w.lead.is_empty()
+            && w.core.len() == 1
+            && w.core != "I"
+            && w.core.chars().all(|c| c.is_ascii_uppercase())
+        {
+            words[i].letter = true;
+            words[i].common = false;
+        }
+    }
     if lexicon.terms.is_empty() || words.is_empty() {
         return (text.to_string(), Vec::new());
     }
@@ -186,20 +214,22 @@ pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
             // A run never crosses a clause break, never contains a digit or a word that is already a term.
             if span
                 .iter()
-                .any(|w| w.core.is_empty() || (lexicon.knows(w.core) && !lexicon::is_common_heard(w.core)))
+                .any(|w| w.core.is_empty() || (lexicon.knows(w.core) && !w.common))
                 || span[..len - 1].iter().any(|w| !w.tail.is_empty())
                 || span[1..].iter().any(|w| !w.lead.is_empty())
                 || sounds[from..from + len].iter().any(Vec::is_empty)
             {
                 continue;
             }
-            let common = span.iter().all(|w| lexicon::is_common_heard(w.core));
+            let common = span.iter().all(|w| w.common);
             let heard: Vec<char> = sounds[from..from + len].concat();
             let spelled: String = span.iter().map(|w| w.core.to_lowercase()).collect();
             // A compound heard as its parts ("back fill", "life cycle", "re-running") is the term, at any tier.
             let compact: String = spelled.chars().filter(|c| *c != '-').collect();
             if (len > 1 || spelled.contains('-'))
                 && compact.len() >= 6
+                // "for each" is English, foreach code: not from function words alone.
+                && !span.iter().all(is_function)
                 // Not into code-style names: "with column" is English, withColumn code.
                 && let Some(i) = lexicon
                     .spelled(&compact)
@@ -231,10 +261,11 @@ pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
             }
             near.sort_by(|a, b| a.1.total_cmp(&b.1));
             let best = near.first().copied();
-            // The runner-up is the nearest term that is not an inflection of the best one.
+            // The runner-up is the nearest term that is not a form of the best one: the margin keeps a
+            // different term from being chosen, not another ending of the same word.
             let second = best.map_or(f32::MAX, |(b, _)| {
                 near.iter()
-                    .find(|(i, _)| !lexicon::same_stem(&lexicon.terms[*i].text, &lexicon.terms[b].text))
+                    .find(|(i, _)| !lexicon::same_family(&lexicon.terms[*i].text, &lexicon.terms[b].text))
                     .map_or(f32::MAX, |x| x.1)
             });
             let Some((term, d)) = best else { continue };
@@ -359,6 +390,40 @@ mod tests {
         assert_eq!(text, "In Flink you declare it on the stream.", "{fixes:?}");
         let s = "We log the late events and read the log.";
         assert_eq!(correct(s, &l).0, s);
+    }
+
+    #[test]
+    fn the_article_is_english_but_a_capital_letter_mid_sentence_is_a_letter_said() {
+        let l = lexicon(Some("spark-skew-debugging"));
+        let s = "A salted key spreads a hot partition over a few tasks.";
+        assert_eq!(correct(s, &l).0, s);
+        let l = lexicon(Some("mc-why-multi-cloud"));
+        let (text, fixes) = correct("I'd push for open formats like Park A and Iceberg.", &l);
+        assert_eq!(text, "I'd push for open formats like Parquet and Iceberg.", "{fixes:?}");
+    }
+
+    #[test]
+    fn words_made_from_a_term_and_function_word_compounds_stay_english() {
+        let l = lexicon(None);
+        for s in [
+            "A change can invalidate the cache.",
+            "Keep personally identifiable information out of logs.",
+            "For each customer we keep one row.",
+        ] {
+            let (text, fixes) = correct(s, &l);
+            assert_eq!(text, s, "{fixes:?}");
+        }
+    }
+
+    #[test]
+    fn another_ending_of_the_same_term_is_no_rival_for_the_margin() {
+        let l = lexicon(Some("sql-customers-without-orders"));
+        let (text, fixes) = correct("Most optimizeers turn it into an anti join.", &l);
+        assert_eq!(text, "Most optimizers turn it into an anti join.", "{fixes:?}");
+        assert!(lexicon::same_family("optimizers", "optimizes"));
+        assert!(!lexicon::same_family("optimizer", "option"));
+        assert!(lexicon::derived_from("identifiable", "identifier"));
+        assert!(!lexicon::derived_from("optimizeers", "optimizers"));
     }
 
     #[test]

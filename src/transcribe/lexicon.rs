@@ -65,6 +65,34 @@ pub fn same_stem(a: &str, b: &str) -> bool {
     a == b || a.trim_end_matches('e') == b.trim_end_matches('e')
 }
 
+/// The word with its endings stripped one after another ("optimizers" → "optimiz", "optimizes" → "optimiz").
+fn root(word: &str) -> String {
+    let mut w = word.to_lowercase();
+    for _ in 0..2 {
+        let s = stem(&w);
+        if s == w {
+            break;
+        }
+        w = s;
+    }
+    w.trim_end_matches('e').to_string()
+}
+
+/// Whether `word` is another word made from `term` with a derivational ending ("identifiable" from
+/// "identifier", "validation" from "validate"): said on purpose, not a mishearing of the term.
+pub fn derived_from(word: &str, term: &str) -> bool {
+    let w = word.to_lowercase();
+    ["able", "ible", "ation", "ations", "ment", "ments", "ness", "ity", "ive"]
+        .iter()
+        .filter_map(|s| w.strip_suffix(s))
+        .any(|base| base.chars().count() >= 4 && root(base) == root(term))
+}
+
+/// Whether two words are forms of one word ("optimizer", "optimizers", "optimizes", "optimizing").
+pub fn same_family(a: &str, b: &str) -> bool {
+    same_stem(a, b) || root(a) == root(b)
+}
+
 /// How close a term is to the answer: the current question's terms are trusted most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
