@@ -3,7 +3,7 @@
 //! mechanisms), how much expert knowledge of nearby bank topics it shows, and how it hedges.
 
 use crate::embed::cosine;
-use crate::grade::{Analysis, RubricGrader, signals, weighted_score};
+use crate::grade::{Analysis, RubricGrader, guards, signals, weighted_score};
 use crate::interview::{Evaluation, Scores};
 
 /// Bank questions nearest the asked one whose key points stand in for its missing rubric.
@@ -229,36 +229,11 @@ impl FreeFeatures {
     }
 }
 
-/// The caps of the grader's guards that hold without a rubric: instructions to the grader, echoes,
-/// off-topic talk, keyword lists and "I don't know". (Rambling and misconceptions are judged against a
-/// rubric, so they do not apply.)
-fn cap(a: &Analysis) -> f32 {
-    let mut cap = 100.0f32;
-    if a.injection {
-        cap = cap.min(12.0);
-    }
-    if a.echo_only {
-        cap = cap.min(8.0);
-    }
-    if a.off_topic {
-        cap = cap.min(5.0);
-    }
-    if a.salad_share > 0.5 {
-        cap = cap.min(15.0);
-    }
-    if a.idk {
-        cap = cap.min(8.0);
-    }
-    if a.content_words == 0 {
-        cap = cap.min(3.0);
-    }
-    cap
-}
-
 /// Rewrites an evaluation made against another question's rubric with the score from `f`: the
 /// dimensions are kept in proportion, and what that rubric alone could say is dropped.
 pub fn apply(e: &mut Evaluation, a: &Analysis, f: &FreeFeatures) {
-    let score = f.score().min(cap(a));
+    // The guards that need no rubric cap it as they cap a graded answer.
+    let score = f.score().min(guards::rubric_free(a, None).cap);
     let total = weighted_score(&e.scores);
     e.scores = if total > 0.0 {
         Scores::from_array(e.scores.as_array().map(|d| (d * score / total).clamp(0.0, 10.0)))
