@@ -52,6 +52,9 @@ mod tune {
     pub const CONTRAST_CANDIDATE: f32 = 0.40;
     /// Weight of a keyword-list chunk's evidence.
     pub const SALAD_WEIGHT: f32 = 0.25;
+    /// An "I don't know" is a pass only in an answer with fewer content words than this; in a longer one it
+    /// hedges a detail ("I don't remember the exact syntax"). Passes in the tuning part have at most 13.
+    pub const IDK_MAX_CONTENT: usize = 25;
 }
 
 pub struct RubricGrader {
@@ -512,7 +515,7 @@ impl RubricGrader {
             })
             .sum();
         let novelty = novel as f32 / content_words.max(1) as f32;
-        let idk = signals::is_idk(&lower) && content_words < 40;
+        let idk = signals::is_idk(&lower) && content_words < tune::IDK_MAX_CONTENT;
         Analysis {
             coverage,
             relevance,
