@@ -34,6 +34,9 @@ impl Guarded {
 }
 
 const RESTATED: &str = "The answer only restated the question.";
+/// The red flag and cap for an answer about something other than the question.
+pub const OFF_TOPIC: &str = "The answer was about something other than the question.";
+pub const OFF_TOPIC_CAP: f32 = 5.0;
 
 /// The guards that hold with or without a rubric: instructions to the grader, no content, echoes,
 /// off-topic talk, "I don't know" and keyword lists. `coverage` is the share of the rubric the answer
@@ -57,9 +60,8 @@ pub fn rubric_free(a: &Analysis, coverage: Option<f32>) -> Guarded {
         g.cap_at(8.0);
     }
     if a.off_topic {
-        g.red_flags
-            .push("The answer was about something other than the question.".to_string());
-        g.cap_at(5.0);
+        g.red_flags.push(OFF_TOPIC.to_string());
+        g.cap_at(OFF_TOPIC_CAP);
     }
     if a.idk && coverage.is_none_or(|c| c < 0.5) {
         g.missing
