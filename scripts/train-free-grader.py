@@ -60,13 +60,18 @@ def features(f):
 
 
 def guard(r, s):
-    """The caps the grader's guards put on gaming answers (src/grade/mod.rs, guards)."""
+    """The caps the grader's guards put on gaming answers (src/grade/guards.rs, rubric_free, and
+    src/grade/free.rs, off_question)."""
+    f = r["features"]
     cap = 100.0
     if r["injection"]:
         cap = min(cap, 12)
     if r["echo_only"]:
         cap = min(cap, 8)
-    if r["off_topic"]:
+    off_question = (
+        f["evidence"] > 0 and f["on_question"] == 0 and f["answer_to_question"] < 0.3 and f["pool_best"] < 0.45
+    )
+    if r["off_topic"] or off_question:
         cap = min(cap, 5)
     if r["salad_share"] > 0.5:
         cap = min(cap, 15)

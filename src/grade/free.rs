@@ -3,7 +3,7 @@
 //! mechanisms), how much expert knowledge of nearby bank topics it shows, and how it hedges.
 
 use crate::embed::cosine;
-use crate::grade::{Analysis, RubricGrader, signals, weighted_score};
+use crate::grade::{Analysis, RubricGrader, guards, signals, weighted_score};
 use crate::interview::{Evaluation, Scores};
 
 /// Bank questions nearest the asked one whose key points stand in for its missing rubric.
@@ -14,12 +14,19 @@ const POOL_POINT: f32 = 0.6;
 const ON_QUESTION: f32 = 0.35;
 /// Words past this frequency rank (or not in the list at all) count as specific vocabulary.
 const RARE_RANK: usize = 5000;
+/// Below this closeness of the whole answer to the question, and of its best sentences to the nearby bank
+/// topics' key points, an answer with no sentence on the question is about something else (chosen by CV
+/// grouped by question on the tuning part without its rubric and the off-bank tuning set).
+const OFF_QUESTION: f32 = 0.3;
+const OFF_POOL: f32 = 0.45;
 
 /// What an answer shows without a rubric of its own.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct FreeFeatures {
     pub words: f32,
     pub content_words: f32,
+    /// Sentences that are neither echoes of the question nor term lists.
+    pub evidence: f32,
     /// Sentences (not echoes or term lists) that speak to the question.
     pub on_question: f32,
     /// Mean closeness of the answer's evidence sentences to the question.
@@ -137,6 +144,7 @@ impl RubricGrader {
         FreeFeatures {
             words: words.len() as f32,
             content_words: content.len() as f32,
+            evidence: evidence.len() as f32,
             on_question: evidence.iter().filter(|c| c.to_prompt >= ON_QUESTION).count() as f32,
             mean_to_question: evidence.iter().map(|c| c.to_prompt).sum::<f32>() / evidence.len().max(1) as f32,
             rare: rare.len() as f32,
@@ -216,6 +224,16 @@ impl FreeFeatures {
         ]
     }
 
+    /// Talk beside the question: the answer says something, but no sentence speaks to the question, the
+    /// answer as a whole is far from it, and it states nothing of the nearby topics. The borrowed rubric's
+    /// off-topic guard misses this, as it also measures the answer against another question's key points.
+    pub fn off_question(&self) -> bool {
+        self.evidence > 0.0
+            && self.on_question == 0.0
+            && self.answer_to_question < OFF_QUESTION
+            && self.pool_best < OFF_POOL
+    }
+
     /// The 0–100 score the fitted model gives, before the guards' caps.
     pub fn score(&self) -> f32 {
         let m = model();
@@ -229,36 +247,18 @@ impl FreeFeatures {
     }
 }
 
-/// The caps of the grader's guards that hold without a rubric: instructions to the grader, echoes,
-/// off-topic talk, keyword lists and "I don't know". (Rambling and misconceptions are judged against a
-/// rubric, so they do not apply.)
-fn cap(a: &Analysis) -> f32 {
-    let mut cap = 100.0f32;
-    if a.injection {
-        cap = cap.min(12.0);
-    }
-    if a.echo_only {
-        cap = cap.min(8.0);
-    }
-    if a.off_topic {
-        cap = cap.min(5.0);
-    }
-    if a.salad_share > 0.5 {
-        cap = cap.min(15.0);
-    }
-    if a.idk {
-        cap = cap.min(8.0);
-    }
-    if a.content_words == 0 {
-        cap = cap.min(3.0);
-    }
-    cap
-}
-
 /// Rewrites an evaluation made against another question's rubric with the score from `f`: the
 /// dimensions are kept in proportion, and what that rubric alone could say is dropped.
 pub fn apply(e: &mut Evaluation, a: &Analysis, f: &FreeFeatures) {
-    let score = f.score().min(cap(a));
+    // The guards that need no rubric cap it as they cap a graded answer.
+    let mut cap = guards::rubric_free(a, None).cap;
+    if f.off_question() {
+        cap = cap.min(guards::OFF_TOPIC_CAP);
+        if !e.red_flags.iter().any(|r| r == guards::OFF_TOPIC) {
+            e.red_flags.push(guards::OFF_TOPIC.to_string());
+        }
+    }
+    let score = f.score().min(cap);
     let total = weighted_score(&e.scores);
     e.scores = if total > 0.0 {
         Scores::from_array(e.scores.as_array().map(|d| (d * score / total).clamp(0.0, 10.0)))
@@ -318,6 +318,7 @@ mod tests {
             mean_to_question: 0.38,
             answer_to_question: 0.55,
             topic_agreement: 0.4,
+            evidence: 6.0,
             rare: 30.0,
             rare_share: 0.4,
             reasoning: 3.0,
@@ -332,6 +333,14 @@ mod tests {
             specific.score(),
             vague.score()
         );
+        assert!(!specific.off_question() && !vague.off_question());
+        let elsewhere = FreeFeatures {
+            on_question: 0.0,
+            answer_to_question: 0.2,
+            pool_best: 0.35,
+            ..specific.clone()
+        };
+        assert!(elsewhere.off_question());
         let beside = FreeFeatures {
             answer_to_question: 0.15,
             topic_agreement: 0.05,

@@ -6,6 +6,7 @@
 pub mod contrast;
 pub mod delivery;
 pub mod free;
+pub mod guards;
 mod index;
 pub mod signals;
 
@@ -51,6 +52,9 @@ mod tune {
     pub const CONTRAST_CANDIDATE: f32 = 0.40;
     /// Weight of a keyword-list chunk's evidence.
     pub const SALAD_WEIGHT: f32 = 0.25;
+    /// An "I don't know" is a pass only in an answer with fewer content words than this; in a longer one it
+    /// hedges a detail ("I don't remember the exact syntax"). Passes in the tuning part have at most 13.
+    pub const IDK_MAX_CONTENT: usize = 25;
 }
 
 pub struct RubricGrader {
@@ -511,7 +515,7 @@ impl RubricGrader {
             })
             .sum();
         let novelty = novel as f32 / content_words.max(1) as f32;
-        let idk = signals::is_idk(&lower) && content_words < 40;
+        let idk = signals::is_idk(&lower) && content_words < tune::IDK_MAX_CONTENT;
         Analysis {
             coverage,
             relevance,
@@ -768,54 +772,13 @@ impl Combiner {
     }
 }
 
-/// The caps that guard against answers that fool graders (instructions, echoes, off-topic talk, "I don't
-/// know", rambling, keyword lists, misconceptions), with the red flags and notes that explain them.
-fn guards(a: &Analysis, q: &Question, d: &Dimensions) -> (f32, Vec<String>, Vec<String>) {
-    let (cov, rambling) = (d.cov, d.rambling);
-    let mut red_flags = Vec::new();
-    let mut missing = Vec::new();
-    let mut cap = 100.0f32;
-    if a.injection {
-        red_flags.push("Tried to instruct the grader instead of answering the question.".to_string());
-        cap = cap.min(12.0);
-    }
-    if a.content_words == 0 && !a.injection {
-        missing.push("The answer had no content, only filler words.".to_string());
-        cap = cap.min(3.0);
-    } else if !a.idk && (a.echo_only || (a.content_words >= 4 && a.novelty < 0.35 && cov < 0.5)) {
-        missing.push("The answer only restated the question.".to_string());
-        cap = cap.min(8.0);
-    }
-    if a.off_topic {
-        red_flags.push("The answer was about something other than the question.".to_string());
-        cap = cap.min(5.0);
-    }
-    if a.idk && cov < 0.5 {
-        missing.push("Said they did not know; a reasoned guess shows more than a pass.".to_string());
-        cap = cap.min(8.0);
-    }
-    if rambling {
-        cap = cap.min(25.0);
-    }
-    if a.salad_share > 0.5 {
-        red_flags.push("Listed terms without explaining how they work or connect.".to_string());
-        cap = cap.min(15.0);
-    }
-    for &m in &a.misconceptions {
-        red_flags.push(format!("Stated a misconception: \"{}\"", q.misconceptions[m]));
-    }
-    match a.misconceptions.len() {
-        0 => {}
-        1 => cap = cap.min(40.0),
-        _ => cap = cap.min(25.0),
-    }
-    (cap, red_flags, missing)
-}
-
 /// The hand-set formula's score before any cap, and the guards' cap, ignoring contradictions (for training).
 pub fn plain_parts(a: &Analysis, q: &Question, kind: TurnKind) -> (f32, f32) {
     let d = dimensions(a, q, kind, 0.0);
-    (weighted_score(&Scores::from_array(d.scores)), guards(a, q, &d).0)
+    (
+        weighted_score(&Scores::from_array(d.scores)),
+        guards::with_rubric(a, q, d.cov, d.rambling).cap,
+    )
 }
 
 /// Turns measurements into the five scores, the overall score and the written feedback.
@@ -859,7 +822,11 @@ pub fn evaluation_with(a: &Analysis, q: &Question, kind: TurnKind, learned: &Lea
         coverage[c.key_point] = 0.0;
     }
 
-    let (mut cap, mut red_flags, mut missing) = guards(a, q, &shown);
+    let guards::Guarded {
+        mut cap,
+        mut red_flags,
+        mut missing,
+    } = guards::with_rubric(a, q, shown.cov, rambling);
     for c in &contradictions {
         let kp = &q.key_points[c.key_point];
         red_flags.push(format!(

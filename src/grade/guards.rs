@@ -1,0 +1,136 @@
+//! The caps that guard against answers that fool graders, with the red flags and notes that explain them.
+
+use crate::bank::Question;
+use crate::grade::Analysis;
+
+/// A score cap and what explains it: red flags, and notes on what the answer was missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guarded {
+    pub cap: f32,
+    pub red_flags: Vec<String>,
+    pub missing: Vec<String>,
+}
+
+impl Default for Guarded {
+    fn default() -> Self {
+        Self {
+            cap: 100.0,
+            red_flags: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+}
+
+impl Guarded {
+    fn cap_at(&mut self, cap: f32) {
+        self.cap = self.cap.min(cap);
+    }
+
+    fn join(&mut self, other: Guarded) {
+        self.cap_at(other.cap);
+        self.red_flags.extend(other.red_flags);
+        self.missing.extend(other.missing);
+    }
+}
+
+const RESTATED: &str = "The answer only restated the question.";
+/// The red flag and cap for an answer about something other than the question.
+pub const OFF_TOPIC: &str = "The answer was about something other than the question.";
+pub const OFF_TOPIC_CAP: f32 = 5.0;
+
+/// The guards that hold with or without a rubric: instructions to the grader, no content, echoes,
+/// off-topic talk, "I don't know" and keyword lists. `coverage` is the share of the rubric the answer
+/// covered, when there is one: an "I don't know" that still covers half of it was a preface, not a pass.
+pub fn rubric_free(a: &Analysis, coverage: Option<f32>) -> Guarded {
+    let mut g = Guarded::default();
+    if a.injection {
+        g.red_flags
+            .push("Tried to instruct the grader instead of answering the question.".to_string());
+        g.cap_at(12.0);
+    }
+    if a.content_words == 0 {
+        // An instruction to the grader has its own flag; it is not filler.
+        if !a.injection {
+            g.missing
+                .push("The answer had no content, only filler words.".to_string());
+        }
+        g.cap_at(3.0);
+    } else if a.echo_only && !a.idk {
+        g.missing.push(RESTATED.to_string());
+        g.cap_at(8.0);
+    }
+    if a.off_topic {
+        g.red_flags.push(OFF_TOPIC.to_string());
+        g.cap_at(OFF_TOPIC_CAP);
+    }
+    if a.idk && coverage.is_none_or(|c| c < 0.5) {
+        g.missing
+            .push("Said they did not know; a reasoned guess shows more than a pass.".to_string());
+        g.cap_at(8.0);
+    }
+    if a.salad_share > 0.5 {
+        g.red_flags
+            .push("Listed terms without explaining how they work or connect.".to_string());
+        g.cap_at(15.0);
+    }
+    g
+}
+
+/// The guards judged against a rubric: restating the question while covering little of the rubric
+/// (`coverage`), rambling (long and mostly off the rubric, or hedging all the way) and misconceptions.
+pub fn rubric_bound(a: &Analysis, q: &Question, coverage: f32, rambling: bool) -> Guarded {
+    let mut g = Guarded::default();
+    if !a.idk && !a.echo_only && a.content_words >= 4 && a.novelty < 0.35 && coverage < 0.5 {
+        g.missing.push(RESTATED.to_string());
+        g.cap_at(8.0);
+    }
+    if rambling {
+        g.cap_at(25.0);
+    }
+    for &m in &a.misconceptions {
+        g.red_flags
+            .push(format!("Stated a misconception: \"{}\"", q.misconceptions[m]));
+    }
+    match a.misconceptions.len() {
+        0 => {}
+        1 => g.cap_at(40.0),
+        _ => g.cap_at(25.0),
+    }
+    g
+}
+
+/// Every guard, for an answer graded against its rubric.
+pub fn with_rubric(a: &Analysis, q: &Question, coverage: f32, rambling: bool) -> Guarded {
+    let mut g = rubric_free(a, Some(coverage));
+    g.join(rubric_bound(a, q, coverage, rambling));
+    g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i_dont_know_is_excused_only_by_covering_the_rubric() {
+        let a = Analysis {
+            idk: true,
+            content_words: 12,
+            ..Default::default()
+        };
+        assert_eq!(rubric_free(&a, None).cap, 8.0);
+        assert_eq!(rubric_free(&a, Some(0.2)).cap, 8.0);
+        assert_eq!(rubric_free(&a, Some(0.6)).cap, 100.0);
+    }
+
+    #[test]
+    fn an_instruction_with_nothing_else_is_capped_as_no_content_without_the_filler_note() {
+        let a = Analysis {
+            injection: true,
+            ..Default::default()
+        };
+        let g = rubric_free(&a, None);
+        assert_eq!(g.cap, 3.0);
+        assert_eq!(g.red_flags.len(), 1);
+        assert!(g.missing.is_empty());
+    }
+}
