@@ -586,6 +586,32 @@ fn a_correct_merge_answer_states_no_wrong_version() {
     assert!(e.score >= 70, "{}", e.score);
 }
 
+/// A fragment states no claim: the strong tuning answer that opens "Recursive CTE." is not flagged as
+/// stating a wrong version (it was, and capped at 25).
+#[test]
+fn a_fragment_states_no_wrong_version() {
+    let a = Graded {
+        question: "sql-recursive-cte".into(),
+        kind: "strong".into(),
+        grade: 88.0,
+        text: "Recursive CTE. Anchor: employees whose manager id is the given manager, depth one. Recursive part: \
+               join employees to the CTE where the employee's manager id equals a CTE row's employee id, depth plus \
+               one. Union all, and it iterates until no new rows come back. I'd guard against cycles in dirty data \
+               with a depth limit or a visited path, and make sure manager id is indexed. If it's hit constantly on \
+               a big org, precompute a closure table."
+            .into(),
+        wrong_claim: None,
+    };
+    let e = grade_bank(&a);
+    assert!(
+        e.red_flags.iter().all(|f| !f.starts_with("Stated a wrong version")),
+        "{} {:?}",
+        e.score,
+        e.red_flags
+    );
+    assert!(e.score >= 60, "{}", e.score);
+}
+
 /// `GRADER_EVAL_FREE_DUMP=FILE`: what the grader measures without a rubric, for every answer of the off-bank
 /// tuning set (tests/offbank-tuning) and of the tuning part graded as if the bank did not hold its question
 /// (one JSON line each), for scripts/train-free-grader.py. Never the held-out sets.

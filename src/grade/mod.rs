@@ -66,6 +66,9 @@ pub struct RubricGrader {
     rubric_tokens: std::sync::Mutex<std::collections::HashMap<usize, Arc<Tokens>>>,
 }
 
+/// Fewest words a sentence needs to state a claim (a wrong version of a key point) at all.
+const MIN_CLAIM_WORDS: usize = 3;
+
 /// How one chunk of an answer compares with each text of the rubric (cosine similarities).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ChunkMatch {
@@ -411,7 +414,9 @@ impl RubricGrader {
             evidence += 1;
             // Contrast claims belong to their own question: they only count when its rubric applies.
             let own_rubric = topic_match.is_none_or(|m| m >= CLOSE_RUBRIC);
-            if own_rubric && !c.salad && !contrast::refutes(&c.text.to_lowercase()) {
+            // A claim needs a subject and what is said of it: a fragment ("Recursive CTE.") states nothing wrong.
+            let claims_something = c.words.len() >= MIN_CLAIM_WORDS;
+            if own_rubric && claims_something && !c.salad && !contrast::refutes(&c.text.to_lowercase()) {
                 let answer = &claims[ci];
                 let mut context = answer.clone();
                 for n in [ci.wrapping_sub(1), ci + 1] {
