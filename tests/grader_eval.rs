@@ -577,14 +577,19 @@ fn a_correct_merge_answer_states_no_wrong_version() {
         wrong_claim: None,
     };
     assert!(a.text.contains("the big one is duplicate keys in the source"));
-    let e = grade_bank(&a);
+    assert_states_no_wrong_version(&a, 70);
+}
+
+/// The answer is graded with no "wrong version" red flag and at least `min_score`.
+fn assert_states_no_wrong_version(a: &Graded, min_score: u8) {
+    let e = grade_bank(a);
     assert!(
         e.red_flags.iter().all(|f| !f.starts_with("Stated a wrong version")),
         "{} {:?}",
         e.score,
         e.red_flags
     );
-    assert!(e.score >= 70, "{}", e.score);
+    assert!(e.score >= min_score, "{}", e.score);
 }
 
 /// A fragment states no claim: the strong tuning answer that opens "Recursive CTE." is not flagged as
@@ -603,14 +608,7 @@ fn a_fragment_states_no_wrong_version() {
             .into(),
         wrong_claim: None,
     };
-    let e = grade_bank(&a);
-    assert!(
-        e.red_flags.iter().all(|f| !f.starts_with("Stated a wrong version")),
-        "{} {:?}",
-        e.score,
-        e.red_flags
-    );
-    assert!(e.score >= 60, "{}", e.score);
+    assert_states_no_wrong_version(&a, 60);
 }
 
 /// `GRADER_EVAL_FREE_DUMP=FILE`: what the grader measures without a rubric, for every answer of the off-bank

@@ -250,15 +250,18 @@ impl FreeFeatures {
 /// Rewrites an evaluation made against another question's rubric with the score from `f`: the
 /// dimensions are kept in proportion, and what that rubric alone could say is dropped.
 pub fn apply(e: &mut Evaluation, a: &Analysis, f: &FreeFeatures) {
-    // The guards that need no rubric cap it as they cap a graded answer.
-    let mut cap = guards::rubric_free(a, None).cap;
+    // The guards that need no rubric cap it as they cap a graded answer (their flags are already in `e`,
+    // from grading against the borrowed rubric), and talk beside the question is off topic here too.
+    let mut guarded = guards::rubric_free(a, None);
     if f.off_question() {
-        cap = cap.min(guards::OFF_TOPIC_CAP);
-        if !e.red_flags.iter().any(|r| r == guards::OFF_TOPIC) {
-            e.red_flags.push(guards::OFF_TOPIC.to_string());
+        guarded.off_topic();
+    }
+    for flag in guarded.red_flags {
+        if !e.red_flags.contains(&flag) {
+            e.red_flags.push(flag);
         }
     }
-    let score = f.score().min(cap);
+    let score = f.score().min(guarded.cap);
     let total = weighted_score(&e.scores);
     e.scores = if total > 0.0 {
         Scores::from_array(e.scores.as_array().map(|d| (d * score / total).clamp(0.0, 10.0)))

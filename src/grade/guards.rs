@@ -26,6 +26,14 @@ impl Guarded {
         self.cap = self.cap.min(cap);
     }
 
+    /// Talk about something other than the question: capped, with its red flag once.
+    pub fn off_topic(&mut self) {
+        if !self.red_flags.iter().any(|r| r == OFF_TOPIC) {
+            self.red_flags.push(OFF_TOPIC.to_string());
+        }
+        self.cap_at(OFF_TOPIC_CAP);
+    }
+
     fn join(&mut self, other: Guarded) {
         self.cap_at(other.cap);
         self.red_flags.extend(other.red_flags);
@@ -34,9 +42,8 @@ impl Guarded {
 }
 
 const RESTATED: &str = "The answer only restated the question.";
-/// The red flag and cap for an answer about something other than the question.
-pub const OFF_TOPIC: &str = "The answer was about something other than the question.";
-pub const OFF_TOPIC_CAP: f32 = 5.0;
+const OFF_TOPIC: &str = "The answer was about something other than the question.";
+const OFF_TOPIC_CAP: f32 = 5.0;
 
 /// The guards that hold with or without a rubric: instructions to the grader, no content, echoes,
 /// off-topic talk, "I don't know" and keyword lists. `coverage` is the share of the rubric the answer
@@ -60,8 +67,7 @@ pub fn rubric_free(a: &Analysis, coverage: Option<f32>) -> Guarded {
         g.cap_at(8.0);
     }
     if a.off_topic {
-        g.red_flags.push(OFF_TOPIC.to_string());
-        g.cap_at(OFF_TOPIC_CAP);
+        g.off_topic();
     }
     if a.idk && coverage.is_none_or(|c| c < 0.5) {
         g.missing

@@ -55,6 +55,8 @@ mod tune {
     /// An "I don't know" is a pass only in an answer with fewer content words than this; in a longer one it
     /// hedges a detail ("I don't remember the exact syntax"). Passes in the tuning part have at most 13.
     pub const IDK_MAX_CONTENT: usize = 25;
+    /// Fewest words a sentence needs to state a claim (a wrong version of a key point) at all.
+    pub const MIN_CLAIM_WORDS: usize = 3;
 }
 
 pub struct RubricGrader {
@@ -65,9 +67,6 @@ pub struct RubricGrader {
     /// sentence first comes close to one of them.
     rubric_tokens: std::sync::Mutex<std::collections::HashMap<usize, Arc<Tokens>>>,
 }
-
-/// Fewest words a sentence needs to state a claim (a wrong version of a key point) at all.
-const MIN_CLAIM_WORDS: usize = 3;
 
 /// How one chunk of an answer compares with each text of the rubric (cosine similarities).
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -415,7 +414,7 @@ impl RubricGrader {
             // Contrast claims belong to their own question: they only count when its rubric applies.
             let own_rubric = topic_match.is_none_or(|m| m >= CLOSE_RUBRIC);
             // A claim needs a subject and what is said of it: a fragment ("Recursive CTE.") states nothing wrong.
-            let claims_something = c.words.len() >= MIN_CLAIM_WORDS;
+            let claims_something = c.words.len() >= tune::MIN_CLAIM_WORDS;
             if own_rubric && claims_something && !c.salad && !contrast::refutes(&c.text.to_lowercase()) {
                 let answer = &claims[ci];
                 let mut context = answer.clone();

@@ -125,13 +125,6 @@ impl Pair {
     pub fn into_parts(self) -> (Box<dyn Transcriber>, Option<Box<dyn Transcriber>>) {
         (self.quick, self.accurate.and_then(Accurate::ready))
     }
-
-    pub fn from_parts(quick: Box<dyn Transcriber>, accurate: Option<Box<dyn Transcriber>>) -> Self {
-        match accurate {
-            Some(a) => Self::new(quick, a),
-            None => Self::single(quick),
-        }
-    }
 }
 
 /// A whole clip has nobody waiting on a turn: the accurate model hears it.
