@@ -60,7 +60,17 @@ impl RubricGrader {
     /// Measures an answer to `question` that has no rubric of its own; `analysis` is the grader's
     /// analysis against the nearest bank question (for its chunks, echoes and surface signals).
     pub fn free_features(&self, question: &str, answer: &str, a: &Analysis, except: Option<&str>) -> FreeFeatures {
-        let qv = self.embedder.embed_one(question);
+        self.free_features_with(&self.embedder.embed_one(question), answer, a, except)
+    }
+
+    /// [`Self::free_features`] with the question already embedded (`qv`).
+    pub(super) fn free_features_with(
+        &self,
+        qv: &[f32],
+        answer: &str,
+        a: &Analysis,
+        except: Option<&str>,
+    ) -> FreeFeatures {
         let mut near: Vec<(usize, f32)> = self
             .bank
             .questions
@@ -68,7 +78,7 @@ impl RubricGrader {
             .zip(&self.index.rows)
             .enumerate()
             .filter(|(_, (q, _))| except.is_none_or(|e| q.id != e))
-            .map(|(i, (_, r))| (i, cosine(&qv, self.index.vector(r.question))))
+            .map(|(i, (_, r))| (i, cosine(qv, self.index.vector(r.question))))
             .collect();
         near.sort_by(|x, y| y.1.total_cmp(&x.1));
         near.truncate(POOL_QUESTIONS);
@@ -105,7 +115,7 @@ impl RubricGrader {
         }
         let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
         mean.iter_mut().for_each(|x| *x /= norm);
-        let answer_to_question = if vecs.is_empty() { 0.0 } else { cosine(&mean, &qv) };
+        let answer_to_question = if vecs.is_empty() { 0.0 } else { cosine(&mean, qv) };
         let topic_agreement = if vecs.is_empty() {
             0.0
         } else {
@@ -116,7 +126,7 @@ impl RubricGrader {
                 .filter(|(q, _)| except.is_none_or(|e| q.id != e))
                 .map(|(_, r)| self.index.vector(r.question))
                 .max_by(|x, y| cosine(&mean, x).total_cmp(&cosine(&mean, y)))
-                .map_or(0.0, |v| cosine(v, &qv))
+                .map_or(0.0, |v| cosine(v, qv))
         };
         let pool_points = best.iter().filter(|s| **s >= POOL_POINT).count() as f32;
         best.sort_by(|x, y| y.total_cmp(x));
