@@ -864,6 +864,8 @@ fn dev_clips(part: &str) -> Vec<DevClip> {
         .clip
         .iter()
         .filter(|c| c.part == part)
+        // LISTENING_CLIPS=ans-01,ans-02 (development): only these clips of the part.
+        .filter(|c| std::env::var("LISTENING_CLIPS").map_or(true, |ids| ids.split(',').any(|id| id == c.id)))
         .map(|c| DevClip {
             id: c.id.clone(),
             voice: c.voice.clone(),
@@ -931,7 +933,10 @@ fn measure_dev_set(part: &str) -> DevFigures {
         let fixes: Vec<String> = heard
             .corrections
             .iter()
-            .map(|x| format!("{} → {}", x.heard, x.term))
+            .map(|x| {
+                let tier = lexicon.terms.iter().find(|t| t.text == x.term).map(|t| t.tier);
+                format!("{} → {} ({:.2} {tier:?})", x.heard, x.term, x.distance)
+            })
             .collect();
         eprintln!(
             "{} {:22} WER raw {raw_wer:.3} corrected {wer:.3}  {}",
@@ -997,7 +1002,12 @@ fn heard_cached(
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     vocabulary.prompt.hash(&mut h);
-    let dir = c.wav.parent().unwrap().join("raw").join(model);
+    // Beam search (DATAREADY_WHISPER_BEAM) hears other text: cached apart from greedy's.
+    let model = match std::env::var("DATAREADY_WHISPER_BEAM") {
+        Ok(n) => format!("{model}-beam{n}"),
+        Err(_) => model.to_string(),
+    };
+    let dir = c.wav.parent().unwrap().join("raw").join(&model);
     let cached = dir.join(format!("{}-{:016x}.txt", c.id, h.finish()));
     if std::env::var("LISTENING_REUSE_RAW").is_ok_and(|v| v == "1")
         && let Ok(raw) = std::fs::read_to_string(&cached)
@@ -1323,5 +1333,71 @@ fn dev_set_live() {
         pct(&mut silence_ms, 0.5),
         pct(&mut silence_ms, 0.9),
         pct(&mut silence_ms, 1.0),
+    );
+}
+
+/// False rewrites of plain English (text level, no audio): `scripts/plain-corpus` writes about 60,000 words of
+/// prose from files on every Debian machine here (licences, READMEs, vim's user manual) in Whisper's style; it
+/// is cut into passages of about 100 words and passage k is corrected under the lexicon of the bank's question
+/// 4k (every 4th question, in turn), as if a candidate had said it in answer. The text is correct English, so
+/// every rewrite is false. Prints each one and the rate per 1,000 words (`PLAIN_CORPUS` = another file).
+#[test]
+#[ignore = "development: scripts/plain-corpus; cargo test --release --test listening plain_text_false_rewrites -- --ignored --nocapture"]
+fn plain_text_false_rewrites() {
+    use dataready::transcribe::Vocabulary;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = std::env::var("PLAIN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target/plain-corpus.txt"));
+    if !path.exists() {
+        let status = Command::new(root.join("scripts/plain-corpus"))
+            .arg(&path)
+            .status()
+            .expect("scripts/plain-corpus");
+        assert!(status.success());
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let bank = dataready::bank::Bank::builtin().unwrap();
+    let questions: Vec<_> = bank.questions.iter().step_by(4).collect();
+    let mut passages: Vec<String> = vec![String::new()];
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        if ref_words(passages.last().unwrap()) >= 100 {
+            passages.push(String::new());
+        }
+        let p = passages.last_mut().unwrap();
+        p.push_str(line.trim());
+        p.push(' ');
+    }
+    let mut vocabularies: std::collections::HashMap<usize, Vocabulary> = Default::default();
+    let (mut words, mut rewrites) = (0usize, 0usize);
+    let mut heard: std::collections::BTreeMap<String, usize> = Default::default();
+    let t = std::time::Instant::now();
+    for (k, p) in passages.iter().enumerate() {
+        let qi = k % questions.len();
+        let q = questions[qi];
+        let vocabulary = vocabularies
+            .entry(qi)
+            .or_insert_with(|| Vocabulary::for_question(&bank, q));
+        words += ref_words(p);
+        let (_, fixes) = vocabulary.correct(p.trim());
+        for x in &fixes {
+            rewrites += 1;
+            *heard.entry(format!("{} → {}", x.heard, x.term)).or_default() += 1;
+            let tier = vocabulary
+                .lexicon
+                .as_ref()
+                .and_then(|l| l.terms.iter().find(|t| t.text == x.term))
+                .map(|t| t.tier);
+            eprintln!("{:40} {} → {} ({:.2}, {tier:?})", q.id, x.heard, x.term, x.distance);
+        }
+    }
+    eprintln!(
+        "plain text: {words} words in {} passages under {} questions' lexicons: {rewrites} rewrites ({:.2} per 1,000 words), \
+         {} distinct; {:.1} s",
+        passages.len(),
+        questions.len(),
+        rewrites as f64 * 1000.0 / words.max(1) as f64,
+        heard.len(),
+        t.elapsed().as_secs_f64()
     );
 }

@@ -22,14 +22,19 @@ const MAX_SPAN: usize = 3;
 const MARGIN: f32 = 0.06;
 
 /// Largest phonetic distance accepted for a term of this tier; `common`: every word of the run is
-/// common English (then only the question's own terms may replace it, and more strictly).
-fn limit(tier: Tier, common: bool) -> Option<f32> {
-    match (tier, common) {
-        (Tier::Question, false) => Some(0.34),
-        (Tier::Question, true) => Some(0.2),
-        (Tier::Skill, false) => Some(0.26),
-        (Tier::Bank, false) => Some(0.2),
-        (_, true) => None,
+/// common English (then only the question's own terms may replace it, and more strictly); `single`: the run is
+/// one word. Whisper breaks jargon it does not know into several words ("idane potent", "item potent"), so a
+/// run of them that sounds like a term is good evidence; one uncommon word is more often a name or a rare
+/// word spelled right ("Licensor", "Tcl", "mitigate"), so outside the question it must sound nearly the same.
+fn limit(tier: Tier, common: bool, single: bool) -> Option<f32> {
+    match (tier, common, single) {
+        (Tier::Question, false, _) => Some(0.34),
+        (Tier::Question, true, _) => Some(0.2),
+        (Tier::Skill, false, false) => Some(0.26),
+        (Tier::Skill, false, true) => Some(0.2),
+        (Tier::Bank, false, false) => Some(0.2),
+        (Tier::Bank, false, true) => Some(0.1),
+        (_, true, _) => None,
     }
 }
 
@@ -224,16 +229,21 @@ pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
             let common = span.iter().all(|w| w.common);
             let heard: Vec<char> = sounds[from..from + len].concat();
             let spelled: String = span.iter().map(|w| w.core.to_lowercase()).collect();
-            // A compound heard as its parts ("back fill", "life cycle", "re-running") is the term, at any tier.
+            // A compound heard as its parts ("back fill", "life cycle", "re-running") is the term when the
+            // question or its skill talks about it. Not from the rest of the bank: English writes "white space",
+            // "file system", "check out" as two words as often as one, and so does a candidate.
             let compact: String = spelled.chars().filter(|c| *c != '-').collect();
             if (len > 1 || spelled.contains('-'))
                 && compact.len() >= 6
                 // "for each" is English, foreach code: not from function words alone.
                 && !span.iter().all(is_function)
                 // Not into code-style names: "with column" is English, withColumn code.
-                && let Some(i) = lexicon
-                    .spelled(&compact)
-                    .filter(|&i| lexicon.terms[i].jargon && !lexicon.terms[i].text.chars().any(char::is_uppercase))
+                && let Some(i) = lexicon.spelled(&compact).filter(|&i| {
+                    let t = &lexicon.terms[i];
+                    // One word with a prefix hyphened ("re-running", "pre-aggregate") is the term at any tier.
+                    let prefixed = len == 1 && spelled.split('-').next().is_some_and(|p| p.len() <= 3);
+                    t.jargon && (t.tier >= Tier::Skill || prefixed) && !t.text.chars().any(char::is_uppercase)
+                })
             {
                 candidates.push(Candidate {
                     from,
@@ -270,7 +280,9 @@ pub fn correct(text: &str, lexicon: &Lexicon) -> (String, Vec<Correction>) {
             });
             let Some((term, d)) = best else { continue };
             let t = &lexicon.terms[term];
-            let Some(max) = limit(t.tier, common) else { continue };
+            let Some(max) = limit(t.tier, common, len == 1) else {
+                continue;
+            };
             if !may_become(span, t) {
                 continue;
             }
@@ -371,10 +383,30 @@ mod tests {
     }
 
     #[test]
-    fn compounds_heard_as_parts_and_spelled_letters_are_corrected() {
+    fn one_uncommon_word_from_outside_the_question_must_sound_nearly_the_same() {
         let l = lexicon(None);
+        for s in [
+            "The Licensor may mitigate the risk.",
+            "Tcl scripts fetch files over FTP.",
+            "Nettle is a small library.",
+        ] {
+            let (text, fixes) = correct(s, &l);
+            assert_eq!(text, s, "{fixes:?}");
+        }
+        // Several words that sound like a term are still the term: Whisper breaks jargon it does not know apart.
+        let (text, fixes) = correct("The job is idane potent.", &l);
+        assert_eq!(text, "The job is idempotent.", "{fixes:?}");
+    }
+
+    #[test]
+    fn compounds_heard_as_parts_and_spelled_letters_are_corrected() {
+        let l = lexicon(Some("cost-bill-spike-investigation"));
         let (text, fixes) = correct("We back fill it and check the life cycle rules.", &l);
         assert_eq!(text, "We backfill it and check the lifecycle rules.", "{fixes:?}");
+        // The rest of the bank's compounds stay as English writes them.
+        let s = "Trailing white space is kept, and we check out the file system.";
+        assert_eq!(correct(s, &l).0, s);
+        let l = lexicon(None);
         let (text, fixes) = correct("Models in T-BT are tested.", &l);
         assert_eq!(text, "Models in dbt are tested.", "{fixes:?}");
         // Code-style names are not made from English words, and a run that says the term keeps its words.

@@ -121,6 +121,21 @@ impl Whisper {
     }
 }
 
+/// Greedy decoding; `DATAREADY_WHISPER_BEAM=N` (development: measuring beam search against greedy) decodes the
+/// base model with a beam of N instead.
+fn sampling(model: &str) -> SamplingStrategy {
+    match std::env::var("DATAREADY_WHISPER_BEAM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(beam_size) if beam_size > 1 && model.starts_with("base") => SamplingStrategy::BeamSearch {
+            beam_size,
+            patience: -1.0,
+        },
+        _ => SamplingStrategy::Greedy { best_of: 1 },
+    }
+}
+
 /// How one decode is run: the first try, and the fallbacks when its text loops.
 #[derive(Clone, Copy)]
 struct Decode {
@@ -165,7 +180,7 @@ impl Whisper {
         prompt: &str,
         how: Decode,
     ) -> Result<Vec<Segment>, TranscribeError> {
-        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let mut p = FullParams::new(sampling(&self.name));
         p.set_n_threads(if self.abort.is_some() {
             (self.threads - 1).max(1)
         } else {
