@@ -23,6 +23,28 @@ fn config(questions: usize, mode: Mode) -> Config {
     }
 }
 
+/// A new interview with `cfg`, started and on its first question.
+fn begun(cfg: Config) -> Interview {
+    let mut iv = Interview::new(bank(), cfg).unwrap();
+    iv.handle(Event::Start { at_ms: 0 }).unwrap();
+    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    iv
+}
+
+/// Peeks at the next topic (twice: peeking moves nothing), then answers the spoken question moderately;
+/// returns what was peeked.
+fn peek_then_answer_moderately(iv: &mut Interview) -> Arc<crate::bank::Question> {
+    let peeked = iv.peek_next_topic().unwrap();
+    assert_eq!(iv.peek_next_topic().unwrap(), peeked, "peeking moves nothing");
+    iv.handle(Event::Answered {
+        answer: Answer::Text("a moderate answer".into()),
+        at_ms: 1,
+    })
+    .unwrap();
+    iv.handle(Event::Graded { evaluation: graded(55) }).unwrap();
+    peeked
+}
+
 fn graded(score: u8) -> Evaluation {
     Evaluation {
         scores: Scores::from_array([score as f32 / 10.0; 5]),
@@ -106,9 +128,7 @@ fn a_whole_interview_asks_the_configured_number_of_questions() {
 
 #[test]
 fn follow_ups_follow_the_answer_quality() {
-    let mut iv = Interview::new(bank(), config(10, Mode::Practice)).unwrap();
-    iv.handle(Event::Start { at_ms: 0 }).unwrap();
-    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let mut iv = begun(config(10, Mode::Practice));
     let answer = |iv: &mut Interview, score| {
         iv.handle(Event::Spoken).unwrap();
         iv.handle(Event::Answered {
@@ -139,9 +159,7 @@ fn follow_ups_follow_the_answer_quality() {
 
 #[test]
 fn empty_and_whitespace_answers_are_no_answer_and_the_interview_goes_on() {
-    let mut iv = Interview::new(bank(), config(3, Mode::Mock)).unwrap();
-    iv.handle(Event::Start { at_ms: 0 }).unwrap();
-    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let mut iv = begun(config(3, Mode::Mock));
     iv.handle(Event::Spoken).unwrap();
     let effects = iv
         .handle(Event::Answered {
@@ -278,9 +296,7 @@ fn run_composed(iv: &mut Interview, scores: &[u8]) -> Vec<Effect> {
 
 #[test]
 fn composed_questions_replace_the_bank_line_and_are_journaled() {
-    let mut iv = Interview::new(bank(), config(10, Mode::Mock)).unwrap();
-    iv.handle(Event::Start { at_ms: 0 }).unwrap();
-    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let mut iv = begun(config(10, Mode::Mock));
     let seed = Arc::clone(iv.current_question().unwrap());
     assert!(iv.composable());
     let effects = iv
@@ -324,9 +340,7 @@ fn composed_questions_replace_the_bank_line_and_are_journaled() {
 
 #[test]
 fn composed_lines_that_break_the_rules_are_rejected_without_change() {
-    let mut iv = Interview::new(bank(), config(10, Mode::Mock)).unwrap();
-    iv.handle(Event::Start { at_ms: 0 }).unwrap();
-    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let mut iv = begun(config(10, Mode::Mock));
     let seed = Arc::clone(iv.current_question().unwrap());
     let line = iv.current_line().unwrap().clone();
     let mut other_skill = written(&seed, 1);
@@ -404,19 +418,10 @@ fn composed_lines_that_break_the_rules_are_rejected_without_change() {
 
 #[test]
 fn peeking_at_the_next_topic_changes_nothing_and_predicts_it() {
-    let mut iv = Interview::new(bank(), config(10, Mode::Mock)).unwrap();
-    iv.handle(Event::Start { at_ms: 0 }).unwrap();
-    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let mut iv = begun(config(10, Mode::Mock));
     iv.handle(Event::Spoken).unwrap();
-    let peeked = iv.peek_next_topic().unwrap();
-    assert_eq!(iv.peek_next_topic().unwrap(), peeked, "peeking moves nothing");
-    iv.handle(Event::Answered {
-        answer: Answer::Text("a moderate answer".into()),
-        at_ms: 1,
-    })
-    .unwrap();
     // A moderate answer keeps the level, so the prediction holds through the follow-up.
-    iv.handle(Event::Graded { evaluation: graded(55) }).unwrap();
+    let peeked = peek_then_answer_moderately(&mut iv);
     assert_eq!(iv.current_line().unwrap().kind, TurnKind::Example);
     iv.handle(Event::Composed(Composed::MoveOn)).unwrap();
     assert_eq!(iv.current_question().unwrap(), &peeked);
@@ -638,19 +643,10 @@ fn the_peeked_next_topic_is_the_cv_topic_when_that_comes_next() {
         skills: vec![],
         experience: Some(exp.clone()),
     });
-    let mut iv = Interview::new(bank(), cfg).unwrap();
-    iv.handle(Event::Start { at_ms: 0 }).unwrap();
-    iv.handle(Event::Begin { at_ms: 0 }).unwrap();
+    let mut iv = begun(cfg);
     iv.handle(Event::Spoken).unwrap();
     assert!(iv.next_topic_is_from_cv(), "the second topic is the CV's");
-    let peeked = iv.peek_next_topic().unwrap();
-    assert_eq!(iv.peek_next_topic().unwrap(), peeked, "peeking moves nothing");
-    iv.handle(Event::Answered {
-        answer: Answer::Text("a moderate answer".into()),
-        at_ms: 1,
-    })
-    .unwrap();
-    iv.handle(Event::Graded { evaluation: graded(55) }).unwrap();
+    let peeked = peek_then_answer_moderately(&mut iv);
     assert!(iv.next_topic_is_from_cv(), "still next during the follow-up");
     iv.handle(Event::Composed(Composed::MoveOn)).unwrap();
     assert_eq!(iv.current_line().unwrap().text, exp.text);

@@ -355,6 +355,14 @@ mod tests {
         Lexicon::new(&bank, q.as_deref())
     }
 
+    /// Each sentence comes back as it was said.
+    fn assert_kept(sentences: &[&str], l: &Lexicon) {
+        for &s in sentences {
+            let (text, fixes) = correct(s, l);
+            assert_eq!(text, s, "{fixes:?}");
+        }
+    }
+
     #[test]
     fn sound_alike_runs_become_the_questions_terms() {
         let l = lexicon(Some("etl-backfill-no-double-count"));
@@ -371,28 +379,28 @@ mod tests {
     #[test]
     fn common_english_words_are_never_rewritten_by_the_bank_wide_vocabulary() {
         let l = lexicon(None);
-        for s in [
-            "We walked in the park and had lunch by the river, then took the train home.",
-            "It seemed absurd to emerge from the calf shed at dawn with a watering can.",
-            "My sister bought a new phone, a small table and some bread for the weekend.",
-            "The market was busy, so we parked near the bridge and walked for an hour.",
-        ] {
-            let (text, fixes) = correct(s, &l);
-            assert_eq!(text, s, "{fixes:?}");
-        }
+        assert_kept(
+            &[
+                "We walked in the park and had lunch by the river, then took the train home.",
+                "It seemed absurd to emerge from the calf shed at dawn with a watering can.",
+                "My sister bought a new phone, a small table and some bread for the weekend.",
+                "The market was busy, so we parked near the bridge and walked for an hour.",
+            ],
+            &l,
+        );
     }
 
     #[test]
     fn one_uncommon_word_from_outside_the_question_must_sound_nearly_the_same() {
         let l = lexicon(None);
-        for s in [
-            "The Licensor may mitigate the risk.",
-            "Tcl scripts fetch files over FTP.",
-            "Nettle is a small library.",
-        ] {
-            let (text, fixes) = correct(s, &l);
-            assert_eq!(text, s, "{fixes:?}");
-        }
+        assert_kept(
+            &[
+                "The Licensor may mitigate the risk.",
+                "Tcl scripts fetch files over FTP.",
+                "Nettle is a small library.",
+            ],
+            &l,
+        );
         // Several words that sound like a term are still the term: Whisper breaks jargon it does not know apart.
         let (text, fixes) = correct("The job is idane potent.", &l);
         assert_eq!(text, "The job is idempotent.", "{fixes:?}");
@@ -410,9 +418,10 @@ mod tests {
         let (text, fixes) = correct("Models in T-BT are tested.", &l);
         assert_eq!(text, "Models in dbt are tested.", "{fixes:?}");
         // Code-style names are not made from English words, and a run that says the term keeps its words.
-        for s in ["We start with column names.", "We build new pipelines every week."] {
-            assert_eq!(correct(s, &l).0, s);
-        }
+        assert_kept(
+            &["We start with column names.", "We build new pipelines every week."],
+            &l,
+        );
     }
 
     #[test]
@@ -437,14 +446,14 @@ mod tests {
     #[test]
     fn words_made_from_a_term_and_function_word_compounds_stay_english() {
         let l = lexicon(None);
-        for s in [
-            "A change can invalidate the cache.",
-            "Keep personally identifiable information out of logs.",
-            "For each customer we keep one row.",
-        ] {
-            let (text, fixes) = correct(s, &l);
-            assert_eq!(text, s, "{fixes:?}");
-        }
+        assert_kept(
+            &[
+                "A change can invalidate the cache.",
+                "Keep personally identifiable information out of logs.",
+                "For each customer we keep one row.",
+            ],
+            &l,
+        );
     }
 
     #[test]
