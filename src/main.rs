@@ -115,7 +115,26 @@ enum Command {
     },
 }
 
+/// Output piped into a reader that stops early (`dataready bank questions | head -1`) is finished, not a crash:
+/// `println!` panics on a closed pipe, and that panic ends the program quietly, as other command-line tools do.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     dataready::logging::init(&dataready::paths::data_dir(cli.data_dir.clone()));
     let ctx = Context {

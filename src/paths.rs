@@ -4,14 +4,20 @@ use std::path::PathBuf;
 
 /// Sessions and reports: `--data-dir`, else `DATAREADY_HOME`, else `$XDG_DATA_HOME/dataready`.
 pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os("DATAREADY_HOME").map(PathBuf::from))
-        .unwrap_or_else(|| xdg_data().join("dataready"))
+    // Set but empty (`DATAREADY_HOME=`) is unset, not the current folder.
+    flag.or_else(|| {
+        std::env::var_os("DATAREADY_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .unwrap_or_else(|| xdg_data().join("dataready"))
 }
 
 /// Installed models: `DATAREADY_MODELS`, else `$XDG_DATA_HOME/dataready/models`
 /// (independent of `DATAREADY_HOME`, so throwaway session folders share one model install).
 pub fn models_dir() -> PathBuf {
     std::env::var_os("DATAREADY_MODELS")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| xdg_data().join("dataready").join("models"))
 }

@@ -93,7 +93,7 @@ impl Script {
             {
                 return Err(err(
                     line,
-                    format!("unknown question_id {q:?}; list ids with: dataready questions"),
+                    format!("unknown question_id {q:?}; list ids with: dataready bank questions"),
                 ));
             }
             let mut row = row;

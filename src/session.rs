@@ -170,8 +170,9 @@ impl Session {
         let mut notices = Vec::new();
         if loaded.torn_bytes > 0 {
             notices.push(Notice::Note(format!(
-                "dropped an incomplete final write ({} bytes) from the journal",
-                loaded.torn_bytes
+                "set aside an incomplete or damaged final write ({} bytes) of the journal; a copy is kept in {}",
+                loaded.torn_bytes,
+                store.dir(id).join("journal.jsonl.dropped").display()
             )));
         }
         let interview =

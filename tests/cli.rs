@@ -279,6 +279,40 @@ fn report_and_sessions_read_saved_sessions() {
     assert!(err.contains("dataready sessions"), "{err}");
     let err = stderr_of_failure(cmd(home.path()).args(["report", "../../etc"]));
     assert!(err.contains("no session"), "{err}");
+    // `--out` refuses a folder and a session's own journal, which it once wrote over.
+    let err = stderr_of_failure(cmd(home.path()).args(["report", "last", "--out"]).arg(home.path()));
+    assert!(err.contains("is a folder") && err.contains("report.md"), "{err}");
+    let id = stdout(cmd(home.path()).args(["sessions", "--json"]));
+    let id: serde_json::Value = serde_json::from_str(&id).unwrap();
+    let journal = home
+        .path()
+        .join("sessions")
+        .join(id[0]["id"].as_str().unwrap())
+        .join("journal.jsonl");
+    let before = std::fs::read(&journal).unwrap();
+    let err = stderr_of_failure(cmd(home.path()).args(["report", "last", "--out"]).arg(&journal));
+    assert!(err.contains("journal"), "{err}");
+    assert_eq!(std::fs::read(&journal).unwrap(), before, "the journal is untouched");
+}
+
+#[test]
+fn output_into_a_pipe_closed_early_ends_quietly() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [&["bank", "questions"][..], &["skills"], &["roles"]] {
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("dataready"))
+            .env("DATAREADY_HOME", home.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first byte, like `| head -0`.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+    }
 }
 
 #[test]

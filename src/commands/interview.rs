@@ -96,6 +96,9 @@ fn seed_or_random(seed: Option<u64>) -> u64 {
 
 pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
+    if let Some(dir) = &a.out {
+        super::check_out_dir(dir)?;
+    }
     let room = a.script.is_none() && use_room(a.plain);
     let role = a.role.clone().unwrap_or_else(|| "mid".into());
     let mut skills: Vec<String> = a

@@ -13,10 +13,12 @@ pub mod review;
 pub mod sessions;
 pub mod voice;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use clap::ValueEnum;
 
 use dataready::bank::Bank;
@@ -64,6 +66,47 @@ impl Context {
         };
         dataready::assemble::load_grader(bank, &mut progress)
     }
+}
+
+/// Writes `--out FILE` (a report or a review). A folder, or a session's own journal, is refused: the
+/// report written over `journal.jsonl` destroyed the session it came from.
+pub fn write_out_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    if path.is_dir() {
+        anyhow::bail!(
+            "{} is a folder; give --out a file name, such as {}",
+            path.display(),
+            path.join("report.md").display()
+        );
+    }
+    if path.file_name().is_some_and(|n| n == "journal.jsonl") {
+        anyhow::bail!(
+            "{} would be written over a session's journal (its answers); choose another file name",
+            path.display()
+        );
+    }
+    // Private like the session files: a report quotes the candidate's answers.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// `interview --out DIR`, checked before the interview starts: an existing file there is refused then,
+/// not after the last answer.
+pub fn check_out_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "--out {} is a file; --out takes a folder to copy report.md and report.json into",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))
 }
 
 /// Notices before the room opens or at the plain prompt go to stderr, one line each.

@@ -70,10 +70,7 @@ pub fn review(ctx: &Context, a: ReviewArgs) -> anyhow::Result<ExitCode> {
         Format::Json => serde_json::to_string_pretty(&r)? + "\n",
     };
     match a.out {
-        Some(path) => {
-            dataready::store::write_private(&path, text.as_bytes())?;
-            eprintln!("wrote {}", path.display());
-        }
+        Some(path) => super::write_out_file(&path, &text)?,
         None => {
             // A closed pipe (`| head`) is not an error worth reporting.
             let _ = std::io::stdout().lock().write_all(text.as_bytes());

@@ -26,10 +26,7 @@ pub fn report(ctx: &Context, id: &str, format: Format, out: Option<PathBuf>) -> 
         Format::Json => report::to_json(&r),
     };
     match out {
-        Some(path) => {
-            dataready::store::write_private(&path, text.as_bytes())?;
-            eprintln!("wrote {}", path.display());
-        }
+        Some(path) => super::write_out_file(&path, &text)?,
         None => {
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth reporting.

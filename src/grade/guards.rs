@@ -42,6 +42,13 @@ impl Guarded {
 }
 
 const RESTATED: &str = "The answer only restated the question.";
+const BRIEF: &str = "The answer was too short to show understanding: a few words can name the topic, not explain it.";
+/// Answers with fewer words than this (fillers not counted) are capped at [`BRIEF_CAP_PER_WORD`] a word: the
+/// shortest real attempt in the tuning sets has 28 words (a shallow answer; shallow ones are graded 20-34).
+/// A phrase such as "first answer about row_number" came within reach of a key point's short phrasings and
+/// scored 76, and a correct one-line summary of three mechanisms 81: an interviewer wants them explained.
+const BRIEF_WORDS: usize = 20;
+const BRIEF_CAP_PER_WORD: f32 = 3.0;
 const OFF_TOPIC: &str = "The answer was about something other than the question.";
 const OFF_TOPIC_CAP: f32 = 5.0;
 
@@ -65,6 +72,11 @@ pub fn rubric_free(a: &Analysis, coverage: Option<f32>) -> Guarded {
     } else if a.echo_only && !a.idk {
         g.missing.push(RESTATED.to_string());
         g.cap_at(8.0);
+    }
+    let said = a.words.saturating_sub(a.fillers);
+    if a.content_words > 0 && !a.echo_only && said < BRIEF_WORDS {
+        g.missing.push(BRIEF.to_string());
+        g.cap_at(BRIEF_CAP_PER_WORD * said as f32);
     }
     if a.off_topic {
         g.off_topic();
@@ -120,12 +132,31 @@ mod tests {
     fn i_dont_know_is_excused_only_by_covering_the_rubric() {
         let a = Analysis {
             idk: true,
+            words: 30,
             content_words: 12,
             ..Default::default()
         };
         assert_eq!(rubric_free(&a, None).cap, 8.0);
         assert_eq!(rubric_free(&a, Some(0.2)).cap, 8.0);
         assert_eq!(rubric_free(&a, Some(0.6)).cap, 100.0);
+    }
+
+    #[test]
+    fn a_few_words_are_capped_by_how_few() {
+        let brief = |words| Analysis {
+            words,
+            content_words: 3,
+            ..Default::default()
+        };
+        assert_eq!(rubric_free(&brief(5), None).cap, 15.0);
+        assert_eq!(rubric_free(&brief(5), None).missing, [BRIEF]);
+        assert_eq!(rubric_free(&brief(19), None).cap, 57.0);
+        assert_eq!(rubric_free(&brief(20), None).cap, 100.0);
+        let filler = Analysis {
+            fillers: 6,
+            ..brief(24)
+        };
+        assert_eq!(rubric_free(&filler, None).cap, 54.0, "fillers are not words said");
     }
 
     #[test]

@@ -14,16 +14,25 @@ const JOURNAL: &str = "journal.jsonl";
 pub enum StoreError {
     #[error("no session {id:?} in {dir}.\n  List sessions with: dataready sessions")]
     NotFound { id: String, dir: String },
-    #[error("cannot use the session folder {path}: {source}")]
-    Io { path: String, source: io::Error },
-    #[error("session {path} is unreadable at line {line}: {why}")]
+    /// The cause is printed here, not chained as a source: `{:#}` printed it twice.
+    #[error("cannot use the session folder {path}: {err}")]
+    Io { path: String, err: io::Error },
+    #[error(
+        "session {path} is unreadable at line {line}: {why}.\n  The file is left as it is; the answers before line {line} are intact in it"
+    )]
     Corrupt { path: String, line: usize, why: String },
+    #[error(
+        "session {id} is open in another dataready process.\n  Finish or quit it there first (its answers are saved), then run: dataready resume {id}"
+    )]
+    Busy { id: String },
+    #[error("session {id} changed while it was being resumed (another process wrote to it). Run the command again")]
+    Changed { id: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
+    move |err| StoreError::Io {
         path: path.display().to_string(),
-        source,
+        err,
     }
 }
 
@@ -146,14 +155,44 @@ pub struct Journal {
 }
 
 impl Journal {
+    /// Opens the journal for appending, held exclusively (a second process resuming the same session
+    /// would interleave its answers with this one's). Bytes past `valid_len` (a torn or damaged last
+    /// write) are cut off, after a copy is kept beside the journal.
     fn open(path: &Path, valid_len: u64) -> Result<Self, StoreError> {
+        let id = || {
+            path.parent()
+                .and_then(Path::file_name)
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        };
         let file = OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .mode(0o600)
             .open(path)
             .map_err(io_err(path))?;
-        if file.metadata().map_err(io_err(path))?.len() > valid_len {
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Busy { id: id() }),
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(path)(e)),
+        }
+        let len = file.metadata().map_err(io_err(path))?.len();
+        if len > valid_len {
+            // Read again under the lock: another process may have appended since the caller read it.
+            if read_journal(path)?.valid_len != valid_len {
+                return Err(StoreError::Changed { id: id() });
+            }
+            let bytes = fs::read(path).map_err(io_err(path))?;
+            let kept = path.with_extension("jsonl.dropped");
+            let mut f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&kept)
+                .map_err(io_err(&kept))?;
+            f.write_all(&bytes[valid_len as usize..])
+                .and_then(|_| f.sync_all())
+                .map_err(io_err(&kept))?;
             file.set_len(valid_len).map_err(io_err(path))?;
         }
         Ok(Self {
@@ -244,6 +283,7 @@ mod tests {
         let mut j = store.create("s1").unwrap();
         j.append(&ended(1)).unwrap();
         j.append(&ended(2)).unwrap();
+        drop(j);
         let path = store.dir("s1").join(JOURNAL);
         let full = fs::read(&path).unwrap();
         // Every possible torn length of a third record reads back as the first two.
@@ -262,6 +302,33 @@ mod tests {
         let mut j = store.reopen("s1", &loaded).unwrap();
         j.append(&ended(4)).unwrap();
         assert_eq!(store.load("s1").unwrap().records, vec![ended(1), ended(2), ended(4)]);
+        let kept = fs::read(path.with_extension("jsonl.dropped")).unwrap();
+        assert_eq!(
+            kept,
+            third[..third.len() - 1],
+            "what was cut off is kept beside the journal"
+        );
+    }
+
+    #[test]
+    fn a_session_is_written_by_one_process_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut first = store.create("s1").unwrap();
+        first.append(&ended(1)).unwrap();
+        let loaded = store.load("s1").unwrap();
+        let err = store.reopen("s1", &loaded).err().expect("a second writer is refused");
+        assert!(matches!(err, StoreError::Busy { .. }), "{err}");
+        assert!(err.to_string().contains("dataready resume s1"), "{err}");
+        // What the first writer appends after the second one read the journal is not cut off.
+        first.append(&ended(2)).unwrap();
+        drop(first);
+        let err = store.reopen("s1", &loaded).err().expect("a stale read is refused");
+        assert!(matches!(err, StoreError::Changed { .. }), "{err}");
+        assert_eq!(store.load("s1").unwrap().records, vec![ended(1), ended(2)]);
+        let fresh = store.load("s1").unwrap();
+        store.reopen("s1", &fresh).unwrap().append(&ended(3)).unwrap();
+        assert_eq!(store.load("s1").unwrap().records.len(), 3);
     }
 
     #[test]
