@@ -61,11 +61,8 @@ impl Script {
         let (audio, skill, qid) = (col("audio"), col("skill"), col("question_id"));
         let mut rows = Vec::new();
         for rec in reader.records() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
-                err(line, csv_message(&e))
-            })?;
-            let line = rec.position().map_or(0, |p| p.line());
+            let rec = rec.map_err(|e| err(line_at(&bytes, e.position()), csv_message(&e)))?;
+            let line = line_at(&bytes, rec.position());
             let get = |i: Option<usize>| {
                 i.and_then(|i| rec.get(i))
                     .map(str::trim)
@@ -186,5 +183,38 @@ impl Candidate for Scripted<'_> {
 
     fn notice(&mut self, n: Notice) {
         let _ = writeln!(self.err, "{n}");
+    }
+}
+
+/// The line a CSV record starts on, counted from the file's bytes. The csv crate's own count was one line
+/// short for files with Windows line endings (what Excel and Python's csv module write): a record's offset
+/// can sit before the previous line's ending, so the ending is stepped over first.
+pub fn line_at(bytes: &[u8], pos: Option<&csv::Position>) -> u64 {
+    pos.map_or(0, |p| {
+        let mut at = (p.byte() as usize).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_at;
+
+    fn lines(text: &str) -> Vec<u64> {
+        let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        r.records()
+            .map(|rec| line_at(text.as_bytes(), rec.unwrap().position()))
+            .collect()
+    }
+
+    #[test]
+    fn records_are_on_the_lines_an_editor_shows_whatever_the_line_endings() {
+        assert_eq!(lines("answer,skill\nfine,\nfine2,\nbad,x\n"), [2, 3, 4]);
+        assert_eq!(lines("answer,skill\r\nfine,\r\nfine2,\r\nbad,x\r\n"), [2, 3, 4]);
+        assert_eq!(lines("\u{feff}answer,skill\r\nfine,\r\nbad,x\r\n"), [2, 3]);
+        assert_eq!(lines("answer,skill\n\"two\nlines\",\nbad,x\n"), [2, 4]);
     }
 }

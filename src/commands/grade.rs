@@ -179,14 +179,14 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
     let mut unknown: Vec<(u64, String)> = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = dataready::script::line_at(&bytes, e.position());
             let why = match e.kind() {
                 csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_string(),
                 _ => e.to_string(),
             };
             anyhow::anyhow!("{name}:{line}: {why}")
         })?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = dataready::script::line_at(&bytes, rec.position());
         let mut skill = skill_c
             .and_then(|c| rec.get(c))
             .map(str::trim)
