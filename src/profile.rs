@@ -64,6 +64,15 @@ struct RawTerm {
 }
 
 impl Vocabulary {
+    /// How many terms it has.
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
     /// The vocabulary of a bank folder (`DIR/stack.toml`) when it has one, else the built-in one;
     /// checked against the bank's skills.
     pub fn for_bank(bank: &Bank, bank_dir: Option<&Path>) -> Result<Self, ProfileError> {

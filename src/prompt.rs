@@ -36,6 +36,9 @@ impl<R: BufRead, W: Write> Candidate for Typed<'_, R, W> {
         let _ = self.out.flush();
         let mut buf = Vec::new();
         match self.input.read_until(b'\n', &mut buf) {
+            // Ctrl-D at a terminal leaves the session open for `resume` (it used to end it for good);
+            // the end of piped input is the end of the answers.
+            Ok(0) | Err(_) if std::io::stdin().is_terminal() => return Response::Leave,
             Ok(0) | Err(_) => return Response::End,
             Ok(_) => {}
         }
@@ -54,7 +57,7 @@ impl<R: BufRead, W: Write> Candidate for Typed<'_, R, W> {
 }
 
 /// A typed line: a command (`/skip`; the slash optional when `bare` commands are allowed), or the answer.
-fn typed_response(text: String, bare: bool) -> Response {
+pub(crate) fn typed_response(text: String, bare: bool) -> Response {
     let t = text.trim();
     let command = match t.strip_prefix('/') {
         Some(c) => c,

@@ -147,6 +147,30 @@ impl Script {
         self.rows[i].used = true;
         Some(self.rows[i].clone())
     }
+
+    /// Rows never answered with: they name a question or skill this interview's plan did not reach.
+    pub fn unused(&self) -> Vec<&Row> {
+        self.rows.iter().filter(|r| !r.used).collect()
+    }
+}
+
+/// Why the script ended the interview early although rows are left, or `None` when none are.
+fn left_unused(script: &Script, question: &Question, line: &Line) -> Option<String> {
+    let unused = script.unused();
+    if unused.is_empty() {
+        return None;
+    }
+    let lines: Vec<String> = unused.iter().take(12).map(|r| r.line.to_string()).collect();
+    let more = if unused.len() > 12 { ", ..." } else { "" };
+    Some(format!(
+        "the script has no row for question {} (skill {}), so the interview ends here with {} row(s) unused \
+         (lines {}{more}): they name questions or skills this plan did not reach. Add rows without \
+         question_id and skill to answer in turn, or try another --seed",
+        line.question_id,
+        question.skill,
+        unused.len(),
+        lines.join(", ")
+    ))
 }
 
 fn csv_message(e: &csv::Error) -> String {
@@ -175,7 +199,12 @@ impl Candidate for Scripted<'_> {
                 Some(path) => Answer::Audio(path),
                 None => Answer::Text(row.answer),
             }),
-            None => Response::Exhausted,
+            None => {
+                if let Some(why) = left_unused(&self.script, q, line) {
+                    let _ = writeln!(self.err, "{}", Notice::Warning(why));
+                }
+                Response::Exhausted
+            }
         }
     }
 

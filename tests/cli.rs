@@ -124,6 +124,17 @@ fn scripted_runs_summarize_write_reports_and_gate_on_score() {
             .contains("## Study roadmap")
     );
 
+    assert_eq!(
+        summary["verdict_provisional"], true,
+        "3 answers are too few for a verdict"
+    );
+    // ... so they do not pass a gate, however well they scored.
+    let gated = scripted(home.path(), "strong.csv", &["--fail-under", "10"]);
+    assert_eq!(gated.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&gated.stderr);
+    assert!(err.contains("provisional") && err.contains("focus skills"), "{err}");
+    assert!(String::from_utf8_lossy(&gated.stdout).contains("(provisional)"));
+
     let weak = scripted(home.path(), "weak.csv", &["--fail-under", "60"]);
     assert_eq!(weak.status.code(), Some(3), "{}", String::from_utf8_lossy(&weak.stderr));
     let line = String::from_utf8(weak.stdout).unwrap();
@@ -411,6 +422,28 @@ fn typed_answers_are_cleaned_and_commands_work() {
 }
 
 #[test]
+fn a_script_whose_rows_the_plan_never_reaches_says_which_rows_went_unused() {
+    let home = tempfile::tempdir().unwrap();
+    let csv = home.path().join("junior-only.csv");
+    std::fs::write(
+        &csv,
+        "question_id,answer\r\ngit-staging-and-commits,\"git add stages, git commit records\"\r\n",
+    )
+    .unwrap();
+    let out = cmd(home.path())
+        .args(["interview", "--role", "mid", "--seed", "1", "--script"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: the script has no row for question") && err.contains("1 row(s) unused (lines 2)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bank_check_and_edited_banks_report_file_and_line() {
     let home = tempfile::tempdir().unwrap();
     let ok = stdout(cmd(home.path()).args(["bank", "check"]));
@@ -428,4 +461,27 @@ fn bank_check_and_edited_banks_report_file_and_line() {
     .unwrap();
     let err = stderr_of_failure(cmd(home.path()).args(["bank", "check", "--bank"]).arg(&bank));
     assert!(err.contains("broken.toml:3:"), "{err}");
+    // The technology vocabulary is checked with the bank, not first when `--cv` needs it.
+    let edited = home.path().join("edited");
+    copy_dir(&root, &edited);
+    let stack = std::fs::read_to_string(edited.join("stack.toml")).unwrap();
+    std::fs::write(
+        edited.join("stack.toml"),
+        stack.replacen("skills = [", "skills = [\"nosuch\", ", 1),
+    )
+    .unwrap();
+    let err = stderr_of_failure(cmd(home.path()).args(["bank", "check", "--bank"]).arg(&edited));
+    assert!(err.contains("stack.toml:") && err.contains("nosuch"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
 }

@@ -65,11 +65,28 @@ pub fn bank(ctx: &Context, action: BankAction) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
     match action {
         BankAction::Check => {
+            // The technology vocabulary (`stack.toml`) is part of the bank: `--cv`/`--job` would fail on it later.
+            let vocabulary = dataready::profile::Vocabulary::for_bank(&bank, ctx.bank_dir.as_deref())?;
+            // A role with no questions would end its interview at once.
+            let empty: Vec<&str> = bank
+                .roles
+                .iter()
+                .filter(|r| !bank.questions.iter().any(|q| q.roles.contains(&r.id)))
+                .map(|r| r.id.as_str())
+                .collect();
+            if !empty.is_empty() {
+                anyhow::bail!(
+                    "role(s) with no questions: {}; give some questions `roles = [\"{}\"]`",
+                    empty.join(", "),
+                    empty[0]
+                );
+            }
             println!(
-                "bank OK: {} questions, {} skills, {} roles (digest {})",
+                "bank OK: {} questions, {} skills, {} roles, {} technology terms (digest {})",
                 bank.questions.len(),
                 bank.skills.len(),
                 bank.roles.len(),
+                vocabulary.len(),
                 bank.digest
             );
             for r in &bank.roles {

@@ -79,6 +79,9 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             let grader = ctx.grader(Arc::clone(&bank))?;
             let answer = a.answer.clone().unwrap_or_default();
             let (e, matched, sim) = grade_one(&grader, llm.as_ref(), &question, &answer, a.skill.as_deref());
+            if let Some(why) = &e.fallback {
+                eprintln!("warning: {why}");
+            }
             let [t, d, p, c, f] = e.scores.as_array();
             let out = GradeOut {
                 score: e.score,
@@ -99,10 +102,17 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!(
-                    "Score {}/100 (rubric: {}, topic match {:.2})",
-                    out.score, out.matched_question, out.topic_similarity
-                );
+                if sim >= dataready::grade::CLOSE_RUBRIC {
+                    println!(
+                        "Score {}/100 (rubric: {}, topic match {:.2})",
+                        out.score, out.matched_question, out.topic_similarity
+                    );
+                } else {
+                    println!(
+                        "Score {}/100 (no close rubric; nearest bank question {}, topic match {:.2})",
+                        out.score, out.matched_question, out.topic_similarity
+                    );
+                }
                 println!(
                     "  correctness {t:.1} · depth {d:.1} · experience {p:.1} · clarity {c:.1} · confidence {f:.1}"
                 );

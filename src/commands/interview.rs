@@ -320,6 +320,8 @@ struct Summary<'a> {
     role: &'a str,
     overall: u8,
     verdict: &'a str,
+    /// Too little evidence for the verdict to be more than a first impression (the report says why).
+    verdict_provisional: bool,
     status: &'a str,
     questions_answered: usize,
     report_markdown: String,
@@ -349,6 +351,7 @@ fn finish(
             role: &r.role.id,
             overall: r.overall,
             verdict: r.verdict.label(),
+            verdict_provisional: r.verdict_provisional,
             status: r.status.label(),
             questions_answered: r.questions_answered,
             report_markdown: md_path.display().to_string(),
@@ -356,16 +359,20 @@ fn finish(
         };
         println!("{}", serde_json::to_string(&s)?);
     } else {
+        let provisional = if r.verdict_provisional { " (provisional)" } else { "" };
         if !scripted {
             println!(
-                "\nInterview {}. Overall {}/100 · {}.",
+                "\nInterview {}. Overall {}/100 · {}{provisional}.",
                 r.status,
                 r.overall,
                 r.verdict.label()
             );
+            if matches!(r.status, dataready::report::Status::InProgress) {
+                println!("Everything answered is saved. Continue with: dataready resume {id}");
+            }
         }
         println!(
-            "session {id} · {} · overall {}/100 · {} · {} answered · {} · report {}",
+            "session {id} · {} · overall {}/100 · {}{provisional} · {} answered · {} · report {}",
             r.role.id,
             r.overall,
             r.verdict.label(),
@@ -377,6 +384,15 @@ fn finish(
     match fail_under {
         Some(min) if r.overall < min => {
             eprintln!("overall score {} is below --fail-under {min}", r.overall);
+            Ok(ExitCode::from(3))
+        }
+        // A gate passed on two answers would be a false green: the score is a first impression only.
+        Some(min) if r.verdict_provisional => {
+            eprintln!(
+                "overall score {} is provisional, so it does not pass --fail-under {min}: {}",
+                r.overall,
+                r.evidence.shortfall().to_lowercase()
+            );
             Ok(ExitCode::from(3))
         }
         _ => Ok(ExitCode::SUCCESS),

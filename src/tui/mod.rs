@@ -16,7 +16,7 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 use crate::assemble::{self, Adapters};
 use crate::bank::{Bank, Question};
-use crate::interview::{Answer, Config, Line, Turn};
+use crate::interview::{Config, Line, Turn};
 use crate::listen::ListenEvent;
 use crate::listen::ear::{Ear, Listened, Listener};
 use crate::notice::Notice;
@@ -95,10 +95,14 @@ impl Candidate for RoomCandidate {
 impl RoomCandidate {
     fn reply(&self, r: Result<Reply, mpsc::RecvError>) -> Response {
         match r {
-            Ok(Reply::Answer(text)) => {
-                self.send(SessionMsg::Grading);
-                Response::Answer(Answer::Text(text))
-            }
+            // The plain prompt's commands typed in the room (`/end`) are commands here too, not answers.
+            Ok(Reply::Answer(text)) => match crate::prompt::typed_response(text, false) {
+                Response::Answer(a) => {
+                    self.send(SessionMsg::Grading);
+                    Response::Answer(a)
+                }
+                command => command,
+            },
             Ok(Reply::Skip) => Response::Skip,
             Ok(Reply::Repeat) => Response::Repeat,
             Ok(Reply::End) => Response::End,
