@@ -29,6 +29,10 @@ pub enum ProfileError {
     Pdf { path: String },
     #[error("{path} is not a text file ({why}); save it as plain text or Markdown (UTF-8)")]
     NotText { path: String, why: String },
+    #[error(
+        "{path} is {kb} KB; a CV or job description is read up to {max_kb} KB. Keep the parts about your work and pass that"
+    )]
+    TooLarge { path: String, kb: u64, max_kb: u64 },
     #[error("{path} is empty")]
     Empty { path: String },
     #[error("the technology vocabulary has problems:\n{}", .0.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n"))]
@@ -148,9 +152,10 @@ pub fn read_doc(path: &Path) -> Result<Doc, ProfileError> {
     };
     let meta = std::fs::metadata(path).map_err(|e| read_err(e.to_string()))?;
     if meta.len() > MAX_DOC_BYTES {
-        return Err(ProfileError::NotText {
+        return Err(ProfileError::TooLarge {
             path: shown,
-            why: format!("{} KB, more than a CV or job description", meta.len() / 1024),
+            kb: meta.len() / 1024,
+            max_kb: MAX_DOC_BYTES / 1024,
         });
     }
     let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;

@@ -48,6 +48,14 @@ impl Script {
             .trim(csv::Trim::Headers)
             .from_reader(&bytes[..]);
         let headers = reader.headers().map_err(|e| err(1, csv_message(&e)))?.clone();
+        for (i, h) in headers.iter().enumerate() {
+            if !h.is_empty() && headers.iter().take(i).any(|o| o.eq_ignore_ascii_case(h)) {
+                return Err(err(
+                    1,
+                    format!("the column `{h}` appears twice in the header; keep one"),
+                ));
+            }
+        }
         let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
         let answer = col("answer").ok_or_else(|| {
             err(

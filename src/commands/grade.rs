@@ -31,7 +31,7 @@ pub struct GradeArgs {
     /// Hint the skill, to pick the rubric among that skill's questions
     #[arg(long)]
     skill: Option<String>,
-    /// CSV with columns id,question,answer (optional skill, level)
+    /// CSV with columns id,question,answer (optional skill: a hint for the rubric; other columns are ignored)
     #[arg(long, value_name = "CSV", requires = "out")]
     file: Option<PathBuf>,
     /// Where to write the graded CSV
@@ -182,7 +182,7 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
     let headers = reader.headers().map_err(|e| anyhow::anyhow!("{name}:1: {e}"))?.clone();
     let col = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
     let (Some(id_c), Some(q_c), Some(a_c)) = (col("id"), col("question"), col("answer")) else {
-        bail!("{name}:1: the header needs columns id,question,answer (optional skill, level)");
+        bail!("{name}:1: the header needs columns id,question,answer (optional skill)");
     };
     let skill_c = col("skill");
     let mut rows = Vec::new();

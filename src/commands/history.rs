@@ -30,7 +30,16 @@ pub fn history(ctx: &Context, role: Option<&str>, skill: Option<&str>, json: boo
         return Ok(ExitCode::SUCCESS);
     }
     if h.sessions.is_empty() {
-        println!("No finished sessions yet. Start one with: dataready interview --role mid");
+        match (role, skill) {
+            (None, None) => println!("No finished sessions yet. Start one with: dataready interview --role mid"),
+            _ => println!(
+                "No finished sessions{}{} yet (`dataready history` shows every role and skill). Start one with: \
+                 dataready interview --role {}",
+                role.map(|r| format!(" for role {r}")).unwrap_or_default(),
+                skill.map(|s| format!(" with skill {s}")).unwrap_or_default(),
+                role.unwrap_or("mid")
+            ),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     println!(

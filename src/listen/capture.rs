@@ -9,13 +9,13 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     #[error(
-        "no microphone found{}; answers are typed instead (`dataready doctor` shows the input devices)",
+        "no microphone found{} (`dataready doctor` shows the input devices)",
         .0.as_deref().map(|n| format!(" named {n:?}")).unwrap_or_default()
     )]
     NoDevice(Option<String>),
-    #[error("the microphone {device:?} cannot record ({why}); answers are typed instead")]
+    #[error("the microphone {device:?} cannot record ({why})")]
     Open { device: String, why: String },
-    #[error("the microphone {0:?} stopped sending audio (unplugged?); answers are typed from here")]
+    #[error("the microphone {0:?} stopped sending audio (unplugged?)")]
     Lost(String),
 }
 

@@ -52,7 +52,7 @@ pub enum ListenError {
     Transcribe(#[from] TranscribeError),
     #[error("the transcription worker stopped unexpectedly")]
     Worker,
-    #[error("the microphone stopped sending audio for {0} s (unplugged?); answers are typed from here")]
+    #[error("the microphone stopped sending audio for {0} s (unplugged?)")]
     Stalled(u64),
 }
 
