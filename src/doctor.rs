@@ -28,7 +28,7 @@ pub fn checks(llm: Option<&LlmConfig>) -> Vec<Check> {
             } else {
                 "not installed".into()
             },
-            fix: (!grader_ok).then(|| "scripts/setup-models.sh".into()),
+            fix: (!grader_ok).then(|| "dataready models install-grader".into()),
         },
         listening(),
         voice(),

