@@ -174,7 +174,10 @@ impl Journal {
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Busy { id: id() }),
-            Err(fs::TryLockError::Error(e)) => return Err(io_err(path)(e)),
+            // A filesystem without locks (some network or FUSE mounts) still gets its answers saved.
+            Err(fs::TryLockError::Error(e)) => {
+                tracing::warn!(path = %path.display(), error = %e, "the session could not be locked; writing without a lock")
+            }
         }
         let len = file.metadata().map_err(io_err(path))?.len();
         if len > valid_len {
