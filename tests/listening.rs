@@ -347,7 +347,11 @@ fn a_missing_microphone_is_a_clear_message_and_typing_still_works() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("no microphone found") && err.contains("typed"), "{err}");
+    assert!(
+        err.contains("no microphone found") && err.contains("dataready doctor"),
+        "{err}"
+    );
+    assert!(!err.contains("typed"), "listen has no typed answers to promise: {err}");
     assert!(!err.contains("ALSA lib"), "ALSA's own noise is hidden: {err}");
     // An interview that asks for spoken answers says why it cannot listen, and the answers are typed.
     let out = bin(dir.path())
