@@ -102,17 +102,15 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                if sim >= dataready::grade::CLOSE_RUBRIC {
-                    println!(
-                        "Score {}/100 (rubric: {}, topic match {:.2})",
-                        out.score, out.matched_question, out.topic_similarity
-                    );
+                let rubric = if sim >= dataready::grade::CLOSE_RUBRIC {
+                    "rubric:"
                 } else {
-                    println!(
-                        "Score {}/100 (no close rubric; nearest bank question {}, topic match {:.2})",
-                        out.score, out.matched_question, out.topic_similarity
-                    );
-                }
+                    "no close rubric; nearest bank question"
+                };
+                println!(
+                    "Score {}/100 ({rubric} {}, topic match {:.2})",
+                    out.score, out.matched_question, out.topic_similarity
+                );
                 println!(
                     "  correctness {t:.1} · depth {d:.1} · experience {p:.1} · clarity {c:.1} · confidence {f:.1}"
                 );

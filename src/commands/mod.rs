@@ -13,8 +13,7 @@ pub mod review;
 pub mod sessions;
 pub mod voice;
 
-use std::io::{IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -84,15 +83,12 @@ pub fn write_out_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> 
             path.display()
         );
     }
-    // Private like the session files: a report quotes the candidate's answers.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    // Private and atomic like the session files (a report quotes the candidate's answers); the error names
+    // the file, not a session folder.
+    dataready::store::write_private(path, text.as_bytes()).map_err(|e| match e {
+        dataready::store::StoreError::Io { err, .. } => anyhow::anyhow!("cannot write {}: {err}", path.display()),
+        other => other.into(),
+    })?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }

