@@ -43,6 +43,9 @@ impl Script {
             message,
         };
         let bytes = std::fs::read(path).map_err(|e| err(0, format!("cannot read the script: {e}")))?;
+        if let Some(line) = unclosed_quote(&bytes) {
+            return Err(err(line, UNCLOSED_QUOTE.into()));
+        }
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
             .trim(csv::Trim::Headers)
@@ -236,9 +239,60 @@ pub fn line_at(bytes: &[u8], pos: Option<&csv::Position>) -> u64 {
     })
 }
 
+/// What to do about [`unclosed_quote`].
+pub const UNCLOSED_QUOTE: &str = "a quoted field opens here and is never closed, so every line after it would be read as part of it; \
+     add the closing \" (a quote inside a quoted field is written twice: \"\")";
+
+/// The line of a quoted field that is still open at the end of the file. The csv crate reads such a field
+/// to the end without an error, so the rows after it would silently become one answer.
+pub fn unclosed_quote(bytes: &[u8]) -> Option<u64> {
+    let (mut line, mut opened) = (1u64, 0u64);
+    let (mut in_quotes, mut field_start) = (false, true);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\n' {
+            line += 1;
+        }
+        if in_quotes {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            }
+        } else {
+            match b {
+                b'"' if field_start => {
+                    in_quotes = true;
+                    opened = line;
+                    field_start = false;
+                }
+                b',' | b'\n' | b'\r' => field_start = true,
+                _ => field_start = false,
+            }
+        }
+        i += 1;
+    }
+    in_quotes.then_some(opened)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::line_at;
+    use super::{line_at, unclosed_quote};
+
+    #[test]
+    fn a_quote_left_open_is_found_on_the_line_it_opens() {
+        assert_eq!(unclosed_quote(b"answer,skill\n\"fine\",\n\"open,\nnext,\n"), Some(3));
+        assert_eq!(
+            unclosed_quote(b"answer\r\n\"a \"\"quoted\"\" word\"\r\n\"two\nlines\"\n"),
+            None
+        );
+        // A quote inside an unquoted field is a character, not an opening.
+        assert_eq!(unclosed_quote(b"answer\nsay \"hi\n"), None);
+        assert_eq!(unclosed_quote(b"answer\n\"\"\"\n"), Some(2));
+    }
 
     fn lines(text: &str) -> Vec<u64> {
         let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());

@@ -201,6 +201,10 @@ fn malformed_scripts_are_reported_with_file_and_line() {
         ),
         ("ragged.csv", "ragged.csv:3: has 2 fields but the header has 1"),
         ("latin1.csv", "latin1.csv:2: not valid UTF-8"),
+        (
+            "unclosed_quote.csv",
+            "unclosed_quote.csv:3: a quoted field opens here and is never closed",
+        ),
     ] {
         let err = stderr_of_failure(
             cmd(home.path())
@@ -211,6 +215,33 @@ fn malformed_scripts_are_reported_with_file_and_line() {
     }
     let err = stderr_of_failure(cmd(home.path()).args(["interview", "--script", "/nonexistent.csv"]));
     assert!(err.contains("/nonexistent.csv"), "{err}");
+    // `grade --file` reads CSV the same way.
+    let err = stderr_of_failure(
+        cmd(home.path())
+            .args(["grade", "--file"])
+            .arg(data("unclosed_quote.csv"))
+            .arg("--out")
+            .arg(home.path().join("graded.csv")),
+    );
+    assert!(err.contains("unclosed_quote.csv:3: a quoted field opens here"), "{err}");
+}
+
+/// A data folder sessions cannot be saved in fails before the grader is prepared or a question asked.
+#[test]
+fn an_unwritable_data_folder_is_refused_before_the_interview_starts() {
+    let home = tempfile::tempdir().unwrap();
+    // A file where the folder should be: unwritable for root too.
+    let blocked = home.path().join("blocked");
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let err = stderr_of_failure(
+        cmd(home.path())
+            .arg("--data-dir")
+            .arg(&blocked)
+            .args(["interview", "--role", "mid", "--script"])
+            .arg(data("strong.csv")),
+    );
+    assert!(err.contains("choose a writable folder with --data-dir"), "{err}");
+    assert!(!err.contains("Preparing the grader"), "{err}");
 }
 
 #[test]
@@ -304,6 +335,18 @@ fn report_and_sessions_read_saved_sessions() {
     let err = stderr_of_failure(cmd(home.path()).args(["report", "last", "--out"]).arg(&journal));
     assert!(err.contains("journal"), "{err}");
     assert_eq!(std::fs::read(&journal).unwrap(), before, "the journal is untouched");
+    // The only session unreadable: `sessions` says so instead of "No sessions yet".
+    std::fs::write(&journal, "not a journal\n").unwrap();
+    let out = cmd(home.path()).arg("sessions").output().unwrap();
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        text.contains("No readable sessions") && text.contains("1 could not be read"),
+        "{text}"
+    );
+    assert!(err.contains("skipping session"), "{err}");
 }
 
 #[test]

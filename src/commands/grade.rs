@@ -174,6 +174,9 @@ struct Row {
 fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
     let name = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
+    if let Some(line) = dataready::script::unclosed_quote(&bytes) {
+        bail!("{name}:{line}: {}", dataready::script::UNCLOSED_QUOTE);
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
         .from_reader(&bytes[..]);

@@ -121,6 +121,9 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     };
     // Validate everything before loading models or creating a session.
     Interview::new(Arc::clone(&bank), config.clone())?;
+    ctx.store().check_writable().map_err(|e| {
+        anyhow::anyhow!("{e}\n  Sessions are saved there; choose a writable folder with --data-dir or DATAREADY_HOME")
+    })?;
     let options = a.adapters.options();
     if room {
         let start = if a.role.is_some() {

@@ -53,7 +53,7 @@ pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
     let store = ctx.store();
     let (reports, warnings) = dataready::history::reports(&store, &bank)?;
-    for w in warnings {
+    for w in &warnings {
         eprintln!("warning: {w}");
     }
     let rows: Vec<SessionRow> = reports
@@ -71,6 +71,12 @@ pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         .collect();
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if rows.is_empty() && !warnings.is_empty() {
+        println!(
+            "No readable sessions in {}: {} could not be read (the warnings above say why and what to do).",
+            store.root().display(),
+            warnings.len()
+        );
     } else if rows.is_empty() {
         println!(
             "No sessions yet in {}. Start one with: dataready interview --role mid",

@@ -173,6 +173,10 @@ pub fn transcribe_stretch(
         let tail: Vec<char> = context.chars().rev().take(200).collect();
         format!("{prompt} {}", tail.into_iter().rev().collect::<String>())
     };
+    if !endpoint::has_voice(samples) {
+        // Loud enough to be taken for speech, but nothing voiced in it (fan, hiss): Whisper would invent words.
+        return Ok((String::new(), 1.0));
+    }
     let regions = endpoint::speech_regions(samples);
     let speech_ms: u64 = regions.iter().map(|(a, b)| b - a).sum();
     let segs = t.transcribe(samples, &prompt)?;

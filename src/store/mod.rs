@@ -78,6 +78,20 @@ impl Store {
         Journal::open(&dir.join(JOURNAL), 0)
     }
 
+    /// Checks up front that sessions can be saved here (the folder is created if missing), so a new
+    /// interview fails before its models load rather than at its first save.
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.root)
+            .map_err(io_err(&self.root))?;
+        let probe = self.root.join(format!(".write-check-{}", std::process::id()));
+        File::create(&probe).map_err(io_err(&self.root))?;
+        let _ = fs::remove_file(&probe);
+        Ok(())
+    }
+
     /// Session ids, newest first.
     pub fn list(&self) -> Result<Vec<String>, StoreError> {
         let entries = match fs::read_dir(&self.root) {
