@@ -159,6 +159,12 @@ impl Script {
         Some(self.rows[i].clone())
     }
 
+    /// The questions the rows name, one entry a row: the interview opens its topics with them in order of
+    /// first mention, and asks as many lines of each as rows name it (the main question, then follow-ups).
+    pub fn question_ids(&self) -> Vec<String> {
+        self.rows.iter().filter_map(|r| r.question_id.clone()).collect()
+    }
+
     /// Rows never answered with: they name a question or skill this interview's plan did not reach.
     pub fn unused(&self) -> Vec<&Row> {
         self.rows.iter().filter(|r| !r.used).collect()

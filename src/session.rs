@@ -621,6 +621,7 @@ mod tests {
             seed: 7,
             years: None,
             tailoring: None,
+            ask_first: Vec::new(),
         };
         for score in [20, 60, 90] {
             let mut s = Session::start(Store::new(dir.path()), Arc::clone(&bank), config.clone()).unwrap();

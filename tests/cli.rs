@@ -467,12 +467,9 @@ fn typed_answers_are_cleaned_and_commands_work() {
 #[test]
 fn a_script_whose_rows_the_plan_never_reaches_says_which_rows_went_unused() {
     let home = tempfile::tempdir().unwrap();
+    // `git` is a junior skill: a mid interview never plans a git topic, so the row is never used.
     let csv = home.path().join("junior-only.csv");
-    std::fs::write(
-        &csv,
-        "question_id,answer\r\ngit-staging-and-commits,\"git add stages, git commit records\"\r\n",
-    )
-    .unwrap();
+    std::fs::write(&csv, "skill,answer\r\ngit,\"git add stages, git commit records\"\r\n").unwrap();
     let out = cmd(home.path())
         .args(["interview", "--role", "mid", "--seed", "1", "--script"])
         .arg(&csv)
@@ -484,6 +481,57 @@ fn a_script_whose_rows_the_plan_never_reaches_says_which_rows_went_unused() {
         err.contains("warning: the script has no row for question") && err.contains("1 row(s) unused (lines 2)"),
         "{err}"
     );
+}
+
+/// The questions a script's rows name open the interview, in the script's order, whatever the role's plan
+/// would have chosen; their follow-ups take the next rows naming the same question.
+#[test]
+fn a_script_naming_questions_is_asked_those_questions_in_order() {
+    let home = tempfile::tempdir().unwrap();
+    let csv = home.path().join("named.csv");
+    std::fs::write(
+        &csv,
+        "question_id,answer\n\
+         git-staging-and-commits,\"git add puts changes in the staging area and git commit records a snapshot of \
+         what is staged, with a message, so you can commit only part of your work.\"\n\
+         git-staging-and-commits,\"For example I staged only the fix to the loader with git add -p and committed it \
+         alone, leaving the half-done refactor unstaged.\"\n\
+         sql-rank-functions,\"ROW_NUMBER gives each row its own number; RANK leaves gaps after ties and DENSE_RANK \
+         does not.\"\n",
+    )
+    .unwrap();
+    let out = cmd(home.path())
+        .args([
+            "interview",
+            "--role",
+            "mid",
+            "--seed",
+            "1",
+            "--questions",
+            "6",
+            "--script",
+        ])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout(cmd(home.path()).args(["report", "last", "--format", "json"]))).unwrap();
+    let asked: Vec<(&str, &str)> = report["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["question_id"].as_str().unwrap(), t["kind"].as_str().unwrap()))
+        .collect();
+    let mains: Vec<&str> = asked.iter().filter(|t| t.1 == "main").map(|t| t.0).collect();
+    assert_eq!(
+        mains[..2],
+        ["git-staging-and-commits", "sql-rank-functions"],
+        "{asked:?}"
+    );
+    assert_eq!(asked[0].0, asked[1].0, "the follow-up takes the second row: {asked:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("unused"), "{err}");
 }
 
 #[test]

@@ -61,12 +61,12 @@ fn history_shows_trends_flags_thin_sessions_and_focus_weak_picks_the_weakest_ski
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(weakest[0], "orchestration", "{weakest:?}");
+    assert_eq!(weakest[0], "data-quality", "{weakest:?}");
 
     let text = support::offline(home.path()).arg("history").output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout).to_string();
     assert!(
-        text.contains("too little (") && text.contains("Next: ") && text.contains("▇▇▁"),
+        text.contains("too little (") && text.contains("Next: ") && text.contains("▇▇▂"),
         "{text}"
     );
     let one = support::offline(home.path())
@@ -109,7 +109,7 @@ fn history_shows_trends_flags_thin_sessions_and_focus_weak_picks_the_weakest_ski
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("Focusing on your weakest skills: Workflow orchestration, Advanced SQL"),
+        stderr.contains("Focusing on your weakest skills: Data quality, Workflow orchestration"),
         "{stderr}"
     );
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();

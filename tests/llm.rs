@@ -1011,6 +1011,7 @@ fn a_real_local_server_grades_writes_questions_and_decides_follow_ups() {
             seed: 1,
             years: None,
             tailoring: None,
+            ask_first: Vec::new(),
         },
     )
     .unwrap();

@@ -46,6 +46,7 @@ fn interview_of(scores: &[u8], questions: usize) -> Interview {
         seed: 99,
         years: Some(6),
         tailoring: None,
+        ask_first: Vec::new(),
     };
     let mut iv = Interview::new(bank, config).unwrap();
     iv.handle(Event::Start {

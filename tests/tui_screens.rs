@@ -24,6 +24,7 @@ fn config() -> Config {
         seed: 1,
         years: Some(6),
         tailoring: None,
+        ask_first: Vec::new(),
     }
 }
 

@@ -110,6 +110,15 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     if let Some(FocusArg::Weak) = a.focus {
         skills = weakest_skills(ctx, &bank, &role)?;
     }
+    // A script is read (and checked) first: the questions its rows name open the interview.
+    let script = match &a.script {
+        Some(path) => Some(answering(Some(path), &bank)?),
+        None => None,
+    };
+    let ask_first = match &script {
+        Some(Answering::Script(s)) => s.question_ids(),
+        _ => Vec::new(),
+    };
     let config = Config {
         role: role.clone(),
         skills,
@@ -118,6 +127,7 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
         seed: seed_or_random(a.seed),
         years: a.years,
         tailoring: tailoring(ctx, &bank, a.cv.as_deref(), a.job.as_deref())?,
+        ask_first,
     };
     // Validate everything before loading models or creating a session.
     Interview::new(Arc::clone(&bank), config.clone())?;
@@ -134,7 +144,10 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
         let adapters = Adapters::resolve(&options, &Answering::Room, &mut to_stderr)?;
         return closed(tui::run_interview(bank, ctx.store(), start, adapters)?);
     }
-    let answering = answering(a.script.as_ref(), &bank)?;
+    let answering = match script {
+        Some(s) => s,
+        None => answering(None, &bank)?,
+    };
     let scripted = matches!(answering, Answering::Script(_));
     let adapters = Adapters::resolve(&options, &answering, &mut to_stderr)?;
     if let Some(t) = &config.tailoring {

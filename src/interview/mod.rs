@@ -251,7 +251,8 @@ impl Interview {
                 max: MAX_QUESTIONS,
             });
         }
-        let planner = Planner::new(role, &config.skills, config.tailoring.as_ref());
+        let planner =
+            Planner::new(role, &config.skills, config.tailoring.as_ref()).asking_first(&bank, &config.ask_first);
         Ok(Self {
             rng: SplitMix64::new(config.seed),
             planner,
@@ -684,6 +685,7 @@ impl Interview {
             return effects;
         }
         match plan::decide(depth, &c.topic) {
+            Decision::FollowUp(_) if !self.may_follow_up(&c.question.id, &c.topic) => effects.extend(self.next_topic()),
             Decision::FollowUp(kind) => {
                 let text = match kind {
                     TurnKind::Deeper => &c.question.follow_ups.deeper,
@@ -710,6 +712,13 @@ impl Interview {
             }
             None => self.finish(EndReason::OutOfQuestions, self.now_ms),
         }
+    }
+
+    /// A question the config asks first (a script's rows) gets as many lines as rows name it, so no
+    /// follow-up is asked that the script cannot answer; other questions follow the decision tree.
+    fn may_follow_up(&self, question_id: &str, topic: &[TurnKind]) -> bool {
+        let rows = self.config.ask_first.iter().filter(|id| *id == question_id).count();
+        rows == 0 || topic.len() < rows
     }
 
     /// The second topic asks about an item on the candidate's CV (`--cv`), in the CV's words, graded

@@ -91,6 +91,8 @@ pub struct Planner {
     /// Spellings of the technologies in the candidate's CV and job description (lower case): a question
     /// that mentions one is preferred, as if one difficulty step closer.
     prefer: Vec<String>,
+    /// Questions that open the next topics, in order, before any choice (a script's `question_id`s).
+    first: Vec<Arc<Question>>,
 }
 
 /// A role skill the CV and job description point to gets up to this much more weight (1.0 = double).
@@ -139,7 +141,14 @@ impl Planner {
             per_skill: BTreeMap::new(),
             level: f32::from(role.difficulty),
             prefer,
+            first: Vec::new(),
         }
+    }
+
+    /// Opens the next topics with these bank questions, in order (ids the bank lacks are left out).
+    pub fn asking_first(mut self, bank: &Bank, ids: &[String]) -> Self {
+        self.first = ids.iter().filter_map(|id| bank.question(id).cloned()).collect();
+        self
     }
 
     /// The skills planned and their weights (the tailored ones included).
@@ -186,6 +195,11 @@ impl Planner {
 
     /// The next topic's opening question, or `None` when the bank has nothing left for these skills.
     pub fn next_question(&mut self, bank: &Bank, rng: &mut SplitMix64) -> Option<Arc<Question>> {
+        if let Some(i) = self.first.iter().position(|q| !self.asked.contains(&q.id)) {
+            let q = Arc::clone(&self.first[i]);
+            self.take(&q);
+            return Some(q);
+        }
         let total: f64 = self.weights.iter().map(|w| w.1).sum();
         let asked_main: u32 = self.per_skill.values().sum();
         // Largest deficit against the weighted share first; ties broken by the seed.

@@ -20,6 +20,7 @@ fn config(questions: usize, mode: Mode) -> Config {
         seed: 42,
         years: None,
         tailoring: None,
+        ask_first: Vec::new(),
     }
 }
 
@@ -215,6 +216,39 @@ fn journal(effects: &[Effect]) -> Vec<Record> {
             _ => None,
         })
         .collect()
+}
+
+/// A script's named questions open the interview in order, each with as many lines as rows name it
+/// (here: two for the first, so one follow-up; one for the second, so none however it is answered);
+/// then the planner goes on as usual, and a resumed interview follows the same course.
+#[test]
+fn questions_asked_first_come_in_order_with_as_many_lines_as_rows() {
+    let mut cfg = config(8, Mode::Mock);
+    cfg.ask_first = vec![
+        "git-staging-and-commits".into(),
+        "git-staging-and-commits".into(),
+        "sql-rank-functions".into(),
+    ];
+    let mut full = Interview::new(bank(), cfg).unwrap();
+    // 20: shallow, which would earn a follow-up everywhere.
+    let records = journal(&run(&mut full, &[20]));
+    let asked: Vec<(&str, TurnKind)> = full.turns().iter().map(|t| (t.question_id.as_str(), t.kind)).collect();
+    assert_eq!(
+        asked[..4],
+        [
+            ("git-staging-and-commits", TurnKind::Main),
+            ("git-staging-and-commits", TurnKind::Deeper),
+            ("sql-rank-functions", TurnKind::Main),
+            (asked[3].0, TurnKind::Main),
+        ],
+        "{asked:?}"
+    );
+    // The planner's own topics still get their follow-ups.
+    assert_eq!(asked[4], (asked[3].0, TurnKind::Deeper), "{asked:?}");
+    for cut in 1..records.len() {
+        let restored = Interview::restore(bank(), &records[..cut]).unwrap();
+        assert_eq!(restored.turns(), &full.turns()[..restored.turns().len()], "cut {cut}");
+    }
 }
 
 #[test]

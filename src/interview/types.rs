@@ -28,6 +28,10 @@ pub struct Config {
     /// What the candidate's CV and the job description point to (`--cv`, `--job`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tailoring: Option<crate::profile::Tailoring>,
+    /// Bank questions that open the first topics, in this order, before the planner chooses the rest: a
+    /// script's `question_id` column, one entry a row, so a question named twice gets one follow-up at most.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ask_first: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -227,6 +227,7 @@ impl SetupForm {
             seed: self.seed,
             years: Some(self.years),
             tailoring: self.tailoring.clone(),
+            ask_first: Vec::new(),
         }
     }
 }
