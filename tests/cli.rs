@@ -576,3 +576,42 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The binary runs itself again with `GOMP_SPINCOUNT=1000` so Whisper's OpenMP threads yield busy cores (same
+/// process id, so the environment it runs with is visible in /proc); a user's own setting is kept.
+#[test]
+fn whisper_threads_are_set_to_yield_unless_the_user_chose() {
+    let home = tempfile::tempdir().unwrap();
+    for (given, want) in [(None, "GOMP_SPINCOUNT=1000"), (Some("50"), "GOMP_SPINCOUNT=50")] {
+        let mut c = StdCommand::new(assert_cmd::cargo::cargo_bin("dataready"));
+        c.env("DATAREADY_HOME", home.path())
+            .env_remove("GOMP_SPINCOUNT")
+            .env_remove("OMP_WAIT_POLICY")
+            .args(["interview", "--role", "mid", "--plain", "--input", "text"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(v) = given {
+            c.env("GOMP_SPINCOUNT", v);
+        }
+        let mut child = c.spawn().unwrap();
+        let environ = format!("/proc/{}/environ", child.id());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < deadline {
+            seen = std::fs::read(&environ)
+                .unwrap_or_default()
+                .split(|b| *b == 0)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .filter(|v| v.starts_with("GOMP_SPINCOUNT="))
+                .collect();
+            if !seen.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(seen, [want], "given {given:?}");
+    }
+}
