@@ -140,10 +140,11 @@ impl Script {
 
     /// The answer for this question: a row naming it, else one naming its skill, else the next unnamed row.
     pub fn take(&mut self, line: &Line, question: &Question) -> Option<Row> {
+        let id = bank_id(&line.question_id);
         let by_id = self
             .rows
             .iter()
-            .position(|r| !r.used && r.question_id.as_deref() == Some(&line.question_id));
+            .position(|r| !r.used && r.question_id.as_deref() == Some(id));
         let by_skill = || {
             self.rows
                 .iter()
@@ -169,6 +170,16 @@ impl Script {
     pub fn unused(&self) -> Vec<&Row> {
         self.rows.iter().filter(|r| !r.used).collect()
     }
+}
+
+/// The bank question a line is asked for: an LLM writes its question in a bank question's place
+/// (`llm-<bank id>-q<n>`), and a row naming that bank question answers it.
+fn bank_id(line_id: &str) -> &str {
+    line_id
+        .strip_prefix("llm-")
+        .and_then(|rest| rest.rsplit_once("-q"))
+        .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(line_id, |(id, _)| id)
 }
 
 /// Why the script ended the interview early although rows are left, or `None` when none are.
@@ -286,7 +297,37 @@ pub fn unclosed_quote(bytes: &[u8]) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{line_at, unclosed_quote};
+    use super::{Row, Script, bank_id, line_at, unclosed_quote};
+    use crate::interview::{Line, TurnKind};
+
+    #[test]
+    fn a_row_naming_a_bank_question_answers_the_llm_question_written_in_its_place() {
+        assert_eq!(bank_id("llm-dq-quarantine-vs-fail-q3"), "dq-quarantine-vs-fail");
+        assert_eq!(bank_id("sql-rank-functions"), "sql-rank-functions");
+        assert_eq!(bank_id("llm-odd-q"), "llm-odd-q");
+        let bank = crate::bank::Bank::builtin().unwrap();
+        let q = bank.question("sql-rank-functions").unwrap();
+        let row = |id: Option<&str>, answer: &str| Row {
+            line: 2,
+            answer: answer.into(),
+            audio: None,
+            skill: None,
+            question_id: id.map(String::from),
+            used: false,
+        };
+        let mut script = Script {
+            rows: vec![row(None, "in turn"), row(Some("sql-rank-functions"), "named")],
+        };
+        let line = Line {
+            text: "An LLM's version of the question".into(),
+            question_id: "llm-sql-rank-functions-q1".into(),
+            kind: TurnKind::Main,
+            number: 1,
+            of: 10,
+        };
+        assert_eq!(script.take(&line, q).unwrap().answer, "named");
+        assert_eq!(script.take(&line, q).unwrap().answer, "in turn");
+    }
 
     #[test]
     fn a_quote_left_open_is_found_on_the_line_it_opens() {
