@@ -334,14 +334,13 @@ pub fn has_voice(samples: &[f32]) -> bool {
     let (min_lag, max_lag) = (8_000 / 400, 8_000 / 70);
     let mut found = 0;
     let mut at = 0;
+    // Energy of every prefix of a frame, so each lag's two halves are normalised in constant time.
+    let mut prefix = [0.0f32; WIN + 1];
     while at + WIN <= x.len() {
         let f = &x[at..at + WIN];
         at += HOP;
-        // Energy of every prefix, so each lag's two halves are normalised in constant time.
-        let mut prefix = Vec::with_capacity(WIN + 1);
-        prefix.push(0.0f32);
-        for v in f {
-            prefix.push(prefix[prefix.len() - 1] + v * v);
+        for (i, v) in f.iter().enumerate() {
+            prefix[i + 1] = prefix[i] + v * v;
         }
         let best = (min_lag..=max_lag)
             .map(|lag| {

@@ -111,14 +111,8 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
         skills = weakest_skills(ctx, &bank, &role)?;
     }
     // A script is read (and checked) first: the questions its rows name open the interview.
-    let script = match &a.script {
-        Some(path) => Some(answering(Some(path), &bank)?),
-        None => None,
-    };
-    let ask_first = match &script {
-        Some(Answering::Script(s)) => s.question_ids(),
-        _ => Vec::new(),
-    };
+    let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
+    let ask_first = script.as_ref().map_or_else(Vec::new, Script::question_ids);
     let config = Config {
         role: role.clone(),
         skills,
@@ -145,7 +139,7 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
         return closed(tui::run_interview(bank, ctx.store(), start, adapters)?);
     }
     let answering = match script {
-        Some(s) => s,
+        Some(s) => Answering::Script(s),
         None => answering(None, &bank)?,
     };
     let scripted = matches!(answering, Answering::Script(_));

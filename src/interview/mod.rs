@@ -684,8 +684,7 @@ impl Interview {
             effects.extend(self.finish(EndReason::Completed, self.now_ms));
             return effects;
         }
-        match plan::decide(depth, &c.topic) {
-            Decision::FollowUp(_) if !self.may_follow_up(&c.question.id, &c.topic) => effects.extend(self.next_topic()),
+        match plan::decide(depth, &c.topic, self.max_follow_ups(&c.question.id)) {
             Decision::FollowUp(kind) => {
                 let text = match kind {
                     TurnKind::Deeper => &c.question.follow_ups.deeper,
@@ -715,10 +714,12 @@ impl Interview {
     }
 
     /// A question the config asks first (a script's rows) gets as many lines as rows name it, so no
-    /// follow-up is asked that the script cannot answer; other questions follow the decision tree.
-    fn may_follow_up(&self, question_id: &str, topic: &[TurnKind]) -> bool {
-        let rows = self.config.ask_first.iter().filter(|id| *id == question_id).count();
-        rows == 0 || topic.len() < rows
+    /// follow-up is asked that the script cannot answer; other questions get the decision tree's limit.
+    fn max_follow_ups(&self, question_id: &str) -> usize {
+        match self.config.ask_first.iter().filter(|id| *id == question_id).count() {
+            0 => plan::MAX_FOLLOW_UPS,
+            rows => (rows - 1).min(plan::MAX_FOLLOW_UPS),
+        }
     }
 
     /// The second topic asks about an item on the candidate's CV (`--cv`), in the CV's words, graded

@@ -58,8 +58,9 @@ pub enum Decision {
     NextTopic,
 }
 
-/// The follow-up decision tree. `asked` holds the kinds already asked on this topic (main included).
-pub fn decide(depth: Depth, asked: &[TurnKind]) -> Decision {
+/// The follow-up decision tree. `asked` holds the kinds already asked on this topic (main included);
+/// `max_follow_ups` is [`MAX_FOLLOW_UPS`], or fewer for a topic a script answers (one a row after the first).
+pub fn decide(depth: Depth, asked: &[TurnKind], max_follow_ups: usize) -> Decision {
     let follow_ups = asked.iter().filter(|k| **k != TurnKind::Main).count();
     let want = match depth {
         Depth::NoAnswer => return Decision::NextTopic,
@@ -69,7 +70,7 @@ pub fn decide(depth: Depth, asked: &[TurnKind]) -> Decision {
         Depth::Strong if asked.last() == Some(&TurnKind::Main) => TurnKind::Harder,
         Depth::Strong => return Decision::NextTopic,
     };
-    if follow_ups >= MAX_FOLLOW_UPS || asked.contains(&want) {
+    if follow_ups >= max_follow_ups || asked.contains(&want) {
         Decision::NextTopic
     } else {
         Decision::FollowUp(want)
@@ -291,15 +292,36 @@ mod tests {
 
     #[test]
     fn decision_tree_follows_the_design() {
-        assert_eq!(decide(Depth::Shallow, &[Main]), Decision::FollowUp(Deeper));
-        assert_eq!(decide(Depth::Moderate, &[Main]), Decision::FollowUp(Example));
-        assert_eq!(decide(Depth::Strong, &[Main]), Decision::FollowUp(Harder));
-        assert_eq!(decide(Depth::Strong, &[Main, Deeper]), Decision::NextTopic);
-        assert_eq!(decide(Depth::NoAnswer, &[Main]), Decision::NextTopic);
+        assert_eq!(
+            decide(Depth::Shallow, &[Main], MAX_FOLLOW_UPS),
+            Decision::FollowUp(Deeper)
+        );
+        assert_eq!(
+            decide(Depth::Moderate, &[Main], MAX_FOLLOW_UPS),
+            Decision::FollowUp(Example)
+        );
+        assert_eq!(
+            decide(Depth::Strong, &[Main], MAX_FOLLOW_UPS),
+            Decision::FollowUp(Harder)
+        );
+        assert_eq!(
+            decide(Depth::Strong, &[Main, Deeper], MAX_FOLLOW_UPS),
+            Decision::NextTopic
+        );
+        assert_eq!(decide(Depth::NoAnswer, &[Main], MAX_FOLLOW_UPS), Decision::NextTopic);
         // Never the same follow-up twice, never more than two.
-        assert_eq!(decide(Depth::Shallow, &[Main, Deeper]), Decision::NextTopic);
-        assert_eq!(decide(Depth::Moderate, &[Main, Deeper]), Decision::FollowUp(Example));
-        assert_eq!(decide(Depth::Shallow, &[Main, Example, Harder]), Decision::NextTopic);
+        assert_eq!(
+            decide(Depth::Shallow, &[Main, Deeper], MAX_FOLLOW_UPS),
+            Decision::NextTopic
+        );
+        assert_eq!(
+            decide(Depth::Moderate, &[Main, Deeper], MAX_FOLLOW_UPS),
+            Decision::FollowUp(Example)
+        );
+        assert_eq!(
+            decide(Depth::Shallow, &[Main, Example, Harder], MAX_FOLLOW_UPS),
+            Decision::NextTopic
+        );
     }
 
     #[test]

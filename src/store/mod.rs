@@ -36,6 +36,15 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     }
 }
 
+/// Creates a folder (and its parents) readable only by the user, if missing.
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io_err(dir))
+}
+
 /// Where sessions live: `<data dir>/sessions/<id>/`.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -70,22 +79,14 @@ impl Store {
     /// Creates a new, private session folder with an empty journal.
     pub fn create(&self, id: &str) -> Result<Journal, StoreError> {
         let dir = self.dir(id);
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(io_err(&dir))?;
+        private_dir(&dir)?;
         Journal::open(&dir.join(JOURNAL), 0)
     }
 
     /// Checks up front that sessions can be saved here (the folder is created if missing), so a new
     /// interview fails before its models load rather than at its first save.
     pub fn check_writable(&self) -> Result<(), StoreError> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.root)
-            .map_err(io_err(&self.root))?;
+        private_dir(&self.root)?;
         let probe = self.root.join(format!(".write-check-{}", std::process::id()));
         File::create(&probe).map_err(io_err(&self.root))?;
         let _ = fs::remove_file(&probe);
