@@ -76,3 +76,53 @@ fn token_alignment_separates_a_swapped_entity_only_slightly() {
     // Mean pooling does no better: both sentences are about as close to the contrast.
     assert!((cosine(&v[2], &v[1]) - cosine(&v[3], &v[1])).abs() < 0.02);
 }
+
+/// The contrast head (scripts/contrast-head/train.py) pushes a rubric's contrast claims away from their key
+/// points on a rubric it never saw (ds-delivery-semantics is a held-out question: neither its key points nor its
+/// contrasts were in the head's training sentences), yet a hand-written sentence pair that states the mechanism
+/// reversed (commit before or after processing) is not told apart: what the head learned carries over as a
+/// general push, not as order sensitivity. Why it did not help the contradiction rule (README).
+#[test]
+fn the_contrast_head_separates_rubric_claims_but_not_a_reversed_sentence() {
+    let embedder = Embedder::load(&dataready::paths::embedder_dir())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_head(include_bytes!("../src/grade/contrast-head.safetensors"))
+        .unwrap();
+    let pairs = [
+        (
+            "At-most-once means a message is never redelivered, so failures can lose messages; it happens when \
+             progress is committed before processing.",
+            "At-most-once happens when progress is committed after processing, so a crash can cause duplicates but \
+             never loss.",
+        ),
+        (
+            "At-least-once means messages are retried until acknowledged, so nothing is lost but duplicates can \
+             occur; it happens when processing comes before the commit.",
+            "At-least-once commits the offset before processing, so messages can be lost but never duplicated.",
+        ),
+        (
+            "Most pipelines use at-least-once delivery with idempotent or deduplicating sinks, because it is simpler \
+             and cheaper than distributed transactions.",
+            "Most pipelines use at-most-once delivery, because losing a few events is cheaper than handling duplicates.",
+        ),
+    ];
+    let texts: Vec<&str> = pairs.iter().flat_map(|(k, c)| [*k, *c]).collect();
+    let (plain, head) = embedder.embed_with_head(&texts);
+    let mean = |v: &[Vec<f32>]| (0..pairs.len()).map(|i| cosine(&v[2 * i], &v[2 * i + 1])).sum::<f32>() / 3.0;
+    assert!(
+        mean(&head) < mean(&plain) - 0.08,
+        "head {} plain {}",
+        mean(&head),
+        mean(&plain)
+    );
+    // The plain vectors are unchanged by the head.
+    assert!(cosine(&plain[0], &embedder.embed_one(texts[0])) > 0.99999);
+
+    let wrong = "With at least once you commit the offset first and then process, so you might drop a message but \
+                 you will never get a duplicate.";
+    let right = "With at least once you process first and commit the offset after, so you never drop a message but \
+                 you can get duplicates.";
+    let (_, v) = embedder.embed_with_head(&[pairs[1].0, pairs[1].1, wrong, right]);
+    let gap = |s: usize| cosine(&v[s], &v[1]) - cosine(&v[s], &v[0]);
+    assert!((gap(2) - gap(3)).abs() < 0.05, "wrong {} right {}", gap(2), gap(3));
+}
