@@ -56,7 +56,6 @@ def load(path):
             (
                 c["key_point"], c["sim"], c["rival_sim"], c["overlap"], c["toward"], c["against"],
                 c["toward_vocab"], c["against_vocab"], c["against_context"],
-                c.get("head_sim", 0.0), c.get("head_rival", 1.0),
             )
             for c in d["analysis"]["candidates"]
         ]
@@ -79,34 +78,26 @@ def load(path):
 
 def leans(c, rule):
     """A candidate's (toward, against) under the rule's choice of words."""
-    kp, sim, rival, ov, toward, against, tv, av, actx = c[:9]
+    kp, sim, rival, ov, toward, against, tv, av, actx = c
     vocab = rule[5]
     return (tv, av) if vocab else (toward, against)
 
 
 def worded(c, rule):
     """Whether a candidate carries the contrast's words and none of the point's, as the rule requires."""
-    min_sim, margin, min_overlap, min_toward, max_against, vocab, max_ctx = rule[:7]
+    min_sim, margin, min_overlap, min_toward, max_against, vocab, max_ctx = rule
     toward, against = leans(c, rule)
     return toward >= min_toward and against <= max_against and (max_ctx is None or c[8] <= max_ctx)
 
 
-def states(c, rule):
-    """src/grade/contrast.rs Rule::states."""
-    min_sim, margin, min_overlap = rule[:3]
-    head_margin, head_alone = rule[7], rule[8]
-    gap = c[9] - c[10]
-    by_words = (
-        c[1] >= c[2] + margin
-        and c[3] >= min_overlap
-        and worded(c, rule)
-        and (head_margin is None or gap >= head_margin)
-    )
-    return c[1] >= min_sim and (by_words or (head_alone is not None and gap >= head_alone))
-
-
 def contradicted(a, rule):
-    return len({c[0] for c in a["cands"] if states(c, rule)})
+    min_sim, margin, min_overlap = rule[:3]
+    kps = {
+        c[0]
+        for c in a["cands"]
+        if c[1] >= min_sim and c[1] >= c[2] + margin and c[3] >= min_overlap and worded(c, rule)
+    }
+    return len(kps)
 
 
 def contrast_gap(a, rule):
@@ -263,26 +254,20 @@ def objective(f):
 
 RULES = list(
     itertools.product(
-        (0.45, 0.5, 0.55),  # min_sim
+        (0.45, 0.5, 0.55, 0.6),  # min_sim
         (-0.05, 0.0, 0.05, 0.1, 0.15),  # margin
-        (0.1, 0.2),  # min_overlap
+        (0.1, 0.2, 0.3),  # min_overlap
         (1, 2),  # min_toward
         (0, 1),  # max_against
         (False, True),  # vocab: the point's phrasings count as its words
-        (None, 2),  # max_against_context
-        (None, 0.0, 0.05),  # head_margin: the contrast head must agree
-        (None, 0.1, 0.15, 0.2, 0.3),  # head_alone: the contrast head alone, when its gap is this clear
+        (None, 1, 2),  # max_against_context
     )
-)
-RULE_FIELDS = (
-    "min_sim", "margin", "min_overlap", "min_toward", "max_against", "vocab", "max_against_context",
-    "head_margin", "head_alone",
 )
 COSTS = [(p, c1, min(c1, c2)) for p in (2.0, 4.0) for c1 in (30.0, 40.0, 50.0) for c2 in (20.0, 25.0)]
 # Rules are ranked with this cost first; the best few are then tried with every cost.
 FIRST_COST = (2.0, 40.0, 20.0)
 SHORTLIST = 8
-NEVER = (9.0, 0.0, 0.0, 99, 0, False, None, None, None)
+NEVER = (9.0, 0.0, 0.0, 99, 0, False, None)
 LAMBDAS = (3.0, 10.0, 30.0, 100.0)
 MAX_FALSE_FLAGS = 0.10
 
@@ -352,7 +337,9 @@ def main():
     print("  combiner: " + ", ".join(f"{n} {w:.2f}" for n, w in zip(FEATURES, weights)))
     print("  (in-sample: " + ", ".join(f"{k} {v:.3f}" for k, v in full.items()) + ")")
     learned = {
-        "contrast_rule": {k: v for k, v in zip(RULE_FIELDS, rule) if v is not None or k == "max_against_context"},
+        "contrast_rule": dict(
+            zip(("min_sim", "margin", "min_overlap", "min_toward", "max_against", "vocab", "max_against_context"), rule)
+        ),
         "contradiction_penalty": cost[0],
         "contradiction_cap": [cost[1], cost[2]],
     }

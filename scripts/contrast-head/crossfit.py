@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Merges grader dumps made with the two fold heads into one cross-fitted dump: every tuning answer keeps the
 measurements of the head that was *not* trained on its question, so scripts/train-grader.py chooses the
-contrast rule on head figures as they would be on new questions.
+contrast rule on head figures as they would be on new questions. Needs the grader of commit b9287b1 (the head's
+integration; the grader today has none).
 
     for f in 0 1; do
       DATAREADY_CONTRAST_HEAD=/tmp/head-fold$f.safetensors GRADER_EVAL_DUMP=/tmp/tuning-$f.jsonl \\

@@ -16,7 +16,6 @@ pub struct BertConfig {
     pub vocab_size: usize,
 }
 
-#[derive(Clone)]
 struct Linear {
     /// `[out, in]`, row-major, as PyTorch stores it.
     weight: Vec<f32>,
@@ -25,13 +24,11 @@ struct Linear {
     out: usize,
 }
 
-#[derive(Clone)]
 struct LayerNorm {
     weight: Vec<f32>,
     bias: Vec<f32>,
 }
 
-#[derive(Clone)]
 struct Layer {
     qkv: Linear,
     attn_out: Linear,
@@ -39,12 +36,6 @@ struct Layer {
     ffn_in: Linear,
     ffn_out: Linear,
     ffn_norm: LayerNorm,
-}
-
-/// Top layers of the encoder with a learned update ([`Bert::head`]).
-pub struct Head {
-    from: usize,
-    layers: Vec<Layer>,
 }
 
 pub struct Bert {
@@ -133,92 +124,6 @@ impl Bert {
         })
     }
 
-    /// The top layers with a low-rank update merged in (`W + B·A` for every dense map), from a safetensors file
-    /// of `encoder.layer.{i}.{name}.lora_a` `[rank, in]` and `.lora_b` `[out, rank]` (B already scaled), f16 or
-    /// f32, for the layers its metadata's `top` names. See scripts/contrast-head/train.py.
-    pub fn head(&self, bytes: &[u8]) -> Result<Head, String> {
-        let st = SafeTensors::deserialize(bytes).map_err(|e| format!("bad head: {e}"))?;
-        let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| format!("bad head: {e}"))?;
-        let top: usize = meta
-            .metadata()
-            .as_ref()
-            .and_then(|m| m.get("top"))
-            .and_then(|t| t.parse().ok())
-            .filter(|&t| t >= 1 && t <= self.layers.len())
-            .ok_or("head names no valid `top`")?;
-        let get = |name: &str| -> Result<(Vec<f32>, Vec<usize>), String> {
-            let t = st.tensor(name).map_err(|_| format!("head lacks {name}"))?;
-            let data = match t.dtype() {
-                Dtype::F32 => t
-                    .data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-                Dtype::F16 => t
-                    .data()
-                    .chunks_exact(2)
-                    .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
-                    .collect(),
-                d => return Err(format!("head tensor {name} is {d:?}")),
-            };
-            Ok((data, t.shape().to_vec()))
-        };
-        let from = self.layers.len() - top;
-        let mut layers = Vec::with_capacity(top);
-        for i in from..self.layers.len() {
-            let mut l = self.layers[i].clone();
-            let h = self.cfg.hidden_size;
-            let p = format!("encoder.layer.{i}");
-            let update = |name: &str, w: &mut [f32], out: usize, inp: usize| -> Result<(), String> {
-                let (a, sa) = get(&format!("{p}.{name}.lora_a"))?;
-                let (b, sb) = get(&format!("{p}.{name}.lora_b"))?;
-                let r = sa.first().copied().unwrap_or(0);
-                if sa != [r, inp] || sb != [out, r] || w.len() != out * inp {
-                    return Err(format!("head {p}.{name} has shapes {sa:?} {sb:?}"));
-                }
-                for o in 0..out {
-                    for k in 0..r {
-                        let bo = b[o * r + k];
-                        let row = &mut w[o * inp..(o + 1) * inp];
-                        row.iter_mut()
-                            .zip(&a[k * inp..(k + 1) * inp])
-                            .for_each(|(x, y)| *x += bo * y);
-                    }
-                }
-                Ok(())
-            };
-            // The fused q/k/v projection holds query, key and value one after another.
-            let (q, rest) = l.qkv.weight.split_at_mut(h * h);
-            let (k, v) = rest.split_at_mut(h * h);
-            update("attention.self.query", q, h, h)?;
-            update("attention.self.key", k, h, h)?;
-            update("attention.self.value", v, h, h)?;
-            update("attention.output.dense", &mut l.attn_out.weight, h, h)?;
-            let ffn = self.cfg.intermediate_size;
-            update("intermediate.dense", &mut l.ffn_in.weight, ffn, h)?;
-            update("output.dense", &mut l.ffn_out.weight, h, ffn)?;
-            layers.push(l);
-        }
-        Ok(Head { from, layers })
-    }
-
-    /// [`Self::embed`] and, from the same pass, the embeddings through `head`'s top layers instead (the
-    /// layers below them are shared, so this costs the head's share of the layers more than `embed`).
-    pub fn embed_with_head(&self, seqs: &[Vec<u32>], head: &Head) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
-        let (mut x, spans) = self.hidden_until(seqs, head.from);
-        let mut y = x.clone();
-        for layer in &self.layers[head.from..] {
-            self.layer_forward(layer, &mut x, &spans);
-        }
-        for layer in &head.layers {
-            self.layer_forward(layer, &mut y, &spans);
-        }
-        (
-            spans.iter().map(|&span| self.pool(&x, span)).collect(),
-            spans.iter().map(|&span| self.pool(&y, span)).collect(),
-        )
-    }
-
     /// Mean-pooled, L2-normalized embeddings of each id sequence. Sequences are packed
     /// end to end (no padding): dense layers run once over all tokens, attention per sequence.
     pub fn embed(&self, seqs: &[Vec<u32>]) -> Vec<Vec<f32>> {
@@ -269,11 +174,6 @@ impl Bert {
 
     /// The last layer's hidden states of the packed sequences, with each sequence's (start, length).
     fn hidden(&self, seqs: &[Vec<u32>]) -> (Vec<f32>, Vec<(usize, usize)>) {
-        self.hidden_until(seqs, self.layers.len())
-    }
-
-    /// The hidden states after the first `layers` layers.
-    fn hidden_until(&self, seqs: &[Vec<u32>], layers: usize) -> (Vec<f32>, Vec<(usize, usize)>) {
         let h = self.cfg.hidden_size;
         let spans: Vec<(usize, usize)> = seqs
             .iter()
@@ -298,7 +198,7 @@ impl Bert {
             }
         }
         layer_norm(&mut x, &self.emb_norm, h);
-        for layer in &self.layers[..layers] {
+        for layer in &self.layers {
             self.layer_forward(layer, &mut x, &spans);
         }
         (x, spans)
@@ -422,19 +322,6 @@ fn softmax(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v /= sum);
 }
 
-/// IEEE half precision to single.
-fn f16_to_f32(h: u16) -> f32 {
-    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
-    let exp = (h >> 10) & 0x1f;
-    let frac = (h & 0x3ff) as f32;
-    sign * match exp {
-        0 => frac * 2f32.powi(-24),
-        31 if frac == 0.0 => f32::INFINITY,
-        31 => f32::NAN,
-        e => (1.0 + frac / 1024.0) * 2f32.powi(e as i32 - 15),
-    }
-}
-
 /// The exact (erf) GELU BERT uses.
 fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x / std::f32::consts::SQRT_2))
@@ -455,21 +342,6 @@ fn erf(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn half_floats_decode() {
-        for (bits, want) in [
-            (0x3c00, 1.0),
-            (0xc000, -2.0),
-            (0x3800, 0.5),
-            (0x0000, 0.0),
-            (0x0001, 5.960_464_5e-8),
-            (0x7bff, 65504.0),
-        ] {
-            assert_eq!(f16_to_f32(bits), want, "{bits:#x}");
-        }
-        assert!(f16_to_f32(0x7c00).is_infinite() && f16_to_f32(0x7e00).is_nan());
-    }
 
     #[test]
     fn erf_matches_reference_values() {

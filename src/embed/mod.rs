@@ -6,7 +6,7 @@ mod tokenizer;
 use std::path::{Path, PathBuf};
 
 use bert::Bert;
-pub use bert::{BertConfig, Head};
+pub use bert::BertConfig;
 use tokenizer::WordPiece;
 
 /// sentence-transformers' max_seq_length for this model.
@@ -97,8 +97,6 @@ pub fn install(dir: &Path, force: bool, log: &mut dyn FnMut(&str)) -> Result<(),
 pub struct Embedder {
     tokenizer: WordPiece,
     model: Bert,
-    /// A learned update of the top layers ([`Embedder::with_head`]): a second view of each text.
-    head: Option<Head>,
 }
 
 impl Embedder {
@@ -121,41 +119,7 @@ impl Embedder {
         let vocab = std::fs::read_to_string(dir.join("vocab.txt")).map_err(|e| broken(format!("vocab.txt: {e}")))?;
         let tokenizer = WordPiece::from_vocab(&vocab).map_err(broken)?;
         let model = Bert::load(cfg, &weights).map_err(broken)?;
-        Ok(Self {
-            tokenizer,
-            model,
-            head: None,
-        })
-    }
-
-    /// This embedder with a learned head (see [`Bert::head`]), used by [`Self::embed_with_head`].
-    pub fn with_head(mut self, bytes: &[u8]) -> Result<Self, String> {
-        self.head = Some(self.model.head(bytes)?);
-        Ok(self)
-    }
-
-    /// [`Self::embed`] and, from the same pass, each text's embedding through the head's top layers (the
-    /// plain embedding again when there is no head).
-    pub fn embed_with_head(&self, texts: &[&str]) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
-        let Some(head) = &self.head else {
-            let v = self.embed(texts);
-            return (v.clone(), v);
-        };
-        let ids: Vec<Vec<u32>> = texts.iter().map(|t| self.tokenizer.encode(t, MAX_TOKENS)).collect();
-        let (mut plain, mut tuned) = (Vec::with_capacity(texts.len()), Vec::with_capacity(texts.len()));
-        let mut start = 0;
-        let mut tokens = 0;
-        for (i, seq) in ids.iter().enumerate() {
-            tokens += seq.len();
-            if tokens >= 2048 || i + 1 == ids.len() {
-                let (p, t) = self.model.embed_with_head(&ids[start..=i], head);
-                plain.extend(p);
-                tuned.extend(t);
-                start = i + 1;
-                tokens = 0;
-            }
-        }
-        (plain, tuned)
+        Ok(Self { tokenizer, model })
     }
 
     /// Unit-length embeddings, one per text, computed in batches of packed sequences.

@@ -152,10 +152,6 @@ pub struct Candidate {
     pub against_vocab: usize,
     /// Most point-only words (with phrasings) in the sentence and its neighbours together.
     pub against_context: usize,
-    /// Through the contrast head (scripts/contrast-head/train.py): the sentence's similarity to the contrast
-    /// claim, and to the closest key point.
-    pub head_sim: f32,
-    pub head_rival: f32,
     /// Contextual token alignment of the sentence with the contrast and the key points: filled only by
     /// `RubricGrader::align_tokens` (a measurement; the rule does not use it), zero otherwise.
     pub tokens: TokenAlign,
@@ -287,24 +283,11 @@ pub struct Rule {
     /// Most point-only words the sentence and its neighbours may carry together.
     #[serde(default)]
     pub max_against_context: Option<usize>,
-    /// Also require the contrast head to put the sentence at least this much closer to the contrast than to
-    /// every key point.
-    #[serde(default)]
-    pub head_margin: Option<f32>,
-    /// A second way in: the head puts the sentence this much closer to the contrast than to every key point
-    /// (and it is `min_sim` close to it), whatever its words.
-    #[serde(default)]
-    pub head_alone: Option<f32>,
 }
 
 impl Rule {
     pub fn states(&self, c: &Candidate) -> bool {
-        let head_gap = c.head_sim - c.head_rival;
-        let by_words = c.sim >= c.rival_sim + self.margin
-            && c.overlap >= self.min_overlap
-            && self.worded(c)
-            && self.head_margin.is_none_or(|m| head_gap >= m);
-        c.sim >= self.min_sim && (by_words || self.head_alone.is_some_and(|m| head_gap >= m))
+        c.sim >= self.min_sim && c.sim >= c.rival_sim + self.margin && c.overlap >= self.min_overlap && self.worded(c)
     }
 
     /// Whether the sentence carries the contrast's distinguishing words and none of the point's.

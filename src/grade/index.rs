@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::bank::{Bank, Question};
 use crate::embed::{DIM, Embedder};
 
-const MAGIC: &[u8; 8] = b"DRIDX03\n";
+const MAGIC: &[u8; 8] = b"DRIDX02\n";
 
 /// Where each question's texts sit in the embedding table.
 #[derive(Debug, Clone)]
@@ -24,8 +24,6 @@ pub struct QuestionRows {
 
 pub struct BankIndex {
     vectors: Vec<f32>,
-    /// The same texts through the embedder's contrast head (the plain vectors again without one).
-    head_vectors: Vec<f32>,
     pub rows: Vec<QuestionRows>,
 }
 
@@ -73,46 +71,35 @@ fn layout(bank: &Bank) -> (Vec<&str>, Vec<QuestionRows>) {
 }
 
 impl BankIndex {
-    /// `head` names the contrast head the second table was computed with (a digest of its weights).
-    pub fn cache_path(cache_dir: &Path, bank: &Bank, head: &str) -> PathBuf {
-        cache_dir.join(format!("bank-{}-minilm-{head}.idx", bank.digest))
+    pub fn cache_path(cache_dir: &Path, bank: &Bank) -> PathBuf {
+        cache_dir.join(format!("bank-{}-minilm.idx", bank.digest))
     }
 
     /// Loads the cached index for this bank, or builds and caches it (`progress(done, total)` while building).
     pub fn load_or_build(
         bank: &Bank,
         embedder: &Embedder,
-        head: &str,
         cache_dir: &Path,
         progress: &mut dyn FnMut(usize, usize),
     ) -> std::io::Result<Self> {
         let (texts, rows) = layout(bank);
-        let path = Self::cache_path(cache_dir, bank, head);
-        let table = texts.len() * DIM;
-        if let Ok(bytes) = std::fs::read(&path)
-            && bytes.len() == MAGIC.len() + 2 * table * 4
-            && &bytes[..MAGIC.len()] == MAGIC
-        {
-            {
-                let mut vectors: Vec<f32> = bytes[MAGIC.len()..]
+        let path = Self::cache_path(cache_dir, bank);
+        if let Ok(bytes) = std::fs::read(&path) {
+            let want = MAGIC.len() + texts.len() * DIM * 4;
+            if bytes.len() == want && &bytes[..MAGIC.len()] == MAGIC {
+                let vectors = bytes[MAGIC.len()..]
                     .chunks_exact(4)
                     .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                     .collect();
-                let head_vectors = vectors.split_off(table);
-                return Ok(Self {
-                    vectors,
-                    head_vectors,
-                    rows,
-                });
+                return Ok(Self { vectors, rows });
             }
         }
-        let mut vectors = Vec::with_capacity(table);
-        let mut head_vectors = Vec::with_capacity(table);
+        let mut vectors = Vec::with_capacity(texts.len() * DIM);
         for (i, part) in texts.chunks(256).enumerate() {
             progress(i * 256, texts.len());
-            let (plain, tuned) = embedder.embed_with_head(part);
-            plain.into_iter().for_each(|v| vectors.extend(v));
-            tuned.into_iter().for_each(|v| head_vectors.extend(v));
+            for v in embedder.embed(part) {
+                vectors.extend(v);
+            }
         }
         progress(texts.len(), texts.len());
         std::fs::create_dir_all(cache_dir)?;
@@ -120,28 +107,15 @@ impl BankIndex {
         {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(MAGIC)?;
-            let bytes: Vec<u8> = vectors
-                .iter()
-                .chain(&head_vectors)
-                .flat_map(|v: &f32| v.to_le_bytes())
-                .collect();
+            let bytes: Vec<u8> = vectors.iter().flat_map(|v: &f32| v.to_le_bytes()).collect();
             f.write_all(&bytes)?;
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &path)?;
-        Ok(Self {
-            vectors,
-            head_vectors,
-            rows,
-        })
+        Ok(Self { vectors, rows })
     }
 
     pub fn vector(&self, row: usize) -> &[f32] {
         &self.vectors[row * DIM..(row + 1) * DIM]
-    }
-
-    /// The row's text through the contrast head.
-    pub fn head_vector(&self, row: usize) -> &[f32] {
-        &self.head_vectors[row * DIM..(row + 1) * DIM]
     }
 }

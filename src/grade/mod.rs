@@ -63,11 +63,6 @@ mod tune {
     pub const MIN_CLAIM_WORDS: usize = 3;
 }
 
-/// Low-rank updates to MiniLM's top layers that pull a sentence toward the rubric text it states, a key point
-/// or one of its contrast claims (scripts/contrast-head/train.py, trained on sentences written for the tuning
-/// questions' rubrics only).
-const CONTRAST_HEAD: &[u8] = include_bytes!("contrast-head.safetensors");
-
 pub struct RubricGrader {
     embedder: Embedder,
     index: BankIndex,
@@ -180,18 +175,8 @@ impl RubricGrader {
         cache_dir: &Path,
         progress: &mut dyn FnMut(usize, usize),
     ) -> anyhow::Result<Self> {
-        // The contrast head is built in; DATAREADY_CONTRAST_HEAD names another (the evaluation's cross-fitted
-        // heads, scripts/contrast-head/train.py --fold-out).
-        let head = match std::env::var_os("DATAREADY_CONTRAST_HEAD") {
-            Some(path) => std::fs::read(&path)
-                .map_err(|e| anyhow::anyhow!("cannot read DATAREADY_CONTRAST_HEAD {}: {e}", path.to_string_lossy()))?,
-            None => CONTRAST_HEAD.to_vec(),
-        };
-        let embedder = Embedder::load(model_dir)?
-            .with_head(&head)
-            .map_err(|e| anyhow::anyhow!("the contrast head does not fit the embedding model: {e}"))?;
-        let tag = crate::transcribe::model::sha256_hex(&head);
-        let index = BankIndex::load_or_build(&bank, &embedder, &tag[..12], cache_dir, progress)
+        let embedder = Embedder::load(model_dir)?;
+        let index = BankIndex::load_or_build(&bank, &embedder, cache_dir, progress)
             .map_err(|e| anyhow::anyhow!("cannot write the embedding cache in {}: {e}", cache_dir.display()))?;
         Ok(Self {
             embedder,
@@ -361,7 +346,7 @@ impl RubricGrader {
         };
         let question_vec = self.index.vector(rows.question);
         let texts: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
-        let (vecs, head_vecs) = self.embedder.embed_with_head(&texts);
+        let vecs = self.embedder.embed(&texts);
         let prompt_words: Vec<String> = signals::words(&format!("{} {}", req.prompt, q.text));
         let prompt_content: std::collections::HashSet<&str> = signals::content_words(&prompt_words)
             .into_iter()
@@ -461,12 +446,6 @@ impl RubricGrader {
                 let rival = (0..kp_sims.len())
                     .max_by(|&a, &b| kp_sims[a].total_cmp(&kp_sims[b]))
                     .unwrap_or(0);
-                let hv = &head_vecs[ci];
-                let head_rival = rows
-                    .key_points
-                    .iter()
-                    .map(|(r, _)| cosine(hv, self.index.head_vector(*r)))
-                    .fold(-1.0, f32::max);
                 for (k, rows_k) in rows.contrasts.iter().enumerate() {
                     for (j, r) in rows_k.iter().enumerate() {
                         let sim = cosine(v, self.index.vector(*r));
@@ -498,8 +477,6 @@ impl RubricGrader {
                             toward_vocab,
                             against_vocab,
                             against_context,
-                            head_sim: cosine(hv, self.index.head_vector(*r)),
-                            head_rival,
                             tokens: contrast::TokenAlign::default(),
                         });
                     }
