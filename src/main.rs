@@ -135,7 +135,8 @@ fn quiet_on_closed_pipe() {
 
 /// How long Whisper's OpenMP threads (libgomp) spin waiting for work before they sleep. libgomp's default
 /// (300,000 spins) made a 32 s answer take 72 s instead of 16 s while another Whisper process ran, and 23 s
-/// instead of 15 s beside one busy process; on quiet cores 1,000 was no slower (8.2 s against 9.2 s).
+/// instead of 15 s beside one busy process; on quiet cores 1,000 is no slower (7.3 s against 9.2 s, as the README
+/// says; a 26 s clip re-checked on quiet cores, base: 5.3-5.5 s against 5.2-5.6 s).
 const GOMP_SPINCOUNT: &str = "1000";
 
 /// libgomp reads its settings once, as the program loads, so they are set by running this program again

@@ -15,9 +15,8 @@ The folds are train.py's: sha256(question id) % 2.
 """
 
 import hashlib
-import sys
-
 import json
+import sys
 
 dumps = [open(p).read().splitlines() for p in sys.argv[1:3]]
 assert len(dumps[0]) == len(dumps[1]), "the dumps hold different answers"

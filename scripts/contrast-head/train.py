@@ -23,6 +23,7 @@ src/grade/contrast-head.safetensors.
 """
 
 import argparse
+import copy
 import glob
 import hashlib
 import json
@@ -227,6 +228,13 @@ class Data:
             if sents:
                 self.items.append((qid, rubric, kind, sents))
 
+    def only(self, questions):
+        """The same texts, with the items of these questions only (indices stay valid in `texts`)."""
+        keep = set(questions)
+        part = copy.copy(self)
+        part.items = [item for item in self.items if item[0] in keep]
+        return part
+
 
 def loss_fn(lora, w, x, mask, rub_idx, rub_valid, sent_idx, target, top, scale, tau):
     """x/mask: prefix states of every text in the batch; rub_idx [Q,R] and sent_idx [Q,S] index them."""
@@ -382,20 +390,7 @@ def main():
         for f in range(args.folds):
             train_q = [q for q in tuning if fold_of(q) != f]
             test_q = [q for q in tuning if fold_of(q) == f]
-            tr = Data(bank, rows, train_q)
-            te = Data(bank, rows, test_q)
-            # Reuse the full prefix table: re-index the fold's texts into it.
-            where = {t: i for i, t in enumerate(full.texts)}
-            for d in (tr, te):
-                d.items = [
-                    (
-                        qid,
-                        [where[d.texts[t]] for t in rubric],
-                        kind,
-                        [(where[d.texts[t]], tg, wr, kp) for t, tg, wr, kp in sents],
-                    )
-                    for qid, rubric, kind, sents in d.items
-                ]
+            tr, te = full.only(train_q), full.only(test_q)
             print(f"fold {f + 1}/{args.folds}: train {len(train_q)} questions, test {len(test_q)}")
             lora = train(w, tr, prefix, pmask, args, args.seed + f)
             tuned = embed_all(w, lora, prefix, pmask, args.top, args.alpha / args.rank)
