@@ -80,6 +80,7 @@ fn main() {
                 endpoint: Default::default(),
                 vocabulary: transcribe::Vocabulary {
                     prompt: prompt.clone(),
+                    boost: Vec::new(),
                     lexicon: vocabulary.lexicon.clone(),
                 },
                 keep_audio: None,

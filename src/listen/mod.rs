@@ -322,11 +322,13 @@ pub fn hear_answer(
     events: &mut dyn FnMut(ListenEvent),
 ) -> Result<(SpokenAnswer, Pair), ListenError> {
     let model = ears.model_name().to_string();
-    let (transcriber, accurate) = ears.into_parts();
+    let (mut transcriber, accurate) = ears.into_parts();
+    transcriber.set_boost(&cfg.vocabulary.boost);
     let mut worker = Worker::start(transcriber, cfg.vocabulary.prompt.clone(), false);
     let abort = Arc::new(AtomicBool::new(false));
     let mut background = accurate.map(|mut a| {
         a.set_background(Some(Arc::clone(&abort)));
+        a.set_boost(&cfg.vocabulary.boost);
         Worker::start(a, cfg.vocabulary.prompt.clone(), true)
     });
     let mut accurate_text: Vec<Option<Vec<Segment>>> = Vec::new();

@@ -367,6 +367,15 @@ impl Lexicon {
         }
     }
 
+    /// The terms Whisper is nudged toward while it decodes: the question's own jargon, as the bank spells it.
+    pub fn boost_terms(&self) -> Vec<String> {
+        self.terms
+            .iter()
+            .filter(|t| t.tier == Tier::Question && t.jargon)
+            .map(|t| t.text.clone())
+            .collect()
+    }
+
     /// The term spelled exactly so (lower-cased), if any.
     pub fn spelled(&self, lower: &str) -> Option<usize> {
         self.spelled.get(lower).copied()

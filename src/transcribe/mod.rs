@@ -1,6 +1,7 @@
 //! Speech to text with a local Whisper model (whisper-rs), guarded against invented text, plus
 //! the model install and the speech facts the grader and report use.
 
+pub mod boost;
 pub mod convert;
 pub mod correct;
 pub mod facts;
@@ -60,6 +61,8 @@ pub trait Transcriber: Send {
     fn set_background(&mut self, _flag: Option<Arc<AtomicBool>>) {}
     /// Get ready for the next transcription while nobody waits (the live worker calls it between stretches).
     fn prepare(&mut self) {}
+    /// Favour these terms while decoding (the question's jargon, [`boost`]); empty: none.
+    fn set_boost(&mut self, _terms: &[String]) {}
 }
 
 pub struct Whisper {
@@ -75,6 +78,8 @@ pub struct Whisper {
     quick: bool,
     /// Set while decoding in the background: the flag that stops the decode under way.
     abort: Option<Arc<AtomicBool>>,
+    /// The terms favoured while decoding, tokenized for this model.
+    boost: Option<boost::Boost>,
 }
 
 /// whisper.cpp's abort callback: `data` is the `AtomicBool` a background decode was given.
@@ -117,6 +122,7 @@ impl Whisper {
             threads: default_threads(),
             quick: false,
             abort: None,
+            boost: None,
         })
     }
 }
@@ -178,6 +184,11 @@ const DECODES: [Decode; 3] = [
 ];
 
 impl Whisper {
+    /// Favours `terms` with these bonuses (first token, next token of a begun term) from the next decode on.
+    pub fn boost_with(&mut self, terms: &[String], bonuses: (f32, f32)) {
+        self.boost = boost::Boost::new(&self.ctx, terms, bonuses);
+    }
+
     fn new_state(&self) -> Result<WhisperState, TranscribeError> {
         self.ctx
             .create_state()
@@ -207,6 +218,13 @@ impl Whisper {
             unsafe {
                 p.set_abort_callback(Some(abort_when_set));
                 p.set_abort_callback_user_data(Arc::as_ptr(flag) as *mut std::ffi::c_void);
+            }
+        }
+        if let Some(b) = &self.boost {
+            // SAFETY: the boost lives in self, unchanged, for the whole decode; the callback only reads it.
+            unsafe {
+                p.set_filter_logits_callback(Some(boost::boost_logits));
+                p.set_filter_logits_callback_user_data(b as *const boost::Boost as *mut std::ffi::c_void);
             }
         }
         p.set_language(Some("en"));
@@ -322,9 +340,68 @@ pub fn cut_short(segments: &[Segment], regions: &[(u64, u64)]) -> bool {
             .any(|s| too_few_words(&s.text, speech_within(regions, s.start_ms, s.end_ms)))
 }
 
+/// Detected speech (ms) a stretch with no segment must hold to be decoded again on its own.
+const GAP_MIN_SPEECH_MS: u64 = 3000;
+
+/// Stretches of the audio (ms) with no segment over them that hold at least [`GAP_MIN_SPEECH_MS`] of detected
+/// speech (`regions`). Whisper sometimes ends a 30 s window after its first segment ("… <|10.00|>", then end of
+/// text) and moves on to the next window, so the speech in between is never decoded: listening set clip
+/// fresh-19 (40 s) came back with 0-10 s and 30-40 s only.
+pub fn uncovered(segments: &[Segment], regions: &[(u64, u64)], audio_ms: u64) -> Vec<(u64, u64)> {
+    let mut spans: Vec<(u64, u64)> = segments.iter().map(|s| (s.start_ms, s.end_ms)).collect();
+    spans.sort_unstable();
+    let mut gaps = Vec::new();
+    let mut at = 0;
+    for (start, end) in spans {
+        if start > at {
+            gaps.push((at, start));
+        }
+        at = at.max(end);
+    }
+    if audio_ms > at {
+        gaps.push((at, audio_ms));
+    }
+    gaps.retain(|&(a, b)| speech_within(regions, a, b) >= GAP_MIN_SPEECH_MS);
+    gaps
+}
+
+impl Whisper {
+    /// Decodes each stretch of speech no segment covers ([`uncovered`]) on its own and puts its segments in place.
+    fn fill_gaps(
+        &mut self,
+        audio: &[f32],
+        audio_ms: u64,
+        mut segments: Vec<Segment>,
+        regions: &[(u64, u64)],
+        prompt: &str,
+    ) -> Result<Vec<Segment>, TranscribeError> {
+        let gaps = uncovered(&segments, regions, audio_ms);
+        for (from, to) in gaps {
+            let at = |ms: u64| ((ms * u64::from(RATE) / 1000) as usize).min(audio.len());
+            let t = std::time::Instant::now();
+            let found = self.decode_unlooped(&audio[at(from)..at(to)], to - from, prompt)?;
+            tracing::info!(
+                from,
+                to,
+                words = words(&joined(&found)),
+                ms = t.elapsed().as_millis() as u64,
+                "speech no segment covered was decoded on its own"
+            );
+            segments.extend(found.into_iter().filter(|s| words(&s.text) > 0).map(|s| Segment {
+                start_ms: s.start_ms + from,
+                end_ms: s.end_ms + from,
+                ..s
+            }));
+        }
+        segments.sort_by_key(|s| s.start_ms);
+        Ok(segments)
+    }
+}
+
 impl Transcriber for Whisper {
-    /// Decodes with the prompt (and the loop fallbacks); a transcript cut short for the speech detected is
-    /// decoded again without the prompt, and the longer of the two that does not loop is kept.
+    /// Decodes with the prompt (and the loop fallbacks), then decodes on its own any stretch of speech no
+    /// segment covers; a transcript cut short for the speech detected is decoded again without the prompt,
+    /// and the longer of the two that does not loop is kept.
     fn transcribe(&mut self, samples: &[f32], prompt: &str) -> Result<Vec<Segment>, TranscribeError> {
         let audio_ms = samples.len() as u64 * 1000 / u64::from(RATE);
         // Whisper needs at least 1 s; pad short clips with silence.
@@ -337,11 +414,9 @@ impl Transcriber for Whisper {
             samples
         };
         let segments = self.decode_unlooped(audio, audio_ms, prompt)?;
-        if prompt.is_empty() {
-            return Ok(segments);
-        }
         let regions = endpoint::speech_regions(samples);
-        if !cut_short(&segments, &regions) {
+        let segments = self.fill_gaps(audio, audio_ms, segments, &regions, prompt)?;
+        if prompt.is_empty() || !cut_short(&segments, &regions) {
             return Ok(segments);
         }
         // Decoded again without the prompt; kept when that is longer, does not loop and is not cut short itself
@@ -370,6 +445,10 @@ impl Transcriber for Whisper {
 
     fn set_background(&mut self, flag: Option<Arc<AtomicBool>>) {
         self.abort = flag;
+    }
+
+    fn set_boost(&mut self, terms: &[String]) {
+        self.boost_with(terms, boost::bonuses());
     }
 
     fn prepare(&mut self) {
@@ -435,6 +514,8 @@ pub fn prompt_for_question(skill_name: &str, question: &str, terms: &[String]) -
 #[derive(Debug, Clone, Default)]
 pub struct Vocabulary {
     pub prompt: String,
+    /// Terms favoured token by token while Whisper decodes (the question's jargon).
+    pub boost: Vec<String>,
     /// `None`: no correction (the raw text is the transcript).
     pub lexicon: Option<Arc<Lexicon>>,
 }
@@ -446,6 +527,7 @@ impl Vocabulary {
         let skill = bank.skill_name(&question.skill);
         Self {
             prompt: prompt_for_question(skill, &question.text, &lexicon.prompt_terms),
+            boost: lexicon.boost_terms(),
             lexicon: Some(Arc::new(lexicon)),
         }
     }
@@ -461,6 +543,7 @@ impl Vocabulary {
         };
         Self {
             prompt,
+            boost: Vec::new(),
             lexicon: Some(Arc::new(Lexicon::new(bank, None))),
         }
     }
@@ -469,6 +552,7 @@ impl Vocabulary {
     pub fn prompt_only(prompt: &str) -> Self {
         Self {
             prompt: prompt.to_string(),
+            boost: Vec::new(),
             lexicon: None,
         }
     }
@@ -574,6 +658,7 @@ pub fn transcribe_clip(
     let segments = if regions.is_empty() {
         Vec::new()
     } else {
+        t.set_boost(&vocabulary.boost);
         t.transcribe(samples, &vocabulary.prompt)?
     };
     let raw_text = guard(&segments, speech_ms);
@@ -658,6 +743,28 @@ mod tests {
         // Too little speech to judge by a word count; markers are not words.
         assert!(!cut_short(&[seg(0, 3_000, "Right.")], &[(0, 3_000)]));
         assert!(cut_short(&[seg(0, 5_000, "[BLANK_AUDIO]")], &[(0, 5_000)]));
+    }
+
+    #[test]
+    fn speech_no_segment_covers_is_found() {
+        let seg = |from: u64, to: u64| Segment {
+            start_ms: from,
+            end_ms: to,
+            text: " words".into(),
+            no_speech: 0.1,
+        };
+        // fresh-19: speech all along, segments for 0-10 s and 30-40 s only.
+        let speech = [(100, 40_000)];
+        assert_eq!(
+            uncovered(&[seg(0, 10_000), seg(30_000, 40_000)], &speech, 40_300),
+            [(10_000, 30_000)]
+        );
+        // A decode that stopped early, and one that began late.
+        assert_eq!(uncovered(&[seg(0, 10_000)], &speech, 40_300), [(10_000, 40_300)]);
+        assert_eq!(uncovered(&[seg(20_000, 40_000)], &speech, 40_300), [(0, 20_000)]);
+        // Pauses and timestamps a little off are not gaps: under 3 s of speech.
+        let speech = [(100, 9_000), (11_000, 20_000)];
+        assert!(uncovered(&[seg(0, 8_000), seg(10_500, 19_000)], &speech, 20_300).is_empty());
     }
 
     #[test]

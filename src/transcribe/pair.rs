@@ -144,6 +144,13 @@ impl Transcriber for Pair {
         self.quick.set_quick(quick);
     }
 
+    fn set_boost(&mut self, terms: &[String]) {
+        self.quick.set_boost(terms);
+        if let Some(a) = self.accurate() {
+            a.set_boost(terms);
+        }
+    }
+
     fn set_background(&mut self, flag: Option<Arc<AtomicBool>>) {
         match self.accurate() {
             Some(a) => a.set_background(flag),
