@@ -1,5 +1,6 @@
 //! Contextual biasing while Whisper decodes: the question's jargon terms get a bonus on their tokens'
-//! logits, so that "watermark" wins over "wagermark" where the audio leaves the two close. The first
+//! logits, so that "Parquet" wins over "part-k" where the audio leaves the two close (where it does not,
+//! as with espeak-ng's "watermark" heard as "Wagermark", the bonus changes nothing). The first
 //! token of a term gets [`Boost::start`]; once a term has begun (the last tokens decoded are a prefix of
 //! it), its next token gets [`Boost::next`]. The bonus is added before whisper.cpp's softmax, beside its
 //! own filters (`logits_filter_callback`), for every decoder of a beam search.
