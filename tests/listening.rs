@@ -233,13 +233,13 @@ fn a_transcript_depends_only_on_its_audio_not_on_what_was_decoded_before() {
 fn boosted_terms_reach_the_decoder() {
     use dataready::transcribe::{Transcriber, Whisper, boost};
     let dir = tempfile::tempdir().unwrap();
-    let wav = dir.path().join("a.wav");
-    support::espeak(
+    let samples: Vec<f32> = speech_16k(
+        dir.path(),
         "We keep the raw events as Parquet files in the lake, partitioned by day.",
-        &wav,
-    );
-    let (s, rate) = read_i16(&wav);
-    let samples: Vec<f32> = to_16k(&s, rate).iter().map(|&v| f32::from(v) / 32_768.0).collect();
+    )
+    .iter()
+    .map(|&v| f32::from(v) / 32_768.0)
+    .collect();
     let mut whisper = Whisper::load(Some("tiny.en")).unwrap_or_else(|e| panic!("{e}"));
     let text = |w: &mut Whisper| -> String {
         let segments = w.transcribe(&samples, "").unwrap();

@@ -375,9 +375,8 @@ impl Whisper {
         regions: &[(u64, u64)],
         prompt: &str,
     ) -> Result<Vec<Segment>, TranscribeError> {
-        let gaps = uncovered(&segments, regions, audio_ms);
-        for (from, to) in gaps {
-            let at = |ms: u64| ((ms * u64::from(RATE) / 1000) as usize).min(audio.len());
+        let at = |ms: u64| ((ms * u64::from(RATE) / 1000) as usize).min(audio.len());
+        for (from, to) in uncovered(&segments, regions, audio_ms) {
             let t = std::time::Instant::now();
             let found = self.decode_unlooped(&audio[at(from)..at(to)], to - from, prompt)?;
             tracing::info!(
