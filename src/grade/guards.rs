@@ -42,6 +42,10 @@ impl Guarded {
 }
 
 const RESTATED: &str = "The answer only restated the question.";
+/// Below this share of content words that are not the question's own, an answer restates the question. On the
+/// tuning part (graded with and without its rubric) and the off-bank tuning set, every echo is below 0.35 and
+/// every real attempt at 0.39 or above.
+const RESTATED_NOVELTY: f32 = 0.35;
 const BRIEF: &str = "The answer was too short to show understanding: a few words can name the topic, not explain it.";
 /// Answers with fewer words than this (fillers not counted) are capped at [`BRIEF_CAP_PER_WORD`] a word: the
 /// shortest real attempt in the tuning sets has 28 words (a shallow answer; shallow ones are graded 20-34).
@@ -54,7 +58,8 @@ const OFF_TOPIC_CAP: f32 = 5.0;
 
 /// The guards that hold with or without a rubric: instructions to the grader, no content, echoes,
 /// off-topic talk, "I don't know" and keyword lists. `coverage` is the share of the rubric the answer
-/// covered, when there is one: an "I don't know" that still covers half of it was a preface, not a pass.
+/// covered, when there is one: an "I don't know", or an answer in the question's words, that still covers
+/// half of it was a preface, not a pass.
 pub fn rubric_free(a: &Analysis, coverage: Option<f32>) -> Guarded {
     let mut g = Guarded::default();
     if a.injection {
@@ -70,6 +75,11 @@ pub fn rubric_free(a: &Analysis, coverage: Option<f32>) -> Guarded {
         }
         g.cap_at(3.0);
     } else if a.echo_only && !a.idk {
+        g.missing.push(RESTATED.to_string());
+        g.cap_at(8.0);
+    } else if !a.idk && a.content_words >= 4 && a.novelty < RESTATED_NOVELTY && coverage.is_none_or(|c| c < 0.5) {
+        // Sentences that each add a word or two ("So yes, the encodings and the codec are different things")
+        // escape the sentence-by-sentence echo check; what they say is still the question's own words.
         g.missing.push(RESTATED.to_string());
         g.cap_at(8.0);
     }
@@ -94,14 +104,10 @@ pub fn rubric_free(a: &Analysis, coverage: Option<f32>) -> Guarded {
     g
 }
 
-/// The guards judged against a rubric: restating the question while covering little of the rubric
-/// (`coverage`), rambling (long and mostly off the rubric, or hedging all the way) and misconceptions.
-pub fn rubric_bound(a: &Analysis, q: &Question, coverage: f32, rambling: bool) -> Guarded {
+/// The guards judged against a rubric: rambling (long and mostly off the rubric, or hedging all the way) and
+/// misconceptions.
+pub fn rubric_bound(a: &Analysis, q: &Question, rambling: bool) -> Guarded {
     let mut g = Guarded::default();
-    if !a.idk && !a.echo_only && a.content_words >= 4 && a.novelty < 0.35 && coverage < 0.5 {
-        g.missing.push(RESTATED.to_string());
-        g.cap_at(8.0);
-    }
     if rambling {
         g.cap_at(25.0);
     }
@@ -120,7 +126,7 @@ pub fn rubric_bound(a: &Analysis, q: &Question, coverage: f32, rambling: bool) -
 /// Every guard, for an answer graded against its rubric.
 pub fn with_rubric(a: &Analysis, q: &Question, coverage: f32, rambling: bool) -> Guarded {
     let mut g = rubric_free(a, Some(coverage));
-    g.join(rubric_bound(a, q, coverage, rambling));
+    g.join(rubric_bound(a, q, rambling));
     g
 }
 
@@ -139,6 +145,21 @@ mod tests {
         assert_eq!(rubric_free(&a, None).cap, 8.0);
         assert_eq!(rubric_free(&a, Some(0.2)).cap, 8.0);
         assert_eq!(rubric_free(&a, Some(0.6)).cap, 100.0);
+    }
+
+    #[test]
+    fn the_questions_own_words_are_a_restatement_with_or_without_a_rubric() {
+        let said = |novelty| Analysis {
+            words: 40,
+            content_words: 20,
+            novelty,
+            ..Default::default()
+        };
+        assert_eq!(rubric_free(&said(0.2), None).cap, 8.0);
+        assert_eq!(rubric_free(&said(0.2), None).missing, [RESTATED]);
+        assert_eq!(rubric_free(&said(0.2), Some(0.2)).cap, 8.0);
+        assert_eq!(rubric_free(&said(0.2), Some(0.6)).cap, 100.0, "covering half the rubric is an answer");
+        assert_eq!(rubric_free(&said(0.5), None).cap, 100.0);
     }
 
     #[test]

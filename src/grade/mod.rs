@@ -9,7 +9,6 @@ pub mod free;
 pub mod guards;
 mod index;
 pub mod signals;
-pub mod topic;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -71,8 +70,6 @@ pub struct RubricGrader {
     /// Contextual token vectors of rubric texts (key points, contrast claims) by index row, computed when a
     /// sentence first comes close to one of them.
     rubric_tokens: std::sync::Mutex<std::collections::HashMap<usize, Arc<Tokens>>>,
-    /// The bank questions' words, to tell a reworded bank question from another question on its topic.
-    terms: topic::Terms,
 }
 
 /// How one chunk of an answer compares with each text of the rubric (cosine similarities).
@@ -184,7 +181,6 @@ impl RubricGrader {
         Ok(Self {
             embedder,
             index,
-            terms: topic::Terms::new(&bank),
             bank,
             rubric_tokens: Default::default(),
         })
@@ -206,40 +202,18 @@ impl RubricGrader {
         skill: Option<&str>,
         except: Option<&str>,
     ) -> Option<(Arc<Question>, f32)> {
-        self.nearest_to(text, &self.embedder.embed_one(text), skill, except)
+        self.nearest_to(&self.embedder.embed_one(text), skill, except)
     }
 
-    /// The bank question nearest to an embedded question `v` (see [`Self::nearest_question_except`]), with
-    /// how surely it is that question ([`topic::strength`]).
-    fn nearest_to(
-        &self,
-        text: &str,
-        v: &[f32],
-        skill: Option<&str>,
-        except: Option<&str>,
-    ) -> Option<(Arc<Question>, f32)> {
-        let sims: Vec<(usize, f32)> = self
-            .index
-            .rows
+    /// The bank question nearest to an embedded question `v` (see [`Self::nearest_question_except`]).
+    fn nearest_to(&self, v: &[f32], skill: Option<&str>, except: Option<&str>) -> Option<(Arc<Question>, f32)> {
+        self.bank
+            .questions
             .iter()
-            .enumerate()
-            .filter(|(i, _)| except.is_none_or(|e| self.bank.questions[*i].id != e))
-            .map(|(i, r)| (i, cosine(v, self.index.vector(r.question))))
-            .collect();
-        let (best, sim) = sims
-            .iter()
-            .filter(|(i, _)| skill.is_none_or(|s| self.bank.questions[*i].skill == s))
-            .copied()
-            .max_by(|a, b| a.1.total_cmp(&b.1))?;
-        let next = sims
-            .iter()
-            .filter(|(i, _)| *i != best)
-            .map(|(_, s)| *s)
-            .reduce(f32::max);
-        Some((
-            Arc::clone(&self.bank.questions[best]),
-            topic::strength(sim, next, self.terms.shared(text, best)),
-        ))
+            .zip(&self.index.rows)
+            .filter(|(q, _)| skill.is_none_or(|s| q.skill == s) && except.is_none_or(|e| q.id != e))
+            .map(|(q, r)| (Arc::clone(q), cosine(v, self.index.vector(r.question))))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
     }
 
     /// Contextual token vectors of the rubric texts `(row, text)`, from the cache or computed in one batch.
@@ -330,8 +304,8 @@ impl RubricGrader {
         // The question is embedded once: for the nearest topic, the answer's closeness to it and the pool.
         let qv = self.embedder.embed_one(question);
         let (q, sim) = self
-            .nearest_to(question, &qv, skill, except)
-            .or_else(|| self.nearest_to(question, &qv, None, except))
+            .nearest_to(&qv, skill, except)
+            .or_else(|| self.nearest_to(&qv, None, except))
             .expect("the bank is never empty");
         let clean = crate::text::clean(answer, crate::text::MAX_ANSWER_CHARS).text;
         if clean.is_empty() {
@@ -652,7 +626,6 @@ pub const MISSED_BELOW: f32 = 0.35;
 
 /// Topic similarity from which the nearest bank question's rubric counts in full for another question.
 pub const CLOSE_RUBRIC: f32 = 0.8;
-
 /// Topic similarity at which a question is the bank's own, worded the same or nearly.
 const SAME_QUESTION: f32 = 0.97;
 
