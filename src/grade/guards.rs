@@ -158,7 +158,11 @@ mod tests {
         assert_eq!(rubric_free(&said(0.2), None).cap, 8.0);
         assert_eq!(rubric_free(&said(0.2), None).missing, [RESTATED]);
         assert_eq!(rubric_free(&said(0.2), Some(0.2)).cap, 8.0);
-        assert_eq!(rubric_free(&said(0.2), Some(0.6)).cap, 100.0, "covering half the rubric is an answer");
+        assert_eq!(
+            rubric_free(&said(0.2), Some(0.6)).cap,
+            100.0,
+            "covering half the rubric is an answer"
+        );
         assert_eq!(rubric_free(&said(0.5), None).cap, 100.0);
     }
 
