@@ -307,6 +307,86 @@ fn grade_a_single_answer_and_a_file() {
 }
 
 #[test]
+fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
+    let home = tempfile::tempdir().unwrap();
+    let answer = "Make every task idempotent: each run overwrites its own partition for the data interval, using \
+                  MERGE or insert overwrite instead of appending, and reads only its interval, never now(). Then \
+                  run the backfill with max_active_runs capped so the warehouse is not flooded, and check row \
+                  counts for one day before doing the rest.";
+    let asked = "How do you make an Airflow backfill safe to rerun?";
+    let free = stdout(cmd(home.path()).args(["grade", "--question", asked, "--answer", answer]));
+    assert!(
+        free.contains("no close rubric; nearest bank question orch-backfill"),
+        "{free}"
+    );
+    assert!(
+        free.contains("--rubric orch-backfill grades it against that rubric"),
+        "{free}"
+    );
+    let named = stdout(cmd(home.path()).args([
+        "grade",
+        "--question",
+        asked,
+        "--rubric",
+        "orch-backfill",
+        "--answer",
+        answer,
+    ]));
+    assert!(named.contains("rubric chosen with --rubric: orch-backfill"), "{named}");
+    assert!(named.contains("Covered: Limit concurrency"), "{named}");
+    let own: serde_json::Value = serde_json::from_str(&stdout(cmd(home.path()).args([
+        "grade",
+        "--json",
+        "--rubric",
+        "orch-backfill",
+        "--answer",
+        answer,
+    ])))
+    .unwrap();
+    assert_eq!(own["matched_question"], "orch-backfill");
+    assert_eq!(own["topic_similarity"], 1.0);
+    // The same in a file: a `rubric` column, where an id the bank does not know is a warning.
+    let input = home.path().join("rubrics.csv");
+    let mut w = csv::Writer::from_path(&input).unwrap();
+    w.write_record(["id", "question", "answer", "rubric"]).unwrap();
+    w.write_record(["named", asked, answer, "orch-backfill"]).unwrap();
+    w.write_record(["unknown", asked, answer, "orch-backfil"]).unwrap();
+    w.flush().unwrap();
+    let out = home.path().join("graded.csv");
+    let run = cmd(home.path())
+        .args(["grade", "--file"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("rubrics.csv:3: no bank question has the id \"orch-backfil\""),
+        "{err}"
+    );
+    let graded: Vec<csv::StringRecord> = csv::Reader::from_path(&out)
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let named_score = named.strip_prefix("Score ").and_then(|s| s.split('/').next()).unwrap();
+    assert_eq!(&graded[0][1], named_score, "the column grades as --rubric does");
+    assert!(
+        graded[1][graded[1].len() - 1].contains("without a rubric"),
+        "{:?}",
+        graded[1]
+    );
+
+    let err = stderr_of_failure(cmd(home.path()).args(["grade", "--rubric", "orch-backfil", "--answer", "x"]));
+    assert!(
+        err.contains("no bank question has the id \"orch-backfil\"") && err.contains("bank questions"),
+        "{err}"
+    );
+}
+
+#[test]
 fn report_and_sessions_read_saved_sessions() {
     let home = tempfile::tempdir().unwrap();
     assert!(scripted(home.path(), "strong.csv", &[]).status.success());

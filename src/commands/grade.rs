@@ -25,13 +25,18 @@ pub struct GradeArgs {
     /// The question asked
     #[arg(long, requires = "answer", conflicts_with = "file")]
     question: Option<String>,
+    /// Grade against this bank question's rubric (its id: the nearest one a grade prints, or see `dataready
+    /// bank questions`), for a bank question asked in other words; without --question, its own wording is used
+    #[arg(long, value_name = "ID", requires = "answer", conflicts_with_all = ["file", "skill"])]
+    rubric: Option<String>,
     /// The answer to grade
     #[arg(long)]
     answer: Option<String>,
     /// Hint the skill, to pick the rubric among that skill's questions
     #[arg(long)]
     skill: Option<String>,
-    /// CSV with columns id,question,answer (optional skill: a hint for the rubric; other columns are ignored)
+    /// CSV with columns id,question,answer (optional: skill, a hint for the rubric; rubric, a bank question id
+    /// as --rubric takes; other columns are ignored)
     #[arg(long, value_name = "CSV", requires = "out")]
     file: Option<PathBuf>,
     /// Where to write the graded CSV
@@ -69,7 +74,14 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
     {
         bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
     }
-    match (&a.question, &a.file) {
+    let chosen = match &a.rubric {
+        Some(id) => Some(Arc::clone(bank.question(id).with_context(|| {
+            format!("no bank question has the id {id:?}; `dataready bank questions` lists them")
+        })?)),
+        None => None,
+    };
+    let asked = a.question.clone().or_else(|| chosen.as_ref().map(|q| q.text.clone()));
+    match (&asked, &a.file) {
         (Some(q), None) => {
             let question = text::clean(q, 2_000).text;
             if question.is_empty() {
@@ -78,7 +90,10 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             let llm = assemble::open_llm(&a.llm.options(), &mut to_stderr)?;
             let grader = ctx.grader(Arc::clone(&bank))?;
             let answer = a.answer.clone().unwrap_or_default();
-            let (e, matched, sim) = grade_one(&grader, llm.as_ref(), &question, &answer, a.skill.as_deref());
+            let (e, matched, sim) = match &chosen {
+                Some(q) => grade_against(&grader, llm.as_ref(), q, &question, &answer),
+                None => grade_one(&grader, llm.as_ref(), &question, &answer, a.skill.as_deref()),
+            };
             if let Some(why) = &e.fallback {
                 eprintln!("warning: {why}");
             }
@@ -102,7 +117,9 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                let rubric = if sim >= dataready::grade::CLOSE_RUBRIC {
+                let rubric = if chosen.is_some() {
+                    "rubric chosen with --rubric:"
+                } else if sim >= dataready::grade::CLOSE_RUBRIC {
                     "rubric:"
                 } else {
                     "no close rubric; nearest bank question"
@@ -111,6 +128,15 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                     "Score {}/100 ({rubric} {}, topic match {:.2})",
                     out.score, out.matched_question, out.topic_similarity
                 );
+                if chosen.is_none()
+                    && (NAME_RUBRIC..dataready::grade::CLOSE_RUBRIC).contains(&sim)
+                    && out.grader != "none"
+                {
+                    println!(
+                        "  (if this is {} asked in other words, --rubric {} grades it against that rubric)",
+                        out.matched_question, out.matched_question
+                    );
+                }
                 println!(
                     "  correctness {t:.1} · depth {d:.1} · experience {p:.1} · clarity {c:.1} · confidence {f:.1}"
                 );
@@ -161,16 +187,59 @@ fn grade_one(
     (beside_offline(evaluate(llm, &request), offline), matched, sim)
 }
 
+/// From this topic match up, a grade without a rubric names the nearest bank question as one to choose with
+/// `--rubric` (a reworded bank question can sit as far as 0.5 from the bank's wording; the grader starts to
+/// borrow a rubric's coverage at 0.45).
+const NAME_RUBRIC: f32 = 0.45;
+
+/// Grades one answer against the rubric of bank question `q` (`grade --rubric`), asked as `question`; the
+/// similarity returned is the asked wording's to the bank's.
+fn grade_against(
+    grader: &RubricGrader,
+    llm: Option<&Arc<Llm>>,
+    q: &Arc<dataready::bank::Question>,
+    question: &str,
+    answer: &str,
+) -> (dataready::interview::Evaluation, Arc<dataready::bank::Question>, f32) {
+    use dataready::grade::Grader as _;
+    let request = dataready::interview::GradeRequest {
+        question: Arc::clone(q),
+        kind: dataready::interview::TurnKind::Main,
+        prompt: question.to_string(),
+        answer: text::clean(answer, text::MAX_ANSWER_CHARS).text,
+        role: String::new(),
+        speech: None,
+    };
+    let sim = if question == q.text {
+        1.0
+    } else {
+        let e = grader.embedder();
+        dataready::embed::cosine(&e.embed_one(question), &e.embed_one(&q.text))
+    };
+    let offline = if request.answer.is_empty() {
+        dataready::interview::Evaluation::no_answer("No answer was given.")
+    } else {
+        grader.grade(&request)
+    };
+    let e = match llm {
+        Some(llm) if offline.grader != "none" => beside_offline(evaluate(llm, &request), offline),
+        _ => offline,
+    };
+    (e, Arc::clone(q), sim)
+}
+
 /// One row of the input.
 struct Row {
     id: String,
     question: String,
     answer: String,
     skill: Option<String>,
+    /// The bank question whose rubric grades this row (the optional `rubric` column).
+    rubric: Option<Arc<dataready::bank::Question>>,
 }
 
-/// Reads the input CSV: every row checked up front, problems reported as `file:line`. A skill hint the
-/// bank does not know is a warning, and that row is graded without the hint.
+/// Reads the input CSV: every row checked up front, problems reported as `file:line`. A skill hint or a
+/// rubric id the bank does not know is a warning, and that row is graded without it.
 fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
     let name = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
@@ -183,11 +252,13 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
     let headers = reader.headers().map_err(|e| anyhow::anyhow!("{name}:1: {e}"))?.clone();
     let col = |n: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(n));
     let (Some(id_c), Some(q_c), Some(a_c)) = (col("id"), col("question"), col("answer")) else {
-        bail!("{name}:1: the header needs columns id,question,answer (optional skill)");
+        bail!("{name}:1: the header needs columns id,question,answer (optional skill, rubric)");
     };
     let skill_c = col("skill");
+    let rubric_c = col("rubric");
     let mut rows = Vec::new();
     let mut unknown: Vec<(u64, String)> = Vec::new();
+    let mut unknown_rubrics: Vec<(u64, String)> = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
             let line = dataready::script::line_at(&bytes, e.position());
@@ -206,6 +277,20 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
         if let Some(s) = skill.take_if(|s| bank.skill(s).is_none()) {
             unknown.push((line, s));
         }
+        let rubric = match rubric_c
+            .and_then(|c| rec.get(c))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(id) => {
+                let q = bank.question(id).map(Arc::clone);
+                if q.is_none() {
+                    unknown_rubrics.push((line, id.to_string()));
+                }
+                q
+            }
+            None => None,
+        };
         let question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
         if question.is_empty() {
             bail!("{name}:{line}: the question is empty");
@@ -215,7 +300,18 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
             question,
             answer: rec.get(a_c).unwrap_or("").to_string(),
             skill,
+            rubric,
         });
+    }
+    if let Some((line, id)) = unknown_rubrics.first() {
+        eprintln!(
+            "warning: {name}:{line}: no bank question has the id {id:?} in the rubric column; graded by the \
+             nearest bank question instead{} (`dataready bank questions` lists the ids)",
+            match unknown_rubrics.len() {
+                1 => String::new(),
+                n => format!(", as in {} more rows", n - 1),
+            },
+        );
     }
     if let Some((line, s)) = unknown.first() {
         eprintln!(
@@ -329,7 +425,10 @@ fn grade_file(
     let progress = Progress::new(todo.len(), already, rows.len(), llm.is_some());
     let grade_row = |i: usize| -> Done {
         let row = &rows[i];
-        let (e, matched, _) = grade_one(&grader, llm.as_ref(), &row.question, &row.answer, row.skill.as_deref());
+        let (e, matched, _) = match &row.rubric {
+            Some(q) => grade_against(&grader, llm.as_ref(), q, &row.question, &row.answer),
+            None => grade_one(&grader, llm.as_ref(), &row.question, &row.answer, row.skill.as_deref()),
+        };
         let s = e.scores.as_array();
         let mut record = vec![
             row.id.clone(),
