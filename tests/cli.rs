@@ -320,7 +320,8 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
         "{free}"
     );
     assert!(
-        free.contains("--rubric orch-backfill grades it against that rubric"),
+        free.contains("If you asked orch-backfill (\"You fixed a bug")
+            && free.contains("--rubric orch-backfill grades"),
         "{free}"
     );
     let named = stdout(cmd(home.path()).args([
@@ -334,6 +335,21 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
     ]));
     assert!(named.contains("rubric chosen with --rubric: orch-backfill"), "{named}");
     assert!(named.contains("Covered: Limit concurrency"), "{named}");
+    assert!(
+        named.contains("graded against the rubric chosen (orch-backfill), asked in other words"),
+        "{named}"
+    );
+    let score = |out: &str| -> u32 {
+        out.strip_prefix("Score ")
+            .and_then(|s| s.split('/').next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        score(&named) > score(&free),
+        "its own rubric credits the points it covers: {named}\n{free}"
+    );
     let own: serde_json::Value = serde_json::from_str(&stdout(cmd(home.path()).args([
         "grade",
         "--json",
@@ -366,15 +382,17 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
         err.contains("rubrics.csv:3: no bank question has the id \"orch-backfil\""),
         "{err}"
     );
-    let graded: Vec<csv::StringRecord> = csv::Reader::from_path(&out)
-        .unwrap()
-        .records()
-        .map(Result::unwrap)
-        .collect();
-    let named_score = named.strip_prefix("Score ").and_then(|s| s.split('/').next()).unwrap();
-    assert_eq!(&graded[0][1], named_score, "the column grades as --rubric does");
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let graded: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        graded[0][column("score")].parse::<u32>().unwrap(),
+        score(&named),
+        "the column grades as --rubric does"
+    );
     assert!(
-        graded[1][graded[1].len() - 1].contains("without a rubric"),
+        graded[1][column("grade_confidence")].contains("without a rubric"),
         "{:?}",
         graded[1]
     );

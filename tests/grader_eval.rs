@@ -464,7 +464,8 @@ fn reworded_figures(name: &str, answers: &[Graded]) -> [(f64, Figures); 2] {
     })
 }
 
-/// The tuning part's questions reworded (what the match between a question and the bank was tuned on).
+/// The tuning part's questions reworded: a tuning set (a rule that matched reworded questions to the bank was
+/// chosen on it and not adopted, see the README).
 #[test]
 fn reworded_tuning() {
     let (tuning, _) = devset();

@@ -36,7 +36,7 @@ pub struct GradeArgs {
     #[arg(long)]
     skill: Option<String>,
     /// CSV with columns id,question,answer (optional: skill, a hint for the rubric; rubric, a bank question id
-    /// as --rubric takes; other columns are ignored)
+    /// as --rubric takes, which wins over the hint and fills an empty question; other columns are ignored)
     #[arg(long, value_name = "CSV", requires = "out")]
     file: Option<PathBuf>,
     /// Where to write the graded CSV
@@ -90,10 +90,14 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
             let llm = assemble::open_llm(&a.llm.options(), &mut to_stderr)?;
             let grader = ctx.grader(Arc::clone(&bank))?;
             let answer = a.answer.clone().unwrap_or_default();
-            let (e, matched, sim) = match &chosen {
-                Some(q) => grade_against(&grader, llm.as_ref(), q, &question, &answer),
-                None => grade_one(&grader, llm.as_ref(), &question, &answer, a.skill.as_deref()),
-            };
+            let (e, matched, sim) = grade_one(
+                &grader,
+                llm.as_ref(),
+                &question,
+                &answer,
+                a.skill.as_deref(),
+                chosen.as_ref(),
+            );
             if let Some(why) = &e.fallback {
                 eprintln!("warning: {why}");
             }
@@ -129,12 +133,14 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                     out.score, out.matched_question, out.topic_similarity
                 );
                 if chosen.is_none()
-                    && (NAME_RUBRIC..dataready::grade::CLOSE_RUBRIC).contains(&sim)
+                    && (dataready::grade::NAME_RUBRIC..dataready::grade::CLOSE_RUBRIC).contains(&sim)
                     && out.grader != "none"
                 {
                     println!(
-                        "  (if this is {} asked in other words, --rubric {} grades it against that rubric)",
-                        out.matched_question, out.matched_question
+                        "  If you asked {} (\"{}\") in other words, --rubric {} grades against its rubric.",
+                        out.matched_question,
+                        text::one_line(&matched.text, 90),
+                        out.matched_question
                     );
                 }
                 println!(
@@ -161,15 +167,23 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Grades one answer to any question offline and, with an LLM, by the LLM too (both kept).
+/// Grades one answer to any question offline and, with an LLM, by the LLM too (both kept): against the
+/// rubric of bank question `rubric` when one is chosen (`--rubric`), else against the nearest bank question's.
 fn grade_one(
     grader: &RubricGrader,
     llm: Option<&Arc<Llm>>,
     question: &str,
     answer: &str,
     skill: Option<&str>,
+    rubric: Option<&Arc<dataready::bank::Question>>,
 ) -> (dataready::interview::Evaluation, Arc<dataready::bank::Question>, f32) {
-    let (offline, matched, sim) = grader.grade_free(question, answer, skill);
+    let (offline, matched, sim) = match rubric {
+        Some(q) => {
+            let (e, sim) = grader.grade_with_rubric(q, question, answer);
+            (e, Arc::clone(q), sim)
+        }
+        None => grader.grade_free(question, answer, skill),
+    };
     let Some(llm) = llm else {
         return (offline, matched, sim);
     };
@@ -185,47 +199,6 @@ fn grade_one(
         speech: None,
     };
     (beside_offline(evaluate(llm, &request), offline), matched, sim)
-}
-
-/// From this topic match up, a grade without a rubric names the nearest bank question as one to choose with
-/// `--rubric` (a reworded bank question can sit as far as 0.5 from the bank's wording; the grader starts to
-/// borrow a rubric's coverage at 0.45).
-const NAME_RUBRIC: f32 = 0.45;
-
-/// Grades one answer against the rubric of bank question `q` (`grade --rubric`), asked as `question`; the
-/// similarity returned is the asked wording's to the bank's.
-fn grade_against(
-    grader: &RubricGrader,
-    llm: Option<&Arc<Llm>>,
-    q: &Arc<dataready::bank::Question>,
-    question: &str,
-    answer: &str,
-) -> (dataready::interview::Evaluation, Arc<dataready::bank::Question>, f32) {
-    use dataready::grade::Grader as _;
-    let request = dataready::interview::GradeRequest {
-        question: Arc::clone(q),
-        kind: dataready::interview::TurnKind::Main,
-        prompt: question.to_string(),
-        answer: text::clean(answer, text::MAX_ANSWER_CHARS).text,
-        role: String::new(),
-        speech: None,
-    };
-    let sim = if question == q.text {
-        1.0
-    } else {
-        let e = grader.embedder();
-        dataready::embed::cosine(&e.embed_one(question), &e.embed_one(&q.text))
-    };
-    let offline = if request.answer.is_empty() {
-        dataready::interview::Evaluation::no_answer("No answer was given.")
-    } else {
-        grader.grade(&request)
-    };
-    let e = match llm {
-        Some(llm) if offline.grader != "none" => beside_offline(evaluate(llm, &request), offline),
-        _ => offline,
-    };
-    (e, Arc::clone(q), sim)
 }
 
 /// One row of the input.
@@ -291,7 +264,11 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
             }
             None => None,
         };
-        let question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
+        let mut question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
+        if let Some(q) = rubric.as_ref().filter(|_| question.is_empty()) {
+            // As --rubric without --question: the bank's own wording.
+            question = q.text.clone();
+        }
         if question.is_empty() {
             bail!("{name}:{line}: the question is empty");
         }
@@ -339,7 +316,14 @@ struct Done {
 struct PartialHeader {
     input_sha256: String,
     graders: String,
+    /// The bank the rows were graded with (a `rubric` column's ids resolve against it).
+    bank: String,
+    /// [`PARTIAL_FORMAT`]: rows graded by a build that read the input differently are not picked up.
+    format: u32,
 }
+
+/// Version of how `grade --file` reads its input; 2 reads the `rubric` column.
+const PARTIAL_FORMAT: u32 = 2;
 
 fn partial_path(out: &Path) -> PathBuf {
     let mut p = out.as_os_str().to_owned();
@@ -396,6 +380,8 @@ fn grade_file(
         graders: llm.as_ref().map_or("offline".into(), |l| {
             format!("llm:{}@{}", l.config.deep_model, l.config.base_url)
         }),
+        bank: bank.digest.clone(),
+        format: PARTIAL_FORMAT,
     };
     let mut done: Vec<Option<Done>> = rows.iter().map(|_| None).collect();
     for d in resume_partial(&partial, &partial_header) {
@@ -425,10 +411,14 @@ fn grade_file(
     let progress = Progress::new(todo.len(), already, rows.len(), llm.is_some());
     let grade_row = |i: usize| -> Done {
         let row = &rows[i];
-        let (e, matched, _) = match &row.rubric {
-            Some(q) => grade_against(&grader, llm.as_ref(), q, &row.question, &row.answer),
-            None => grade_one(&grader, llm.as_ref(), &row.question, &row.answer, row.skill.as_deref()),
-        };
+        let (e, matched, _) = grade_one(
+            &grader,
+            llm.as_ref(),
+            &row.question,
+            &row.answer,
+            row.skill.as_deref(),
+            row.rubric.as_ref(),
+        );
         let s = e.scores.as_array();
         let mut record = vec![
             row.id.clone(),

@@ -271,6 +271,13 @@ pub fn apply(e: &mut Evaluation, a: &Analysis, f: &FreeFeatures) {
             e.red_flags.push(flag);
         }
     }
+    // What a cap says was missing ("only restated the question"), which grading against the borrowed rubric
+    // may not have said: its coverage of another question's points can be high for an echo of this one.
+    for note in guarded.missing {
+        if !e.what_was_missing.contains(&note) {
+            e.what_was_missing.push(note);
+        }
+    }
     let score = f.score().min(guarded.cap);
     let total = weighted_score(&e.scores);
     e.scores = if total > 0.0 {

@@ -164,6 +164,17 @@ mod tests {
             "covering half the rubric is an answer"
         );
         assert_eq!(rubric_free(&said(0.5), None).cap, 100.0);
+        assert_eq!(rubric_free(&said(0.34), None).cap, 8.0);
+        assert_eq!(rubric_free(&said(0.35), None).cap, 100.0);
+        // An echo found sentence by sentence is restated once; "I don't know" has its own note.
+        let echo = Analysis {
+            echo_only: true,
+            ..said(0.1)
+        };
+        assert_eq!(rubric_free(&echo, None).missing, [RESTATED]);
+        let idk = Analysis { idk: true, ..said(0.2) };
+        assert_eq!(rubric_free(&idk, None).missing.len(), 1);
+        assert_ne!(rubric_free(&idk, None).missing, [RESTATED]);
     }
 
     #[test]

@@ -322,6 +322,45 @@ impl RubricGrader {
         (self.evaluate(&req, Some(sim), except, Some(&qv)), q, sim)
     }
 
+    /// Grades an answer against bank question `q`'s rubric though it was asked as `question` (`grade --rubric`:
+    /// the user says it is that question in other words), with the asked wording's similarity to the bank's.
+    /// Reworded, the grade says which rubric it rests on; far from it (< `NAME_RUBRIC`), that the two look
+    /// unrelated.
+    pub fn grade_with_rubric(&self, q: &Arc<Question>, question: &str, answer: &str) -> (Evaluation, f32) {
+        let rows = self.rows(q);
+        let qv = self.embedder.embed_one(question);
+        let sim = match rows {
+            _ if question == q.text => 1.0,
+            Some(r) => cosine(&qv, self.index.vector(r.question)),
+            None => cosine(&qv, &self.embedder.embed_one(&q.text)),
+        };
+        let clean = crate::text::clean(answer, crate::text::MAX_ANSWER_CHARS).text;
+        if clean.is_empty() {
+            return (Evaluation::no_answer("No answer was given."), sim);
+        }
+        let req = GradeRequest {
+            question: Arc::clone(q),
+            kind: TurnKind::Main,
+            prompt: question.to_string(),
+            answer: clean,
+            role: String::new(),
+            speech: None,
+        };
+        let mut e = self.evaluate(&req, None, None, Some(&qv));
+        if sim < SAME_QUESTION {
+            let mut reasons = e.grade_confidence.take().map(|c| c.reasons).unwrap_or_default();
+            let mut why = format!("graded against the rubric chosen ({}), asked in other words", q.id);
+            if sim < NAME_RUBRIC {
+                why.push_str(&format!(
+                    "; the question and that rubric look unrelated (topic match {sim:.2}): lower confidence"
+                ));
+            }
+            reasons.insert(0, why);
+            e.grade_confidence = Some(GradeConfidence::from_reasons(reasons));
+        }
+        (e, sim)
+    }
+
     /// Measures an answer against the rubric. `topic_match` < 1 when the question is not the bank's own.
     pub fn analyse(&self, req: &GradeRequest, topic_match: Option<f32>) -> Analysis {
         self.analyse_with(req, topic_match, None)
@@ -522,7 +561,7 @@ impl RubricGrader {
         }
         if let Some(m) = topic_match {
             // A question the bank does not hold: its nearest rubric counts as far as the topics agree.
-            let trust = ramp(m, 0.45, CLOSE_RUBRIC);
+            let trust = ramp(m, NAME_RUBRIC, CLOSE_RUBRIC);
             let own = ramp(relevance, 0.35, 0.7);
             for c in coverage.iter_mut() {
                 *c = trust * *c + (1.0 - trust) * own * 0.8;
@@ -626,6 +665,9 @@ pub const MISSED_BELOW: f32 = 0.35;
 
 /// Topic similarity from which the nearest bank question's rubric counts in full for another question.
 pub const CLOSE_RUBRIC: f32 = 0.8;
+/// Topic similarity from which a question could be the nearest bank question asked in other words (a reworded
+/// bank question can have a topic match as low as 0.5); the grader starts to borrow a rubric's coverage here.
+pub const NAME_RUBRIC: f32 = 0.45;
 /// Topic similarity at which a question is the bank's own, worded the same or nearly.
 const SAME_QUESTION: f32 = 0.97;
 
