@@ -244,6 +244,20 @@ fn an_unwritable_data_folder_is_refused_before_the_interview_starts() {
     assert!(!err.contains("Preparing the grader"), "{err}");
 }
 
+/// `grade --file INPUT --out OUT`, which must succeed; its standard error (the warnings).
+fn grade_file(home: &Path, input: &Path, out: &Path) -> String {
+    let run = cmd(home)
+        .args(["grade", "--file"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{err}");
+    err
+}
+
 #[test]
 fn grade_a_single_answer_and_a_file() {
     let home = tempfile::tempdir().unwrap();
@@ -272,13 +286,7 @@ fn grade_a_single_answer_and_a_file() {
     assert!(bad["red_flags"].to_string().contains("instruct the grader"), "{bad}");
 
     let out = home.path().join("graded.csv");
-    cmd(home.path())
-        .args(["grade", "--file"])
-        .arg(data("grade_in.csv"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    grade_file(home.path(), &data("grade_in.csv"), &out);
     let graded = std::fs::read_to_string(&out).unwrap();
     let mut rows = csv::Reader::from_reader(graded.as_bytes());
     let headers = rows.headers().unwrap().clone();
@@ -290,15 +298,7 @@ fn grade_a_single_answer_and_a_file() {
 
     // A skill label the bank does not know is only a hint: warned about and ignored, the row still graded.
     let out = home.path().join("graded-hint.csv");
-    let run = cmd(home.path())
-        .args(["grade", "--file"])
-        .arg(data("grade_unknown_hint.csv"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
+    let err = grade_file(home.path(), &data("grade_unknown_hint.csv"), &out);
     assert!(
         err.contains("grade_unknown_hint.csv:2: unknown skill \"kafka_streaming\"") && err.contains("hint ignored"),
         "{err}"
@@ -369,15 +369,7 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
     w.write_record(["unknown", asked, answer, "orch-backfil"]).unwrap();
     w.flush().unwrap();
     let out = home.path().join("graded.csv");
-    let run = cmd(home.path())
-        .args(["grade", "--file"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
+    let err = grade_file(home.path(), &input, &out);
     assert!(
         err.contains("rubrics.csv:3: no bank question has the id \"orch-backfil\""),
         "{err}"

@@ -190,14 +190,7 @@ fn grade_one(
     if offline.grader == "none" {
         return (offline, matched, sim);
     }
-    let request = dataready::interview::GradeRequest {
-        question: Arc::clone(&matched),
-        kind: dataready::interview::TurnKind::Main,
-        prompt: question.to_string(),
-        answer: text::clean(answer, text::MAX_ANSWER_CHARS).text,
-        role: String::new(),
-        speech: None,
-    };
+    let request = dataready::interview::GradeRequest::outside_interview(Arc::clone(&matched), question, answer);
     (beside_offline(evaluate(llm, &request), offline), matched, sim)
 }
 
@@ -284,23 +277,25 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
         eprintln!(
             "warning: {name}:{line}: no bank question has the id {id:?} in the rubric column; graded by the \
              nearest bank question instead{} (`dataready bank questions` lists the ids)",
-            match unknown_rubrics.len() {
-                1 => String::new(),
-                n => format!(", as in {} more rows", n - 1),
-            },
+            also_in(&unknown_rubrics),
         );
     }
     if let Some((line, s)) = unknown.first() {
         eprintln!(
             "warning: {name}:{line}: unknown skill {s:?} in the skill column; hint ignored{} (valid skills: {})",
-            match unknown.len() {
-                1 => String::new(),
-                n => format!(", as in {} more rows", n - 1),
-            },
+            also_in(&unknown),
             bank.skill_ids().join(", ")
         );
     }
     Ok((rows, bytes))
+}
+
+/// ", as in N more rows" when a problem a warning names at its first row recurs.
+fn also_in(rows: &[(u64, String)]) -> String {
+    match rows.len() {
+        0 | 1 => String::new(),
+        n => format!(", as in {} more rows", n - 1),
+    }
 }
 
 /// A graded row as it is written to the output (and to the partial file, for picking up a killed run).

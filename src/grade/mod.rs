@@ -307,18 +307,10 @@ impl RubricGrader {
             .nearest_to(&qv, skill, except)
             .or_else(|| self.nearest_to(&qv, None, except))
             .expect("the bank is never empty");
-        let clean = crate::text::clean(answer, crate::text::MAX_ANSWER_CHARS).text;
-        if clean.is_empty() {
+        let req = GradeRequest::outside_interview(Arc::clone(&q), question, answer);
+        if req.answer.is_empty() {
             return (Evaluation::no_answer("No answer was given."), q, sim);
         }
-        let req = GradeRequest {
-            question: Arc::clone(&q),
-            kind: TurnKind::Main,
-            prompt: question.to_string(),
-            answer: clean,
-            role: String::new(),
-            speech: None,
-        };
         (self.evaluate(&req, Some(sim), except, Some(&qv)), q, sim)
     }
 
@@ -334,29 +326,19 @@ impl RubricGrader {
             Some(r) => cosine(&qv, self.index.vector(r.question)),
             None => cosine(&qv, &self.embedder.embed_one(&q.text)),
         };
-        let clean = crate::text::clean(answer, crate::text::MAX_ANSWER_CHARS).text;
-        if clean.is_empty() {
+        let req = GradeRequest::outside_interview(Arc::clone(q), question, answer);
+        if req.answer.is_empty() {
             return (Evaluation::no_answer("No answer was given."), sim);
         }
-        let req = GradeRequest {
-            question: Arc::clone(q),
-            kind: TurnKind::Main,
-            prompt: question.to_string(),
-            answer: clean,
-            role: String::new(),
-            speech: None,
-        };
         let mut e = self.evaluate(&req, None, None, Some(&qv));
         if sim < SAME_QUESTION {
-            let mut reasons = e.grade_confidence.take().map(|c| c.reasons).unwrap_or_default();
             let mut why = format!("graded against the rubric chosen ({}), asked in other words", q.id);
             if sim < NAME_RUBRIC {
                 why.push_str(&format!(
                     "; the question and that rubric look unrelated (topic match {sim:.2}): lower confidence"
                 ));
             }
-            reasons.insert(0, why);
-            e.grade_confidence = Some(GradeConfidence::from_reasons(reasons));
+            lead_confidence_with(&mut e, why);
         }
         (e, sim)
     }
@@ -632,9 +614,7 @@ impl RubricGrader {
             free::apply(&mut e, &a, &f);
         }
         if let Some(m) = topic_match.filter(|m| *m < SAME_QUESTION) {
-            let mut reasons = e.grade_confidence.take().map(|c| c.reasons).unwrap_or_default();
-            reasons.insert(0, rubric_note(m, &req.question.id));
-            e.grade_confidence = Some(GradeConfidence::from_reasons(reasons));
+            lead_confidence_with(&mut e, rubric_note(m, &req.question.id));
             // The coverage is of another question's key points.
             e.key_points.clear();
             if m < CLOSE_RUBRIC {
@@ -670,6 +650,13 @@ pub const CLOSE_RUBRIC: f32 = 0.8;
 pub const NAME_RUBRIC: f32 = 0.45;
 /// Topic similarity at which a question is the bank's own, worded the same or nearly.
 const SAME_QUESTION: f32 = 0.97;
+
+/// Puts `why` first among the reasons for an evaluation's grade confidence (what the grade rests on).
+fn lead_confidence_with(e: &mut Evaluation, why: String) {
+    let mut reasons = e.grade_confidence.take().map(|c| c.reasons).unwrap_or_default();
+    reasons.insert(0, why);
+    e.grade_confidence = Some(GradeConfidence::from_reasons(reasons));
+}
 
 /// What a grade of a question from outside the bank rests on.
 fn rubric_note(topic_match: f32, nearest: &str) -> String {

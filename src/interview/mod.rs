@@ -163,6 +163,21 @@ pub struct GradeRequest {
     pub speech: Option<SpeechFacts>,
 }
 
+impl GradeRequest {
+    /// An answer to `question`, asked as `prompt` outside an interview (`grade`): a main question, no role, no
+    /// speech; the answer cleaned as typed answers are (empty when nothing is left).
+    pub fn outside_interview(question: Arc<Question>, prompt: &str, answer: &str) -> Self {
+        Self {
+            question,
+            kind: TurnKind::Main,
+            prompt: prompt.to_string(),
+            answer: text::clean(answer, text::MAX_ANSWER_CHARS).text,
+            role: String::new(),
+            speech: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CoreError {
     #[error("event `{event}` is not valid while {phase:?}")]
