@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Merges contrast claims (plausible wrong versions of each key point) into the bank's question files.
 
-Usage: scripts/merge-contrasts.py CONTRASTS.toml... [--bank bank/questions]
+Usage: scripts/merge-contrasts.py CONTRASTS.toml... [--bank bank/questions] [--append]
 
 Each input file holds [[question]] id, issues, [[question.key_point]] index (0-based) and contrasts = [...].
 The claims are written as `contrasts = [...]` right after each key point's `phrasings` line (replacing any
-already there), so the rest of the file, comments included, stays as it is. Prints the `issues` the writers
+already there; with --append, after the claims already there, skipping repeats), so the rest of the file,
+comments included, stays as it is. Prints the `issues` the writers
 flagged and any question or key point that got no contrasts.
 """
 
@@ -23,6 +24,9 @@ def main() -> None:
         i = args.index("--bank")
         bank = args[i + 1]
         del args[i : i + 2]
+    append = "--append" in args
+    if append:
+        args.remove("--append")
     claims: dict[tuple[str, int], list[str]] = {}
     issues: dict[str, list[str]] = {}
     for path in args:
@@ -39,7 +43,7 @@ def main() -> None:
         lines = open(path).read().split("\n")
         out: list[str] = []
         qid, kp = None, -1
-        for line in lines:
+        for at, line in enumerate(lines):
             if line.startswith("contrasts = "):
                 continue
             out.append(line)
@@ -50,7 +54,10 @@ def main() -> None:
             elif line.strip() == "[[question.key_point]]":
                 kp += 1
             elif line.startswith("phrasings = ") and qid is not None:
-                cs = claims.get((qid, kp))
+                cs = claims.get((qid, kp), [])
+                nxt = lines[at + 1] if at + 1 < len(lines) else ""
+                old = json.loads(nxt[len("contrasts = ") :]) if append and nxt.startswith("contrasts = ") else []
+                cs = old + [c for c in cs if c not in old]
                 if cs:
                     out.append("contrasts = " + json.dumps(cs, ensure_ascii=False))
                     merged += 1

@@ -310,7 +310,7 @@ mod tests {
             kp("one", "[\"not one\"]"),
             kp("two", "[\"\"]"),
             kp("three", "[\"Three\"]"),
-            kp("four", "[\"a\", \"b\", \"c\", \"d\"]"),
+            kp("four", "[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\"]"),
         );
         let err = Bank::from_files(&files(&text)).unwrap_err().to_string();
         assert!(
@@ -322,7 +322,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("questions/x.toml:24: question spark-x: key point \"four\" has 4 contrasts"),
+            err.contains("questions/x.toml:24: question spark-x: key point \"four\" has 7 contrasts"),
             "{err}"
         );
         assert!(!err.contains("\"one\""), "{err}");

@@ -7,6 +7,9 @@ use toml::Spanned;
 
 use super::{BankIssue, FollowUps, KeyPoint, Question, Role, Skill};
 
+/// Most contrast claims a key point may carry (wrong versions of it of different kinds).
+pub const MAX_CONTRASTS: usize = 6;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SkillsFile {
@@ -237,11 +240,11 @@ pub fn questions(
         for kp in &q.key_point {
             let kp_line = line_of(text, kp.span().start);
             let kp = kp.get_ref();
-            if kp.contrasts.len() > 3 {
+            if kp.contrasts.len() > MAX_CONTRASTS {
                 key_point_issues.push((
                     kp_line,
                     format!(
-                        "key point {:?} has {} contrasts; use at most 3",
+                        "key point {:?} has {} contrasts; use at most {MAX_CONTRASTS}",
                         short(&kp.text),
                         kp.contrasts.len()
                     ),
