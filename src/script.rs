@@ -96,15 +96,13 @@ impl Script {
                     format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", ")),
                 ));
             }
-            if let Some(q) = &row.question_id
-                && bank.question(q).is_none()
-            {
-                return Err(err(
-                    line,
-                    format!("unknown question_id {q:?}; list ids with: dataready bank questions"),
-                ));
-            }
             let mut row = row;
+            if let Some(q) = &row.question_id {
+                match bank.find_question(q) {
+                    Some(found) => row.question_id = Some(found.id.clone()),
+                    None => return Err(err(line, format!("question_id: {}", bank.unknown_question(q)))),
+                }
+            }
             if let Some(a) = &row.audio {
                 // Recorded answers are found relative to the script, and checked before the interview starts.
                 let file = path.parent().unwrap_or(Path::new(".")).join(a);
@@ -327,6 +325,22 @@ mod tests {
         };
         assert_eq!(script.take(&line, q).unwrap().answer, "named");
         assert_eq!(script.take(&line, q).unwrap().answer, "in turn");
+    }
+
+    #[test]
+    fn a_question_id_in_any_case_is_the_bank_one_and_a_typo_is_named() {
+        let bank = crate::bank::Bank::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        std::fs::write(&path, "question_id,answer\nSQL-Rank-Functions,one\n").unwrap();
+        let script = Script::load(&path, &bank).unwrap();
+        assert_eq!(script.rows[0].question_id.as_deref(), Some("sql-rank-functions"));
+        std::fs::write(&path, "question_id,answer\nsql-rank-function,one\n").unwrap();
+        let err = Script::load(&path, &bank).unwrap_err().to_string();
+        assert!(
+            err.contains(":2:") && err.contains("did you mean sql-rank-functions?"),
+            "{err}"
+        );
     }
 
     #[test]

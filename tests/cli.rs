@@ -354,12 +354,26 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
         "grade",
         "--json",
         "--rubric",
-        "orch-backfill",
+        "Orch-Backfill",
         "--answer",
         answer,
     ])))
     .unwrap();
-    assert_eq!(own["matched_question"], "orch-backfill");
+    assert_eq!(
+        own["matched_question"], "orch-backfill",
+        "an id in any case names its question"
+    );
+    assert!(own.get("suggested_rubric").is_none(), "{own}");
+    let free_json: serde_json::Value = serde_json::from_str(&stdout(cmd(home.path()).args([
+        "grade",
+        "--json",
+        "--question",
+        asked,
+        "--answer",
+        answer,
+    ])))
+    .unwrap();
+    assert_eq!(free_json["suggested_rubric"], "orch-backfill", "{free_json}");
     assert_eq!(own["topic_similarity"], 1.0);
     // The same in a file: a `rubric` column, where an id the bank does not know is a warning.
     let input = home.path().join("rubrics.csv");
@@ -371,7 +385,9 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
     let out = home.path().join("graded.csv");
     let err = grade_file(home.path(), &input, &out);
     assert!(
-        err.contains("rubrics.csv:3: no bank question has the id \"orch-backfil\""),
+        err.contains(
+            "rubrics.csv:3: rubric column: no bank question has the id \"orch-backfil\"; did you mean orch-backfill?"
+        ),
         "{err}"
     );
     let mut reader = csv::Reader::from_path(&out).unwrap();
@@ -391,7 +407,8 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
 
     let err = stderr_of_failure(cmd(home.path()).args(["grade", "--rubric", "orch-backfil", "--answer", "x"]));
     assert!(
-        err.contains("no bank question has the id \"orch-backfil\"") && err.contains("bank questions"),
+        err.contains("no bank question has the id \"orch-backfil\"; did you mean orch-backfill?")
+            && err.contains("bank questions"),
         "{err}"
     );
 }

@@ -65,6 +65,9 @@ struct GradeOut {
     /// `high`, `medium` or `low`, with the reasons (e.g. "graded without a rubric: lower confidence").
     grade_confidence: Option<dataready::interview::GradeConfidence>,
     grader: String,
+    /// With no close rubric: the bank question near enough to be the one asked in other words (`--rubric` it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggested_rubric: Option<String>,
 }
 
 pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
@@ -75,9 +78,9 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
         bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
     }
     let chosen = match &a.rubric {
-        Some(id) => Some(Arc::clone(bank.question(id).with_context(|| {
-            format!("no bank question has the id {id:?}; `dataready bank questions` lists them")
-        })?)),
+        Some(id) => Some(Arc::clone(
+            bank.find_question(id).with_context(|| bank.unknown_question(id))?,
+        )),
         None => None,
     };
     let asked = a.question.clone().or_else(|| chosen.as_ref().map(|q| q.text.clone()));
@@ -102,6 +105,10 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("warning: {why}");
             }
             let [t, d, p, c, f] = e.scores.as_array();
+            let suggested_rubric = (chosen.is_none()
+                && (dataready::grade::NAME_RUBRIC..dataready::grade::CLOSE_RUBRIC).contains(&sim)
+                && e.grader != "none")
+                .then(|| matched.id.clone());
             let out = GradeOut {
                 score: e.score,
                 technical_correctness: t,
@@ -117,6 +124,7 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                 topic_similarity: (sim * 100.0).round() / 100.0,
                 grade_confidence: e.grade_confidence,
                 grader: e.grader,
+                suggested_rubric,
             };
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&out)?);
@@ -132,15 +140,10 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                     "Score {}/100 ({rubric} {}, topic match {:.2})",
                     out.score, out.matched_question, out.topic_similarity
                 );
-                if chosen.is_none()
-                    && (dataready::grade::NAME_RUBRIC..dataready::grade::CLOSE_RUBRIC).contains(&sim)
-                    && out.grader != "none"
-                {
+                if let Some(id) = &out.suggested_rubric {
                     println!(
-                        "  If you asked {} (\"{}\") in other words, --rubric {} grades against its rubric.",
-                        out.matched_question,
+                        "  If you asked {id} (\"{}\") in other words, --rubric {id} grades against its rubric.",
                         text::one_line(&matched.text, 90),
-                        out.matched_question
                     );
                 }
                 println!(
@@ -249,7 +252,7 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
             .filter(|s| !s.is_empty())
         {
             Some(id) => {
-                let q = bank.question(id).map(Arc::clone);
+                let q = bank.find_question(id).map(Arc::clone);
                 if q.is_none() {
                     unknown_rubrics.push((line, id.to_string()));
                 }
@@ -275,8 +278,8 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
     }
     if let Some((line, id)) = unknown_rubrics.first() {
         eprintln!(
-            "warning: {name}:{line}: no bank question has the id {id:?} in the rubric column; graded by the \
-             nearest bank question instead{} (`dataready bank questions` lists the ids)",
+            "warning: {name}:{line}: rubric column: {}; graded by the nearest bank question instead{}",
+            bank.unknown_question(id),
             also_in(&unknown_rubrics),
         );
     }

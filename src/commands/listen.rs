@@ -84,9 +84,9 @@ fn vocabulary(
     question: Option<&str>,
 ) -> anyhow::Result<transcribe::Vocabulary> {
     if let Some(id) = question {
-        let q = bank.question(id).ok_or_else(|| {
-            anyhow::anyhow!("unknown question {id:?}; `dataready bank questions` lists the question ids")
-        })?;
+        let q = bank
+            .find_question(id)
+            .ok_or_else(|| anyhow::anyhow!(bank.unknown_question(id)))?;
         return Ok(transcribe::Vocabulary::for_question(bank, q));
     }
     let skill =
