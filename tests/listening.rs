@@ -1301,13 +1301,7 @@ fn dev_set_live() {
             if with_silence {
                 audio.extend(std::iter::repeat_n(0.0, 16_000 * 3));
             }
-            // LIVE_SEGMENT=soft_ms,soft_pause_ms,max_ms tries other cuts (development only).
-            let mut cfg = EndpointConfig::default();
-            if let Ok(v) = std::env::var("LIVE_SEGMENT") {
-                let v: Vec<u64> = v.split(',').map(|x| x.parse().unwrap()).collect();
-                (cfg.soft_segment_ms, cfg.soft_pause_ms, cfg.max_segment_ms) = (v[0], v[1], v[2]);
-            }
-            let mut e = Endpoint::new(cfg);
+            let mut e = Endpoint::new(EndpointConfig::default());
             let (mut stretches, mut end) = (Vec::new(), audio.len());
             let mut at = 0;
             let note = |cues: Vec<Cue>, at: usize, stretches: &mut Vec<(usize, usize, usize)>, end: &mut usize| {

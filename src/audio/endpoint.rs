@@ -21,10 +21,6 @@ pub struct EndpointConfig {
     pub segment_pause_ms: u64,
     /// Segments shorter than this wait for the next pause (Whisper does poorly on fragments).
     pub min_segment_ms: u64,
-    /// Past this length a shorter pause (`soft_pause_ms`) closes the segment: voices that hardly pause
-    /// would otherwise run to `max_segment_ms`, whose decode is still under way when the answer ends.
-    pub soft_segment_ms: u64,
-    pub soft_pause_ms: u64,
     /// A segment this long is cut even without a pause.
     pub max_segment_ms: u64,
 }
@@ -37,8 +33,6 @@ impl Default for EndpointConfig {
             warn_before_ms: 15_000,
             segment_pause_ms: 350,
             min_segment_ms: 3000,
-            soft_segment_ms: 10_000,
-            soft_pause_ms: 150,
             max_segment_ms: 25_000,
         }
     }
@@ -224,9 +218,8 @@ impl Endpoint {
         let segment_ms = (self.samples() - self.segment_from) as u64 * 1000 / u64::from(RATE);
         if self.started && self.segment_has_speech {
             // A long pause closes even a short segment, so it is transcribed before the silence limit.
-            let cut_at_pause = (pause_ms >= self.cfg.segment_pause_ms
-                && (segment_ms >= self.cfg.min_segment_ms || pause_ms >= 1000))
-                || (pause_ms >= self.cfg.soft_pause_ms && segment_ms >= self.cfg.soft_segment_ms);
+            let cut_at_pause =
+                pause_ms >= self.cfg.segment_pause_ms && (segment_ms >= self.cfg.min_segment_ms || pause_ms >= 1000);
             if cut_at_pause || segment_ms >= self.cfg.max_segment_ms {
                 // Cut inside the pause, keeping a little of it so word endings are not clipped.
                 let keep = (self.silent_run.min(10) as usize / 2) * FRAME;
@@ -485,48 +478,6 @@ mod tests {
         assert_eq!(segs.len(), 3, "{segs:?}");
         assert!(segs.windows(2).all(|w| w[0].1 == w[1].0), "contiguous: {segs:?}");
         assert_eq!(ends(&cues), vec![AnswerEnd::Key]);
-    }
-
-    fn segments(cues: &[Cue]) -> Vec<(usize, usize)> {
-        cues.iter()
-            .filter_map(|c| {
-                if let Cue::Segment { from, to } = c {
-                    Some((*from, *to))
-                } else {
-                    None
-                }
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_voice_that_hardly_pauses_is_cut_at_a_short_pause_once_the_segment_is_long() {
-        // 4 s phrases with 200 ms breaths between them: never the 350 ms a segment usually waits for.
-        let mut parts = Vec::new();
-        for _ in 0..7 {
-            parts.extend([(true, 4000), (false, 200)]);
-        }
-        let (cues, _) = run(EndpointConfig::default(), &parts);
-        let first = segments(&cues)[0];
-        let secs = (first.1 - first.0) as f32 / 16_000.0;
-        assert!(
-            (10.0..13.0).contains(&secs),
-            "cut at the first breath past 10 s, not at 25 s: {secs} s"
-        );
-        // Inside the third breath (12.4-12.6 s).
-        let at = first.1 as f32 / 16_000.0;
-        assert!((12.4..12.7).contains(&at), "{at} s");
-        let long = EndpointConfig {
-            soft_segment_ms: u64::MAX,
-            ..EndpointConfig::default()
-        };
-        let (cues, _) = run(long, &parts);
-        let first = segments(&cues)[0];
-        assert_eq!(
-            (first.1 - first.0) / 16,
-            25_000,
-            "without the soft limit only the hard one cuts"
-        );
     }
 
     #[test]
