@@ -363,6 +363,7 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
         own["matched_question"], "orch-backfill",
         "an id in any case names its question"
     );
+    assert_eq!(own["topic_similarity"], 1.0);
     assert!(own.get("suggested_rubric").is_none(), "{own}");
     let free_json: serde_json::Value = serde_json::from_str(&stdout(cmd(home.path()).args([
         "grade",
@@ -374,7 +375,6 @@ fn a_bank_question_in_other_words_is_graded_against_the_rubric_named() {
     ])))
     .unwrap();
     assert_eq!(free_json["suggested_rubric"], "orch-backfill", "{free_json}");
-    assert_eq!(own["topic_similarity"], 1.0);
     // The same in a file: a `rubric` column, where an id the bank does not know is a warning.
     let input = home.path().join("rubrics.csv");
     let mut w = csv::Writer::from_path(&input).unwrap();
