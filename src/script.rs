@@ -99,8 +99,8 @@ impl Script {
             let mut row = row;
             if let Some(q) = &row.question_id {
                 match bank.find_question(q) {
-                    Some(found) => row.question_id = Some(found.id.clone()),
-                    None => return Err(err(line, format!("question_id: {}", bank.unknown_question(q)))),
+                    Ok(found) => row.question_id = Some(found.id.clone()),
+                    Err(why) => return Err(err(line, format!("question_id: {why}"))),
                 }
             }
             if let Some(a) = &row.audio {

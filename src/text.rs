@@ -80,6 +80,20 @@ pub fn one_line(input: &str, max: usize) -> String {
     if c.truncated { format!("{}…", c.text) } else { c.text }
 }
 
+/// Levenshtein distance between two sequences (letters, words): the fewest insertions, deletions and
+/// substitutions that turn `a` into `b`.
+pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(x != y)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

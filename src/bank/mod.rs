@@ -213,22 +213,27 @@ impl Bank {
         self.questions.iter().find(|q| q.id == id)
     }
 
-    /// A question id as a user typed it: surrounding spaces and case do not matter ("Orch-Backfill ").
-    pub fn find_question(&self, id: &str) -> Option<&Arc<Question>> {
-        let id = id.trim();
-        self.question(id)
-            .or_else(|| self.questions.iter().find(|q| q.id.eq_ignore_ascii_case(id)))
-    }
-
-    /// Why `id` names no question, for an error message: the ids it was probably meant to be (a typo, or
-    /// a word of the id), then where the list is.
-    pub fn unknown_question(&self, id: &str) -> String {
-        let typed = id.trim().to_ascii_lowercase();
+    /// A question id as a user typed it: surrounding spaces and case do not matter ("Orch-Backfill "). An id
+    /// that names no question gives why, for an error message: the ids it was probably meant to be (a typo,
+    /// or a word of the id), then where the list is.
+    pub fn find_question(&self, id: &str) -> Result<&Arc<Question>, String> {
+        let typed = id.trim();
+        if let Some(q) = self
+            .question(typed)
+            .or_else(|| self.questions.iter().find(|q| q.id.eq_ignore_ascii_case(typed)))
+        {
+            return Ok(q);
+        }
+        let typed = typed.to_ascii_lowercase();
+        let chars: Vec<char> = typed.chars().collect();
         let mut near: Vec<(usize, &str)> = self
             .questions
             .iter()
-            .map(|q| (edit_distance(&typed, &q.id), q.id.as_str()))
-            .filter(|&(d, _)| d <= (typed.chars().count() / 5).max(2))
+            .map(|q| {
+                let d = crate::text::edit_distance(&chars, &q.id.chars().collect::<Vec<_>>());
+                (d, q.id.as_str())
+            })
+            .filter(|&(d, _)| d <= (chars.len() / 5).max(2))
             .collect();
         if near.is_empty() && typed.len() >= 3 {
             near = self
@@ -246,7 +251,9 @@ impl Bank {
                 near.iter().take(3).map(|(_, id)| *id).collect::<Vec<_>>().join(" or ")
             ),
         };
-        format!("no bank question has the id {id:?}{hint} (`dataready bank questions` lists them)")
+        Err(format!(
+            "no bank question has the id {id:?}{hint} (`dataready bank questions` lists them)"
+        ))
     }
 
     pub fn skill_name<'a>(&'a self, id: &'a str) -> &'a str {
@@ -279,22 +286,6 @@ impl Fnv {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-}
-
-/// Levenshtein distance between two short strings, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (diag + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            diag = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -355,21 +346,18 @@ mod tests {
     fn a_question_id_is_found_whatever_its_case_and_a_typo_gets_a_suggestion() {
         let bank = Bank::builtin().unwrap();
         assert_eq!(bank.find_question(" Orch-Backfill ").unwrap().id, "orch-backfill");
-        assert!(bank.find_question("orch-backfil").is_none());
-        let typo = bank.unknown_question("orch-backfil");
+        let typo = bank.find_question("orch-backfil").unwrap_err();
         assert!(typo.contains("did you mean orch-backfill?"), "{typo}");
-        let word = bank.unknown_question("backfill");
+        let word = bank.find_question("backfill").unwrap_err();
         assert!(
             word.contains("orch-backfill") && word.contains("pd-replay-backfill"),
             "{word}"
         );
-        let none = bank.unknown_question("zzz");
+        let none = bank.find_question("zzz").unwrap_err();
         assert!(
             !none.contains("did you mean") && none.contains("dataready bank questions"),
             "{none}"
         );
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

@@ -78,9 +78,7 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
         bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
     }
     let chosen = match &a.rubric {
-        Some(id) => Some(Arc::clone(
-            bank.find_question(id).with_context(|| bank.unknown_question(id))?,
-        )),
+        Some(id) => Some(Arc::clone(bank.find_question(id).map_err(anyhow::Error::msg)?)),
         None => None,
     };
     let asked = a.question.clone().or_else(|| chosen.as_ref().map(|q| q.text.clone()));
@@ -251,13 +249,13 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(id) => {
-                let q = bank.find_question(id).map(Arc::clone);
-                if q.is_none() {
-                    unknown_rubrics.push((line, id.to_string()));
+            Some(id) => match bank.find_question(id) {
+                Ok(q) => Some(Arc::clone(q)),
+                Err(why) => {
+                    unknown_rubrics.push((line, why));
+                    None
                 }
-                q
-            }
+            },
             None => None,
         };
         let mut question = text::clean(rec.get(q_c).unwrap_or(""), 2_000).text;
@@ -276,10 +274,9 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
             rubric,
         });
     }
-    if let Some((line, id)) = unknown_rubrics.first() {
+    if let Some((line, why)) = unknown_rubrics.first() {
         eprintln!(
-            "warning: {name}:{line}: rubric column: {}; graded by the nearest bank question instead{}",
-            bank.unknown_question(id),
+            "warning: {name}:{line}: rubric column: {why}; graded by the nearest bank question instead{}",
             also_in(&unknown_rubrics),
         );
     }

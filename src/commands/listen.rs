@@ -84,9 +84,7 @@ fn vocabulary(
     question: Option<&str>,
 ) -> anyhow::Result<transcribe::Vocabulary> {
     if let Some(id) = question {
-        let q = bank
-            .find_question(id)
-            .ok_or_else(|| anyhow::anyhow!(bank.unknown_question(id)))?;
+        let q = bank.find_question(id).map_err(anyhow::Error::msg)?;
         return Ok(transcribe::Vocabulary::for_question(bank, q));
     }
     let skill =

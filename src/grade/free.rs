@@ -257,6 +257,15 @@ impl FreeFeatures {
     }
 }
 
+/// Appends the items `list` does not hold yet.
+fn add_new(list: &mut Vec<String>, items: Vec<String>) {
+    for item in items {
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+}
+
 /// Rewrites an evaluation made against another question's rubric with the score from `f`: the
 /// dimensions are kept in proportion, and what that rubric alone could say is dropped.
 pub fn apply(e: &mut Evaluation, a: &Analysis, f: &FreeFeatures) {
@@ -266,18 +275,10 @@ pub fn apply(e: &mut Evaluation, a: &Analysis, f: &FreeFeatures) {
     if f.off_question() {
         guarded.off_topic();
     }
-    for flag in guarded.red_flags {
-        if !e.red_flags.contains(&flag) {
-            e.red_flags.push(flag);
-        }
-    }
+    add_new(&mut e.red_flags, guarded.red_flags);
     // What a cap says was missing ("only restated the question"), which grading against the borrowed rubric
     // may not have said: its coverage of another question's points can be high for an echo of this one.
-    for note in guarded.missing {
-        if !e.what_was_missing.contains(&note) {
-            e.what_was_missing.push(note);
-        }
-    }
+    add_new(&mut e.what_was_missing, guarded.missing);
     let score = f.score().min(guarded.cap);
     let total = weighted_score(&e.scores);
     e.scores = if total > 0.0 {

@@ -138,15 +138,7 @@ fn spelling_distance(a: &str, b: &str) -> f32 {
     if a.is_empty() || b.is_empty() {
         return 1.0;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, x) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, y) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(x != y)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()] as f32 / a.len().max(b.len()) as f32
+    crate::text::edit_distance(&a, &b) as f32 / a.len().max(b.len()) as f32
 }
 
 struct Word<'a> {
