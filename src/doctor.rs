@@ -63,42 +63,52 @@ pub fn llm_check(llm: Option<&LlmConfig>) -> Check {
     }
 }
 
-/// "installed and verified" when the install's check on the known clip passed.
-fn checked(name: &str) -> String {
-    let verified = crate::transcribe::model::manifest(name)
-        .and_then(|m| m.verified)
-        .is_some_and(|v| v.passed());
-    if verified {
-        "installed and verified".into()
-    } else {
-        format!("installed (not verified: run `dataready models install --model {name}`)")
+/// "Whisper base (…) + tiny.en (…) installed and verified" when every model in use passed the install's
+/// check on the known clip.
+fn checked(choice: &crate::transcribe::pair::Choice) -> String {
+    let unverified: Vec<&str> = choice
+        .names()
+        .into_iter()
+        .filter(|n| {
+            !crate::transcribe::model::manifest(n)
+                .and_then(|m| m.verified)
+                .is_some_and(|v| v.passed())
+        })
+        .collect();
+    match unverified.as_slice() {
+        [] => format!("Whisper {} installed and verified", choice.describe()),
+        names => format!(
+            "Whisper {} installed (not verified: run {})",
+            choice.describe(),
+            names
+                .iter()
+                .map(|n| format!("`dataready models install --model {n}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
     }
 }
 
 /// Speech recognition needs both an installed Whisper model and a microphone that opens.
 fn listening() -> Check {
     use crate::transcribe::model;
-    let whisper = model::find(None);
+    let whisper = crate::transcribe::pair::choose(None);
     let mic = crate::listen::capture::probe(None);
     let (ok, detail, fix) = match (&whisper, &mic) {
-        (Ok((name, _)), Ok(dev)) => (
-            true,
-            format!("Whisper {name} {}; microphone {dev}", checked(name)),
-            None,
-        ),
+        (Ok(choice), Ok(dev)) => (true, format!("{}; microphone {dev}", checked(choice)), None),
         (Err(_), Ok(dev)) => (
             false,
             format!("microphone {dev}, but no Whisper model"),
             Some(format!("dataready models install --model {}", model::DEFAULT_MODEL)),
         ),
-        (Ok((name, _)), Err(_)) => {
+        (Ok(choice), Err(_)) => {
             let devices = crate::listen::capture::devices();
             (
                 false,
                 format!(
-                    "Whisper {name} {} (`dataready transcribe FILE.wav` works); no microphone opens \
-                     (input devices: {}), so answers are typed",
-                    checked(name),
+                    "{} (`dataready transcribe FILE.wav` works); no microphone opens (input devices: {}), \
+                     so answers are typed",
+                    checked(choice),
                     if devices.is_empty() {
                         "none".to_string()
                     } else {

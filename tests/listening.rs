@@ -797,6 +797,15 @@ fn models_install_takes_a_matching_upstream_file_after_it_passes_the_known_clip(
     let list = models_list(&models);
     assert!(list.contains(&format!("source: {url}/ggml-tiny.en-q8_0.bin")), "{list}");
     assert!(list.contains("verified (word error rate"), "{list}");
+    // Alone, it hears everything (with base beside it, live answers only).
+    assert!(
+        list.contains("tiny.en  (speech recognition, hears everything)"),
+        "{list}"
+    );
+    assert!(
+        list.contains("not installed; run: dataready models install --model base"),
+        "{list}"
+    );
     assert_eq!(
         dataready::transcribe::model::sha256_file(&models.join("whisper/ggml-tiny.en.bin")).unwrap(),
         sha

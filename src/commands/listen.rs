@@ -10,6 +10,7 @@ use clap::Args;
 use dataready::listen::{self, EndpointConfig, ListenConfig, ListenEvent};
 use dataready::transcribe::convert::Weights;
 use dataready::transcribe::model::{Progress, Source};
+use dataready::transcribe::pair::Choice;
 use dataready::transcribe::verify::{self, Verified};
 use dataready::transcribe::{self, Pair, model};
 
@@ -258,6 +259,7 @@ pub fn install(a: InstallArgs) -> anyhow::Result<ExitCode> {
 
 /// The Whisper lines of `models list`: size, weights, check result, path and source.
 pub fn list() {
+    let choice = transcribe::pair::choose(None).ok();
     for m in model::MODELS {
         let path = model::model_path(m.name);
         let Ok(meta) = std::fs::metadata(&path) else {
@@ -276,10 +278,11 @@ pub fn list() {
         println!(
             "whisper {:8} (speech recognition{})  {:.0} MB  {}  {check}\n    {}\n    source: {}",
             m.name,
-            if m.name == model::DEFAULT_MODEL {
-                ", default"
-            } else {
-                ""
+            match &choice {
+                Some(Choice::Pair { quick, .. }) if quick.0 == m.name => ", hears live answers",
+                Some(Choice::Pair { .. }) => ", hears whole files",
+                Some(Choice::Single(n, _)) if n == m.name => ", hears everything",
+                _ => "",
             },
             meta.len() as f64 / 1e6,
             manifest.as_ref().map_or("?", |x| x.weights.as_str()),

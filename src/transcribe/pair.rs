@@ -14,6 +14,50 @@ pub const QUICK_MODEL: &str = "tiny.en";
 /// The more accurate model, used wherever nobody waits for it.
 pub const ACCURATE_MODEL: &str = "base";
 
+/// Which installed models [`Pair::load`] hears with, by name and file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    Single(String, std::path::PathBuf),
+    Pair {
+        quick: (String, std::path::PathBuf),
+        accurate: (String, std::path::PathBuf),
+    },
+}
+
+impl Choice {
+    /// What each model hears, for `doctor`: "base (whole files) + tiny.en (live answers)".
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Single(n, _) => n.clone(),
+            Self::Pair { quick, accurate } => format!("{} (whole files) + {} (live answers)", accurate.0, quick.0),
+        }
+    }
+
+    /// The models in use, accurate first.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Self::Single(n, _) => vec![n],
+            Self::Pair { quick, accurate } => vec![&accurate.0, &quick.0],
+        }
+    }
+}
+
+/// The models to hear with: a named one (here or `DATAREADY_WHISPER_MODEL`) alone, else base and tiny.en
+/// as a pair when both are installed, else whichever is.
+pub fn choose(name: Option<&str>) -> Result<Choice, model::ModelError> {
+    let named = name
+        .map(str::to_string)
+        .or_else(|| std::env::var("DATAREADY_WHISPER_MODEL").ok());
+    if let Some(n) = named {
+        return model::find(Some(&n)).map(|(n, p)| Choice::Single(n, p));
+    }
+    match (model::find(Some(QUICK_MODEL)), model::find(Some(ACCURATE_MODEL))) {
+        (Ok(quick), Ok(accurate)) => Ok(Choice::Pair { quick, accurate }),
+        (Ok((n, p)), Err(_)) | (Err(_), Ok((n, p))) => Ok(Choice::Single(n, p)),
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
 pub struct Pair {
     quick: Box<dyn Transcriber>,
     accurate: Option<Accurate>,
@@ -89,36 +133,18 @@ impl Pair {
     /// The installed models to hear with. A model named here or by `DATAREADY_WHISPER_MODEL` is used for
     /// everything; otherwise base and tiny.en as a pair when both are installed, else whichever is.
     pub fn load(name: Option<&str>) -> Result<Self, TranscribeError> {
-        let named = name
-            .map(str::to_string)
-            .or_else(|| std::env::var("DATAREADY_WHISPER_MODEL").ok());
-        if let Some(name) = named {
-            return Ok(Self::single(Box::new(Whisper::load(Some(&name))?)));
-        }
-        let quick = model::find(Some(QUICK_MODEL));
-        let accurate = model::find(Some(ACCURATE_MODEL));
-        match (quick, accurate) {
-            (Ok((q, qp)), Ok((a, ap))) => Ok(Self::new(
-                Box::new(Whisper::load_file(&q, &qp)?),
-                Box::new(Whisper::load_file(&a, &ap)?),
-            )),
-            (Ok((q, qp)), Err(_)) => Ok(Self::single(Box::new(Whisper::load_file(&q, &qp)?))),
-            (Err(_), Ok((a, ap))) => Ok(Self::single(Box::new(Whisper::load_file(&a, &ap)?))),
-            (Err(e), Err(_)) => Err(e.into()),
-        }
+        Ok(match choose(name)? {
+            Choice::Single(n, path) => Self::single(Box::new(Whisper::load_file(&n, &path)?)),
+            Choice::Pair { quick, accurate } => Self::new(
+                Box::new(Whisper::load_file(&quick.0, &quick.1)?),
+                Box::new(Whisper::load_file(&accurate.0, &accurate.1)?),
+            ),
+        })
     }
 
     /// Whether any model is installed for [`Pair::load`] (the error names the install command).
     pub fn check(name: Option<&str>) -> Result<(), model::ModelError> {
-        let named = name
-            .map(str::to_string)
-            .or_else(|| std::env::var("DATAREADY_WHISPER_MODEL").ok());
-        match named {
-            Some(n) => model::find(Some(&n)).map(drop),
-            None => model::find(Some(ACCURATE_MODEL))
-                .map(drop)
-                .or_else(|_| model::find(Some(QUICK_MODEL)).map(drop)),
-        }
+        choose(name).map(drop)
     }
 
     /// The two halves, for hearing a live answer: the quick model, and the accurate one if any.
