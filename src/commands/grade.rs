@@ -39,7 +39,7 @@ pub struct GradeArgs {
     /// as --rubric takes, which wins over the hint and fills an empty question; other columns are ignored)
     #[arg(long, value_name = "CSV", requires = "out")]
     file: Option<PathBuf>,
-    /// Where to write the graded CSV
+    /// Where to write the graded CSV (needed with --file; not the input file)
     #[arg(long, value_name = "CSV")]
     out: Option<PathBuf>,
     #[arg(long)]
@@ -264,7 +264,12 @@ fn read_rows(bank: &Bank, file: &Path) -> anyhow::Result<(Vec<Row>, Vec<u8>)> {
             question = q.text.clone();
         }
         if question.is_empty() {
-            bail!("{name}:{line}: the question is empty");
+            match unknown_rubrics.last() {
+                Some((l, why)) if *l == line => {
+                    bail!("{name}:{line}: the question is empty, and the rubric column: {why}")
+                }
+                _ => bail!("{name}:{line}: the question is empty (give the question, or a bank id in a rubric column)"),
+            }
         }
         rows.push(Row {
             id: rec.get(id_c).unwrap_or("").to_string(),
@@ -320,6 +325,14 @@ struct PartialHeader {
 /// Version of how `grade --file` reads its input; 2 reads the `rubric` column.
 const PARTIAL_FORMAT: u32 = 2;
 
+/// Whether two paths name one file (the output may not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 fn partial_path(out: &Path) -> PathBuf {
     let mut p = out.as_os_str().to_owned();
     p.push(".partial");
@@ -350,6 +363,12 @@ fn grade_file(
     out: &Path,
     llm_args: &LlmFlags,
 ) -> anyhow::Result<ExitCode> {
+    if same_file(file, out) {
+        bail!(
+            "--out {} is the input file: grading would overwrite your answers; write the grades to another file",
+            out.display()
+        );
+    }
     let (rows, bytes) = read_rows(&bank, file)?;
     let llm = assemble::open_llm(&llm_args.options(), &mut to_stderr)?;
     let grader = ctx.grader(Arc::clone(&bank))?;
@@ -500,7 +519,12 @@ fn grade_file(
     }
     std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
     let _ = std::fs::remove_file(&partial);
-    eprintln!("graded {} answers → {}", rows.len(), out.display());
+    eprintln!(
+        "graded {} answer{} → {}",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        out.display()
+    );
     if let Some(line) = llm.and_then(|l| l.summary()) {
         eprintln!("{line}");
     }

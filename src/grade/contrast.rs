@@ -152,6 +152,9 @@ pub struct Candidate {
     pub against_vocab: usize,
     /// Most point-only words (with phrasings) in the sentence and its neighbours together.
     pub against_context: usize,
+    /// `toward_vocab` with the question's own words counted as the point's too: the topic's words, which
+    /// right and wrong answers share.
+    pub toward_topic: i32,
     /// Contextual token alignment of the sentence with the contrast and the key points: filled only by
     /// `RubricGrader::align_tokens` (a measurement; the rule does not use it), zero otherwise.
     pub tokens: TokenAlign,
@@ -283,6 +286,10 @@ pub struct Rule {
     /// Most point-only words the sentence and its neighbours may carry together.
     #[serde(default)]
     pub max_against_context: Option<usize>,
+    /// Count the question's own words as the point's (`toward_topic`): the topic's words do not tell a
+    /// wrong version from the right one.
+    #[serde(default)]
+    pub topic: bool,
 }
 
 impl Rule {
@@ -292,7 +299,9 @@ impl Rule {
 
     /// Whether the sentence carries the contrast's distinguishing words and none of the point's.
     pub fn worded(&self, c: &Candidate) -> bool {
-        let (toward, against) = if self.vocab {
+        let (toward, against) = if self.topic {
+            (c.toward_topic, c.against_vocab)
+        } else if self.vocab {
             (c.toward_vocab, c.against_vocab)
         } else {
             (c.toward, c.against)

@@ -403,6 +403,10 @@ impl RubricGrader {
             .zip(&q.key_points)
             .map(|(p, k)| p.widened(k.phrasings.iter().map(String::as_str)))
             .collect();
+        let topic: Vec<contrast::Claim> = vocab
+            .iter()
+            .map(|v| v.widened(std::iter::once(q.text.as_str())))
+            .collect();
         let claims: Vec<contrast::Claim> = chunks.iter().map(|c| contrast::Claim::from_words(&c.words)).collect();
         let wrong: Vec<Vec<contrast::Claim>> = q
             .key_points
@@ -476,6 +480,7 @@ impl RubricGrader {
                         let claim = &wrong[k][j];
                         let (mut toward, mut against) = (i32::MAX, 0);
                         let (mut toward_vocab, mut against_vocab, mut against_context) = (i32::MAX, 0, 0);
+                        let mut toward_topic = i32::MAX;
                         for p in [k, rival] {
                             let l = contrast::lean(answer, &points[p], claim);
                             toward = toward.min(l.toward_contrast as i32 - l.toward_point as i32);
@@ -485,6 +490,8 @@ impl RubricGrader {
                             against_vocab = against_vocab.max(l.toward_point);
                             against_context =
                                 against_context.max(contrast::lean(&context, &vocab[p], claim).toward_point);
+                            let l = contrast::lean(answer, &topic[p], claim);
+                            toward_topic = toward_topic.min(l.toward_contrast as i32 - l.toward_point as i32);
                         }
                         candidates.push(contrast::Candidate {
                             chunk: ci,
@@ -498,6 +505,7 @@ impl RubricGrader {
                             toward_vocab,
                             against_vocab,
                             against_context,
+                            toward_topic,
                             tokens: contrast::TokenAlign::default(),
                         });
                     }

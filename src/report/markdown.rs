@@ -186,6 +186,11 @@ pub fn to_markdown(r: &Report) -> String {
             ("Seniority signals", &t.seniority_signals),
         ] {
             for i in items.iter() {
+                // "Missing: Not covered: …" says it twice.
+                let i = i
+                    .strip_prefix("Not covered: ")
+                    .filter(|_| label == "Missing")
+                    .unwrap_or(i);
                 let _ = writeln!(w, "- {label}: {i}");
             }
         }
