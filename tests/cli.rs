@@ -722,3 +722,19 @@ fn whisper_threads_are_set_to_yield_unless_the_user_chose() {
         assert_eq!(seen, [want], "given {given:?}");
     }
 }
+
+#[test]
+fn skill_ids_as_users_type_them() {
+    let home = tempfile::tempdir().unwrap();
+    let err = stderr_of_failure(cmd(home.path()).args(["bank", "questions", "--skill", "sprak"]));
+    assert!(
+        err.contains("no skill has the id \"sprak\"; did you mean spark?"),
+        "{err}"
+    );
+    let out = cmd(home.path())
+        .args(["bank", "questions", "--skill", "Spark"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && listed.contains("spark-narrow-wide"), "{listed}");
+}

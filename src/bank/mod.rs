@@ -217,43 +217,21 @@ impl Bank {
     /// that names no question gives why, for an error message: the ids it was probably meant to be (a typo,
     /// or a word of the id), then where the list is.
     pub fn find_question(&self, id: &str) -> Result<&Arc<Question>, String> {
-        let typed = id.trim();
-        if let Some(q) = self
-            .question(typed)
-            .or_else(|| self.questions.iter().find(|q| q.id.eq_ignore_ascii_case(typed)))
-        {
-            return Ok(q);
-        }
-        let typed = typed.to_ascii_lowercase();
-        let chars: Vec<char> = typed.chars().collect();
-        let mut near: Vec<(usize, &str)> = self
-            .questions
-            .iter()
-            .map(|q| {
-                let d = crate::text::edit_distance(&chars, &q.id.chars().collect::<Vec<_>>());
-                (d, q.id.as_str())
-            })
-            .filter(|&(d, _)| d <= (chars.len() / 5).max(2))
-            .collect();
-        if near.is_empty() && typed.len() >= 3 {
-            near = self
-                .questions
-                .iter()
-                .filter(|q| q.id.contains(typed.as_str()))
-                .map(|q| (0, q.id.as_str()))
-                .collect();
-        }
-        near.sort();
-        let hint = match near.len() {
-            0 => String::new(),
-            _ => format!(
-                "; did you mean {}?",
-                near.iter().take(3).map(|(_, id)| *id).collect::<Vec<_>>().join(" or ")
-            ),
-        };
-        Err(format!(
-            "no bank question has the id {id:?}{hint} (`dataready bank questions` lists them)"
-        ))
+        let ids = self.questions.iter().map(|q| q.id.as_str());
+        find_id(
+            id,
+            ids,
+            "no bank question has the id",
+            "`dataready bank questions` lists them",
+        )
+        .map(|found| self.question(found).expect("an id of the bank's"))
+    }
+
+    /// A skill id as a user typed it, like [`Bank::find_question`].
+    pub fn find_skill(&self, id: &str) -> Result<&Skill, String> {
+        let ids = self.skills.iter().map(|s| s.id.as_str());
+        find_id(id, ids, "no skill has the id", "`dataready skills` lists them")
+            .map(|found| self.skill(found).expect("an id of the bank's"))
     }
 
     pub fn skill_name<'a>(&'a self, id: &'a str) -> &'a str {
@@ -267,6 +245,44 @@ impl Bank {
     pub fn skill_ids(&self) -> Vec<&str> {
         self.skills.iter().map(|s| s.id.as_str()).collect()
     }
+}
+
+/// The id among `ids` that `typed` names, whatever its case and surrounding spaces; otherwise the error
+/// "<none> "<typed>"; did you mean …? (<list>)", with the ids it was probably meant to be (by edit distance,
+/// or ids containing the typed word).
+fn find_id<'a>(
+    typed: &str,
+    ids: impl Iterator<Item = &'a str> + Clone,
+    none: &str,
+    list: &str,
+) -> Result<&'a str, String> {
+    let trimmed = typed.trim();
+    if let Some(id) = ids
+        .clone()
+        .find(|id| *id == trimmed)
+        .or_else(|| ids.clone().find(|id| id.eq_ignore_ascii_case(trimmed)))
+    {
+        return Ok(id);
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    let mut near: Vec<(usize, &str)> = ids
+        .clone()
+        .map(|id| (crate::text::edit_distance(&chars, &id.chars().collect::<Vec<_>>()), id))
+        .filter(|&(d, _)| d <= (chars.len() / 5).max(2))
+        .collect();
+    if near.is_empty() && lower.len() >= 3 {
+        near = ids.filter(|id| id.contains(lower.as_str())).map(|id| (0, id)).collect();
+    }
+    near.sort();
+    let hint = match near.len() {
+        0 => String::new(),
+        _ => format!(
+            "; did you mean {}?",
+            near.iter().take(3).map(|(_, id)| *id).collect::<Vec<_>>().join(" or ")
+        ),
+    };
+    Err(format!("{none} {typed:?}{hint} ({list})"))
 }
 
 /// FNV-1a, 64-bit: a stable content fingerprint (not a security hash).

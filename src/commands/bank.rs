@@ -15,6 +15,7 @@ pub enum BankAction {
     Check,
     /// List question ids, skills, roles and difficulty
     Questions {
+        /// Only this skill's questions (`dataready skills` lists the ids)
         #[arg(long)]
         skill: Option<String>,
     },
@@ -95,6 +96,10 @@ pub fn bank(ctx: &Context, action: BankAction) -> anyhow::Result<ExitCode> {
             }
         }
         BankAction::Questions { skill } => {
+            let skill = match skill {
+                Some(s) => Some(bank.find_skill(&s).map_err(anyhow::Error::msg)?.id.clone()),
+                None => None,
+            };
             for q in bank
                 .questions
                 .iter()

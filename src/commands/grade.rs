@@ -72,11 +72,10 @@ struct GradeOut {
 
 pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
     let bank = ctx.bank()?;
-    if let Some(s) = &a.skill
-        && bank.skill(s).is_none()
-    {
-        bail!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", "));
-    }
+    let skill = match &a.skill {
+        Some(s) => Some(bank.find_skill(s).map_err(anyhow::Error::msg)?.id.clone()),
+        None => None,
+    };
     let chosen = match &a.rubric {
         Some(id) => Some(Arc::clone(bank.find_question(id).map_err(anyhow::Error::msg)?)),
         None => None,
@@ -96,7 +95,7 @@ pub fn grade(ctx: &Context, a: GradeArgs) -> anyhow::Result<ExitCode> {
                 llm.as_ref(),
                 &question,
                 &answer,
-                a.skill.as_deref(),
+                skill.as_deref(),
                 chosen.as_ref(),
             );
             if let Some(why) = &e.fallback {
