@@ -536,8 +536,8 @@ mod tests {
     fn an_answer_ended_by_the_key_keeps_its_recording() {
         let dir = tempfile::tempdir().unwrap();
         let wav = dir.path().join("a.wav");
-        // A tone (speech to the detector), then the end of the input.
-        let tone: Vec<f32> = (0..16_000 * 2).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
+        // A buzz rising and falling like syllables (speech to the detector), then the end of the input.
+        let tone = syllables(2);
         let mut clip = ClipSource::new(tone, false);
         let (answer, _) = hear_answer(
             &mut clip,
@@ -550,6 +550,16 @@ mod tests {
         assert_eq!(answer.wav.as_deref(), Some(wav.as_path()));
         assert!(wav.is_file());
         assert_eq!(answer.audio_ms, 2000);
+    }
+
+    /// `secs` of a 127 Hz buzz rising and falling four times a second: voiced, and not steady.
+    fn syllables(secs: usize) -> Vec<f32> {
+        (0..16_000 * secs)
+            .map(|i| {
+                let env = 0.3 + 0.7 * (i as f32 / 16_000.0 * std::f32::consts::TAU * 4.0).sin().abs();
+                0.3 * env * (i as f32 * 0.05).sin()
+            })
+            .collect()
     }
 
     struct Fails;
@@ -567,7 +577,7 @@ mod tests {
     fn a_failed_transcription_still_keeps_the_recording() {
         let dir = tempfile::tempdir().unwrap();
         let wav = dir.path().join("a.wav");
-        let tone: Vec<f32> = (0..16_000 * 2).map(|i| 0.3 * (i as f32 * 0.05).sin()).collect();
+        let tone = syllables(2);
         let r = hear_answer(
             &mut ClipSource::new(tone, false),
             Pair::single(Box::new(Fails)),

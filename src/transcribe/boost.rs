@@ -13,6 +13,9 @@ use whisper_rs::{WhisperContext, WhisperTokenData, WhisperTokenId};
 /// The longest term kept, in tokens: a longer one is a phrase, not a word Whisper mishears.
 const MAX_TERM_TOKENS: usize = 6;
 
+/// How far back (text tokens) a term counts as just said, and is not favoured again.
+const RECENT_TOKENS: usize = 16;
+
 /// Token sequences of the terms to favour and the bonuses (in logits, natural-log units).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Boost {
@@ -70,25 +73,37 @@ impl Boost {
 
     /// Adds the bonuses to `logits` after the text `decoded` so far (special tokens are skipped).
     pub fn apply(&self, decoded: impl DoubleEndedIterator<Item = WhisperTokenId>, logits: &mut [f32]) {
-        let mut tail = [0; MAX_TERM_TOKENS];
+        let mut tail = [0; RECENT_TOKENS];
         let mut n = 0;
         for id in decoded.rev() {
-            if n == MAX_TERM_TOKENS {
+            if n == RECENT_TOKENS {
                 break;
             }
             if id < self.eot {
-                tail[MAX_TERM_TOKENS - 1 - n] = id;
+                tail[RECENT_TOKENS - 1 - n] = id;
                 n += 1;
             }
         }
-        let tail = &tail[MAX_TERM_TOKENS - n..];
+        let recent = &tail[RECENT_TOKENS - n..];
+        let tail = &recent[n.saturating_sub(MAX_TERM_TOKENS)..];
         let mut bonus: Vec<(WhisperTokenId, f32)> = Vec::with_capacity(self.terms.len() * 2);
         let mut give = |id: WhisperTokenId, b: f32| match bonus.iter_mut().find(|(i, _)| *i == id) {
             Some(e) => e.1 = e.1.max(b),
             None => bonus.push((id, b)),
         };
+        // A term just said is not favoured again, nor any term that begins like it ("rerun", "reruns"): the
+        // bonus helps a term heard once win over its sound-alike, and given again it made base loop ("so
+        // rerun, rerun, reruns").
+        let said: Vec<WhisperTokenId> = self
+            .terms
+            .iter()
+            .filter(|t| recent.windows(t.len()).any(|w| w == t.as_slice()))
+            .map(|t| t[0])
+            .collect();
         for term in &self.terms {
-            give(term[0], self.start);
+            if !said.contains(&term[0]) {
+                give(term[0], self.start);
+            }
             // The longest begun prefix of the term that the text ends with.
             if let Some(k) = (1..term.len()).rev().find(|&k| tail.ends_with(&term[..k])) {
                 give(term[k], self.next);
@@ -160,10 +175,18 @@ mod tests {
         let mut logits = vec![0.0; 120];
         b.apply([10, 11].into_iter(), &mut logits);
         assert_eq!((logits[12], logits[11]), (3.0, 0.0));
-        // A finished term favours nothing more than any term's start.
+        // A term just said is not favoured again; the others still are.
         let mut logits = vec![0.0; 120];
         b.apply([10, 11, 12].into_iter(), &mut logits);
-        assert_eq!(logits.iter().filter(|l| **l != 0.0).count(), 2);
+        assert_eq!(logits.iter().filter(|l| **l != 0.0).count(), 1);
+        assert_eq!(logits[20], 1.0);
+        let mut logits = vec![0.0; 120];
+        b.apply([20, 7, 8].into_iter(), &mut logits);
+        assert_eq!((logits[10], logits[20]), (1.0, 0.0));
+        // ... until enough other words have followed it.
+        let mut logits = vec![0.0; 120];
+        b.apply([10, 11, 12].into_iter().chain([7; RECENT_TOKENS]), &mut logits);
+        assert_eq!((logits[10], logits[20]), (1.0, 1.0));
     }
 
     #[test]

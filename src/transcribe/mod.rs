@@ -340,8 +340,9 @@ pub fn cut_short(segments: &[Segment], regions: &[(u64, u64)]) -> bool {
             .any(|s| too_few_words(&s.text, speech_within(regions, s.start_ms, s.end_ms)))
 }
 
-/// Detected speech (ms) a stretch with no segment must hold to be decoded again on its own.
-const GAP_MIN_SPEECH_MS: u64 = 3000;
+/// Detected speech (ms) a stretch with no segment must hold to be decoded again on its own: more than
+/// Whisper's timestamps are off by, and less than a sentence (3 s let a final sentence go unheard).
+const GAP_MIN_SPEECH_MS: u64 = 2000;
 
 /// Stretches of the audio (ms) with no segment over them that hold at least [`GAP_MIN_SPEECH_MS`] of detected
 /// speech (`regions`). Whisper sometimes ends a 30 s window after its first segment ("… <|10.00|>", then end of
@@ -761,7 +762,12 @@ mod tests {
         // A decode that stopped early, and one that began late.
         assert_eq!(uncovered(&[seg(0, 10_000)], &speech, 40_300), [(10_000, 40_300)]);
         assert_eq!(uncovered(&[seg(20_000, 40_000)], &speech, 40_300), [(0, 20_000)]);
-        // Pauses and timestamps a little off are not gaps: under 3 s of speech.
+        // The last sentence after a window that ended early (an 18 s espeak-ng answer heard to 15 s).
+        assert_eq!(
+            uncovered(&[seg(0, 15_000)], &[(100, 18_000)], 18_316),
+            [(15_000, 18_316)]
+        );
+        // Pauses and timestamps a little off are not gaps: under 2 s of speech.
         let speech = [(100, 9_000), (11_000, 20_000)];
         assert!(uncovered(&[seg(0, 8_000), seg(10_500, 19_000)], &speech, 20_300).is_empty());
     }
