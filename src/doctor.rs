@@ -136,18 +136,29 @@ fn listening() -> Check {
 fn voice() -> Check {
     let voice = crate::voice::resolve_voice(None);
     let runtime = crate::voice::runtime::ensure();
-    let (ok, detail) = match (&voice, &runtime) {
-        (Ok(v), Ok(_)) => (
-            true,
-            format!("{} ready (speaker checked when the interview starts)", v.name),
+    let (ok, detail, fix) = match (&voice, &runtime) {
+        (Ok(v), Ok(_)) => match crate::voice::probe_speaker(None) {
+            Ok(device) => (true, format!("{} ready; speaker {device}", v.name), None),
+            Err(e) => (
+                false,
+                format!(
+                    "{} ready, but no speaker opens, so questions are shown as text ({e})",
+                    v.name
+                ),
+                Some("connect a speaker, or pick one with --speaker NAME".to_string()),
+            ),
+        },
+        (Err(e), _) => (false, format!("no voice: {e}"), Some("scripts/setup-voice.sh".into())),
+        (_, Err(e)) => (
+            false,
+            format!("ONNX Runtime: {e}"),
+            Some("scripts/setup-voice.sh".into()),
         ),
-        (Err(e), _) => (false, format!("no voice: {e}")),
-        (_, Err(e)) => (false, format!("ONNX Runtime: {e}")),
     };
     Check {
         name: "Speaker + voice",
         ok,
         detail: crate::text::one_line(&detail, 160),
-        fix: (!ok).then(|| "scripts/setup-voice.sh".into()),
+        fix,
     }
 }

@@ -41,13 +41,16 @@ struct Cli {
 enum Command {
     /// List the roles and what each is interviewed on
     Roles {
+        /// Print it as JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
     /// List the skills (all, or one role's focus)
     Skills {
+        /// Only this role's focus skills (`dataready roles` lists them)
         #[arg(long, value_name = "ROLE")]
         role: Option<String>,
+        /// Print it as JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
@@ -59,7 +62,9 @@ enum Command {
     Grade(grade::GradeArgs),
     /// Show a session's report ("last" for the newest): a dashboard on a terminal, Markdown otherwise
     Report {
+        /// The session ("last" for the newest; `dataready sessions` lists them)
         id: String,
+        /// md (Markdown) or json
         #[arg(long, value_enum, default_value = "md")]
         format: commands::Format,
         /// Write to FILE instead of standard output
@@ -77,16 +82,19 @@ enum Command {
         /// Only this skill
         #[arg(long, value_name = "SKILL")]
         skill: Option<String>,
+        /// Print it as JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
     /// List saved sessions with date, role, status and score
     Sessions {
+        /// Print it as JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
     /// Check what this machine can do (models, microphone, speaker, LLM) and how to fix what is missing
     Doctor {
+        /// Print it as JSON (for scripts)
         #[arg(long)]
         json: bool,
         #[command(flatten)]

@@ -205,6 +205,9 @@ pub struct FoundTerm {
     pub skills: Vec<String>,
     pub in_cv: u32,
     pub in_job: u32,
+    /// The forms the documents used, when they named the term another way ("docker" for Kubernetes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub said: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -336,12 +339,25 @@ pub fn tailor(vocab: &Vocabulary, cv: Option<&Doc>, job: Option<&Doc>) -> Tailor
                     .min(MAX_MENTIONS)
             };
             let (in_cv, in_job) = (count(&cv_l), count(&job_l));
+            let name = t.name.to_lowercase();
+            let said: Vec<String> = t
+                .forms
+                .iter()
+                .filter(|f| count_mentions(&cv_l, f) + count_mentions(&job_l, f) > 0)
+                .cloned()
+                .collect();
             (in_cv + in_job > 0).then(|| FoundTerm {
                 name: t.name.clone(),
                 forms: t.forms.clone(),
                 skills: t.skills.clone(),
                 in_cv,
                 in_job,
+                // "kafka" for Apache Kafka is the name; "docker" for Kubernetes is not.
+                said: if said.iter().any(|f| name.contains(f.as_str())) {
+                    Vec::new()
+                } else {
+                    said
+                },
             })
         })
         .collect();
@@ -454,6 +470,11 @@ mod tests {
         assert_eq!(t.sources, vec!["CV (cv.md)", "job description (cv.md)"]);
         // The same documents give the same tailoring.
         assert_eq!(t, tailor(&vocab, Some(&cv), Some(&job)));
+        assert!(t.terms[0].said.is_empty(), "kafka is Apache Kafka's own name");
+        // A word the bank groups under another name is shown as said ("docker" under Kubernetes).
+        let docker = tailor(&vocab, Some(&doc("- Packaged the jobs with Docker.\n")), None);
+        let k8s = docker.terms.iter().find(|t| t.name == "Kubernetes").unwrap();
+        assert_eq!(k8s.said, ["docker"]);
         // A job description alone weights skills but has no CV item to ask about.
         assert!(tailor(&vocab, None, Some(&job)).experience.is_none());
     }

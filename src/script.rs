@@ -24,10 +24,12 @@ pub struct Row {
 #[derive(Debug, Clone)]
 pub struct Script {
     rows: Vec<Row>,
+    /// What the script says that may not be meant ("file:4: the answer is empty ..."), for the caller to show.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
 pub struct ScriptError {
     pub file: String,
     pub line: u64,
@@ -71,6 +73,9 @@ impl Script {
         })?;
         let (audio, skill, qid) = (col("audio"), col("skill"), col("question_id"));
         let mut rows = Vec::new();
+        // Every row's problem is reported at once, so one run finds them all.
+        let mut problems: Vec<(u64, String)> = Vec::new();
+        let mut warnings = Vec::new();
         for rec in reader.records() {
             let rec = rec.map_err(|e| err(line_at(&bytes, e.position()), csv_message(&e)))?;
             let line = line_at(&bytes, rec.position());
@@ -91,7 +96,7 @@ impl Script {
             if let Some(s) = &row.skill
                 && bank.skill(s).is_none()
             {
-                return Err(err(
+                problems.push((
                     line,
                     format!("unknown skill {s:?}; valid skills: {}", bank.skill_ids().join(", ")),
                 ));
@@ -100,23 +105,48 @@ impl Script {
             if let Some(q) = &row.question_id {
                 match bank.find_question(q) {
                     Ok(found) => row.question_id = Some(found.id.clone()),
-                    Err(why) => return Err(err(line, format!("question_id: {why}"))),
+                    Err(why) => problems.push((line, format!("question_id: {why}"))),
                 }
             }
             if let Some(a) = &row.audio {
                 // Recorded answers are found relative to the script, and checked before the interview starts.
                 let file = path.parent().unwrap_or(Path::new(".")).join(a);
                 if let Err(e) = crate::audio::wav::read(&file) {
-                    return Err(err(line, format!("audio: {e}")));
+                    problems.push((line, format!("audio: {e}")));
                 }
                 row.audio = Some(file.display().to_string());
+            } else if row.answer.trim().is_empty() {
+                warnings.push(format!(
+                    "{file}:{line}: the answer is empty, so its question counts as unanswered (scored 0); write \
+                     the answer, or give a recording in an `audio` column"
+                ));
             }
             rows.push(row);
+        }
+        if let Some((line, first)) = problems.first() {
+            let more: Vec<String> = problems[1..]
+                .iter()
+                .take(9)
+                .map(|(l, m)| format!("\n  {file}:{l}: {m}"))
+                .collect();
+            let rest = problems.len().saturating_sub(10);
+            return Err(err(
+                *line,
+                format!(
+                    "{first}{}{}",
+                    more.concat(),
+                    if rest > 0 {
+                        format!("\n  ... and {rest} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
         }
         if rows.is_empty() {
             return Err(err(1, "the script has no answers".into()));
         }
-        Ok(Self { rows })
+        Ok(Self { rows, warnings })
     }
 
     pub fn from_rows(answers: &[&str]) -> Self {
@@ -133,6 +163,7 @@ impl Script {
                     used: false,
                 })
                 .collect(),
+            warnings: Vec::new(),
         }
     }
 
@@ -315,6 +346,7 @@ mod tests {
         };
         let mut script = Script {
             rows: vec![row(None, "in turn"), row(Some("sql-rank-functions"), "named")],
+            warnings: Vec::new(),
         };
         let line = Line {
             text: "An LLM's version of the question".into(),
@@ -341,6 +373,39 @@ mod tests {
             err.contains(":2:") && err.contains("did you mean sql-rank-functions?"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_bad_row_is_named_at_once_and_an_empty_answer_is_a_warning() {
+        let bank = crate::bank::Bank::builtin().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        std::fs::write(
+            &path,
+            "question_id,answer,audio\nsql-rank-function,one,\nsql-rank-functions,,\nsql-window-frames,,gone.wav\n",
+        )
+        .unwrap();
+        let err = Script::load(&path, &bank).unwrap_err().to_string();
+        assert!(
+            err.contains(":2: question_id") && err.contains("s.csv:4: audio"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "question_id,answer\nsql-rank-functions,one\nsql-window-frames,\n",
+        )
+        .unwrap();
+        let script = Script::load(&path, &bank).unwrap();
+        assert_eq!(script.warnings.len(), 1);
+        assert!(
+            script.warnings[0].contains("s.csv:3: the answer is empty"),
+            "{:?}",
+            script.warnings
+        );
+        let missing = Script::load(&dir.path().join("none.csv"), &bank)
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("none.csv: cannot read"), "{missing}");
     }
 
     #[test]

@@ -42,7 +42,8 @@ pub struct GradeArgs {
     /// Where to write the graded CSV (needed with --file; not the input file)
     #[arg(long, value_name = "CSV")]
     out: Option<PathBuf>,
-    #[arg(long)]
+    /// Print the grade as JSON (one answer; --file writes a CSV)
+    #[arg(long, conflicts_with = "file")]
     json: bool,
     #[command(flatten)]
     llm: LlmFlags,

@@ -112,6 +112,9 @@ pub fn interview(ctx: &Context, a: InterviewArgs) -> anyhow::Result<ExitCode> {
     }
     // A script is read (and checked) first: the questions its rows name open the interview.
     let script = a.script.as_ref().map(|p| Script::load(p, &bank)).transpose()?;
+    for w in script.iter().flat_map(|s| &s.warnings) {
+        eprintln!("warning: {w}");
+    }
     let ask_first = script.as_ref().map_or_else(Vec::new, Script::question_ids);
     let config = Config {
         role: role.clone(),
@@ -314,9 +317,10 @@ fn idle_pause() -> std::time::Duration {
 fn closed(c: tui::Closed) -> anyhow::Result<ExitCode> {
     match (&c.session, &c.report) {
         (Some(id), Some(r)) => println!(
-            "session {id} · overall {}/100 · {} · dataready report {id}",
+            "session {id} · overall {}/100 · {}{} · dataready report {id}",
             r.overall,
-            r.verdict.label()
+            r.verdict.label(),
+            if r.verdict_provisional { " (provisional)" } else { "" }
         ),
         (Some(id), None) => println!("Session {id} saved. Continue with: dataready resume {id}"),
         _ => {}

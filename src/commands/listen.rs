@@ -58,6 +58,7 @@ pub struct ListenArgs {
     /// Keep the recording as this WAV
     #[arg(long, value_name = "WAV")]
     out: Option<PathBuf>,
+    /// Print the transcript, segments and speech facts as JSON
     #[arg(long)]
     json: bool,
 }

@@ -27,6 +27,7 @@ use super::{Context, Format, use_room};
 pub struct ReviewArgs {
     /// The session ("last" for the newest; `dataready sessions` lists them)
     id: String,
+    /// md (Markdown) or json
     #[arg(long, value_enum, default_value = "md")]
     format: Format,
     /// Write to FILE instead of standard output

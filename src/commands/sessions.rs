@@ -45,6 +45,9 @@ struct SessionRow {
     questions_answered: usize,
     overall: u8,
     verdict: String,
+    /// Too little evidence for a firm verdict (fewer than 5 opening questions answered, or focus skills
+    /// uncovered): the verdict is shown as provisional.
+    verdict_provisional: bool,
     /// In progress and started at least a week ago.
     stale: bool,
 }
@@ -67,6 +70,7 @@ pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
             questions_answered: r.questions_answered,
             overall: r.overall,
             verdict: r.verdict.label().to_string(),
+            verdict_provisional: r.verdict_provisional,
         })
         .collect();
     if json {
@@ -84,17 +88,25 @@ pub fn sessions(ctx: &Context, json: bool) -> anyhow::Result<ExitCode> {
         );
     } else {
         println!(
-            "{:32} {:20} {:10} {:>5} {:18} STATUS",
+            "{:32} {:20} {:10} {:>5} {:32} STATUS",
             "SESSION", "STARTED", "ROLE", "SCORE", "VERDICT"
         );
         for r in rows {
             println!(
-                "{:32} {:20} {:10} {:>5} {:18} {} ({} answered)",
+                "{:32} {:20} {:10} {:>5} {:32} {} ({} answered)",
                 r.id,
                 r.started_at,
                 r.role,
-                r.overall,
-                r.verdict,
+                if r.questions_answered == 0 {
+                    "–".to_string()
+                } else {
+                    r.overall.to_string()
+                },
+                match (r.questions_answered, r.verdict_provisional) {
+                    (0, _) => "no answers yet".to_string(),
+                    (_, true) => format!("{} (provisional)", r.verdict),
+                    _ => r.verdict.clone(),
+                },
                 if r.stale {
                     format!("{}, stale", r.status)
                 } else {

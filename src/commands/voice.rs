@@ -32,6 +32,7 @@ pub struct SayArgs {
 pub enum VoicesAction {
     /// Install a voice from the manifest (checked against its sha256) [default: the default voice]
     Install {
+        /// The voice's name (`dataready voices` lists them)
         name: Option<String>,
         /// Download and unpack again even if installed
         #[arg(long)]

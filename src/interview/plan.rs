@@ -21,6 +21,9 @@ fn mentions(text: &str, form: &str) -> bool {
     crate::profile::count_mentions(text, form) > 0
 }
 
+/// Below this an answer is no answer to follow up: "I don't know" (capped at 8), talk beside the question,
+/// a list of terms. Asking such a candidate to go deeper only repeats the question; the next topic follows.
+pub const NO_ANSWER_BELOW: u8 = 10;
 /// Below this an answer is shallow.
 pub const SHALLOW_BELOW: u8 = 45;
 /// At or above this an answer is strong.
@@ -39,7 +42,7 @@ pub enum Depth {
 
 impl Depth {
     pub fn of(e: &Evaluation) -> Self {
-        if e.grader == "none" {
+        if e.grader == "none" || e.score < NO_ANSWER_BELOW {
             Self::NoAnswer
         } else if e.score < SHALLOW_BELOW {
             Self::Shallow

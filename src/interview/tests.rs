@@ -156,6 +156,11 @@ fn follow_ups_follow_the_answer_quality() {
     assert_eq!(iv.current_line().unwrap().kind, TurnKind::Harder);
     answer(&mut iv, 90);
     assert_eq!(iv.current_line().unwrap().kind, TurnKind::Main);
+    // "I don't know" (graded, capped at 8) is no answer to dig into: the next topic follows.
+    let before = iv.current_line().unwrap().question_id.clone();
+    answer(&mut iv, 8);
+    assert_eq!(iv.current_line().unwrap().kind, TurnKind::Main);
+    assert_ne!(iv.current_line().unwrap().question_id, before);
 }
 
 #[test]

@@ -167,10 +167,17 @@ impl Tailored {
         let found = t
             .terms
             .iter()
-            .map(|f| match (f.in_cv, f.in_job) {
-                (0, j) => format!("{} (job description ×{j})", f.name),
-                (c, 0) => format!("{} (CV ×{c})", f.name),
-                (c, j) => format!("{} (CV ×{c}, job description ×{j})", f.name),
+            .map(|f| {
+                // "Kubernetes (as docker; CV ×1)": the group a word belongs to, and the word itself.
+                let said = match f.said.as_slice() {
+                    [] => String::new(),
+                    forms => format!("as {}; ", forms.join(", ")),
+                };
+                match (f.in_cv, f.in_job) {
+                    (0, j) => format!("{} ({said}job description ×{j})", f.name),
+                    (c, 0) => format!("{} ({said}CV ×{c})", f.name),
+                    (c, j) => format!("{} ({said}CV ×{c}, job description ×{j})", f.name),
+                }
             })
             .collect();
         // The documents' skills that the interview asked about.
@@ -271,7 +278,8 @@ impl Evidence {
         }
     }
 
-    /// "Not enough evidence yet: 1 of 4 focus skills covered (2 of the 5 answered questions needed)".
+    /// "Not enough evidence yet: 1 of 4 focus skills covered; 2 of the 5 opening questions needed answered"
+    /// (the second part only when answers are short; follow-ups do not count).
     pub fn shortfall(&self) -> String {
         let mut s = format!(
             "Not enough evidence yet: {} of {} focus skills covered",
@@ -279,7 +287,7 @@ impl Evidence {
         );
         if self.answered_main < EVIDENCE_MIN_ANSWERS {
             s.push_str(&format!(
-                " ({} of the {EVIDENCE_MIN_ANSWERS} answered questions needed)",
+                "; {} of the {EVIDENCE_MIN_ANSWERS} opening questions needed answered",
                 self.answered_main
             ));
         }
@@ -416,7 +424,7 @@ pub fn build(src: &Source<'_>) -> Report {
     let mut readiness = readiness(bank, role, &role_info.name, overall, &skills, injection);
     if !evidence.enough {
         verdict_reason.push_str(&format!(
-            " Provisional: {}; a firm verdict needs {EVIDENCE_MIN_ANSWERS} answered questions and {EVIDENCE_MIN_FOCUS_PCT} % of the role's focus skills.",
+            " Provisional: {}; a firm verdict needs {EVIDENCE_MIN_ANSWERS} answered opening questions and {EVIDENCE_MIN_FOCUS_PCT} % of the role's focus skills covered.",
             evidence.shortfall().to_lowercase().replacen("not enough evidence yet: ", "", 1)
         ));
         readiness = Readiness {

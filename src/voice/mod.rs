@@ -27,6 +27,14 @@ pub use manifest::{Manifest, VoiceEntry};
 pub use options::{InterviewVoice, InterviewVoiceOptions, VoiceChoice, VoiceFiles, open_for_interview, resolve_voice};
 pub use phonemes::{Sentence, espeak_phonemes, split_line, split_sentences};
 pub use player::output_devices;
+
+/// Whether the default speaker (or the one named) opens: its device name, or why not. The device is
+/// opened and closed again at once, for `doctor`.
+pub fn probe_speaker(speaker: Option<&str>) -> Result<String, VoiceError> {
+    let handle = player::open(speaker, 22_050)?;
+    handle.shutdown();
+    Ok(handle.device.clone())
+}
 pub use replay::Replay;
 pub use spoken::Spoken;
 pub use synth::Synth;
